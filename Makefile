@@ -1,0 +1,87 @@
+# spos: one make for the whole tree (JOS style).  Build output goes to obj/.
+#
+#   make            build the kernel and the boot ISO (obj/spos.iso)
+#   make qemu       boot it in QEMU, serial console on this terminal (ARGS="..." adds
+#                   kernel command-line words, MEM=4G sets the RAM size)
+#   make qemu-gdb   the same, stopped at the first instruction, waiting for gdb
+#   make gdb        gdb attached to `make qemu-gdb`
+#   make test       host unit tests and every grader test; last line "N passed, N failed"
+#   make grade      the grader's QEMU tests only
+#   make clean      remove obj/
+
+OBJDIR  := obj
+HOSTCC  ?= cc
+CC      := gcc
+LD      := ld
+OBJDUMP := objdump
+NM      := nm
+PYTHON  ?= python3
+
+MEM     ?= 128M
+ARGS    ?=
+GDBPORT ?= 26000
+
+KERN_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. \
+	-ffreestanding -fno-builtin -fno-pic -fno-pie -mno-red-zone -mcmodel=kernel \
+	-mgeneral-regs-only -fno-stack-protector -nostdlib -fno-omit-frame-pointer \
+	-fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns -MMD -MP
+KERN_ASFLAGS := -I. -MMD -MP -D__ASSEMBLER__
+KERN_LDFLAGS := -m elf_x86_64 -nostdlib -static --build-id=none -z max-page-size=0x1000 \
+	-z noexecstack --no-warn-rwx-segments -T kern/kernel.ld
+
+all: $(OBJDIR)/spos.iso
+
+include kern/Makefrag
+include tests/Makefrag
+
+# --- set-up: the Debian packages QEMU and GRUB come from ------------------------------
+$(OBJDIR)/.deps-ok: tools/install-deps.sh
+	@mkdir -p $(@D)
+	@sh tools/install-deps.sh
+	@touch $@
+deps: $(OBJDIR)/.deps-ok
+
+# --- the boot ISO ---------------------------------------------------------------------
+$(OBJDIR)/spos.iso: $(OBJDIR)/kern/kernel boot/grub.cfg $(OBJDIR)/.deps-ok
+	@rm -rf $(OBJDIR)/iso
+	@mkdir -p $(OBJDIR)/iso/boot/grub
+	cp $(OBJDIR)/kern/kernel $(OBJDIR)/iso/boot/spos
+	cp boot/grub.cfg $(OBJDIR)/iso/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(OBJDIR)/iso >$(OBJDIR)/grub-mkrescue.log 2>&1 || \
+		{ cat $(OBJDIR)/grub-mkrescue.log; exit 1; }
+
+# --- running it -----------------------------------------------------------------------
+# isa-debug-exit makes QEMU's status (code << 1) | 1; the kernel's success is 33.
+QEMUOPTS = -cpu max -m $(MEM) -display none -serial mon:stdio -no-reboot \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -cdrom $(OBJDIR)/spos.iso -boot d \
+	$(if $(strip $(ARGS)),-fw_cfg name=opt/spos/cmdline$(comma)string="$(ARGS)")
+comma := ,
+
+qemu: $(OBJDIR)/spos.iso
+	qemu-system-x86_64 $(QEMUOPTS) || [ $$? -eq 33 ]
+
+qemu-gdb: $(OBJDIR)/spos.iso
+	@echo "*** waiting for gdb on port $(GDBPORT): run 'make gdb' in another terminal"
+	qemu-system-x86_64 $(QEMUOPTS) -S -gdb tcp::$(GDBPORT) || [ $$? -eq 33 ]
+
+gdb:
+	gdb -q -ex 'set architecture i386:x86-64' -ex 'target remote localhost:$(GDBPORT)' \
+		-ex 'symbol-file $(OBJDIR)/kern/kernel' $(OBJDIR)/kern/kernel
+
+# --- tests ----------------------------------------------------------------------------
+grade: $(OBJDIR)/spos.iso
+	$(PYTHON) grade-lab --kind qemu
+
+test: $(OBJDIR)/spos.iso $(HOST_TESTS)
+	$(PYTHON) grade-lab
+
+host-tests-build: $(HOST_TESTS)
+
+compile_commands.json:
+	bear -- $(MAKE) -B $(OBJDIR)/kern/kernel $(HOST_TESTS)
+
+clean:
+	rm -rf $(OBJDIR) compile_commands.json
+
+.PHONY: all deps qemu qemu-gdb gdb grade test host-tests-build clean compile_commands.json
+.DELETE_ON_ERROR:

@@ -1,0 +1,149 @@
+/*
+ * kern/cmdline.c: the kernel command line.
+ *
+ * There is one boot path: GRUB loads the kernel from the ISO and passes the command
+ * line written in grub.cfg (normally empty).  A run that wants other arguments (the
+ * grader's test=NAME or run=PROG, `make qemu ARGS=...`) does not rebuild the ISO:
+ * QEMU puts them in the fw_cfg file "opt/spos/cmdline" (-fw_cfg
+ * name=opt/spos/cmdline,string=...), and they are appended to GRUB's line here.
+ * Words are key=value or bare keys separated by spaces; the first occurrence wins.
+ *
+ * QEMU's fw_cfg interface: write a 16-bit selector to port 0x510, read bytes from
+ * 0x511.  Selector 0x0000 reads the signature "QEMU", 0x0019 the file directory
+ * (big-endian count, then 64-byte entries: size, selector, reserved, name[56]).
+ */
+#include <stddef.h>
+#include "inc/string.h"
+#include "inc/x86.h"
+#include "kern/console.h"
+#include "kern/cmdline.h"
+
+#define FWCFG_PORT_SEL		0x510
+#define FWCFG_PORT_DATA		0x511
+#define FWCFG_SIGNATURE		0x0000
+#define FWCFG_FILE_DIR		0x0019
+#define FWCFG_FILE_NAME_LEN	56
+
+#define CMDLINE_MAX 1024
+#define CMDLINE_MAX_WORDS 64
+static char cmdline[CMDLINE_MAX];	/* as given, for display */
+static char words_buf[CMDLINE_MAX];	/* the same, split at spaces into NUL-terminated words */
+static const char *words[CMDLINE_MAX_WORDS];
+static int nwords;
+
+static void
+fwcfg_read(void *buf, size_t n)
+{
+	uint8_t *p = buf;
+	while (n--)
+		*p++ = inb(FWCFG_PORT_DATA);
+}
+
+static uint32_t
+be32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/*
+ * Copy fw_cfg file `name` into buf (NUL terminated, truncated to size-1).
+ * Returns its length, or -1 when there is no fw_cfg device or no such file.
+ */
+static int
+fwcfg_read_file(const char *name, char *buf, size_t size)
+{
+	uint8_t sig[4], count_be[4];
+
+	outw(FWCFG_PORT_SEL, FWCFG_SIGNATURE);
+	fwcfg_read(sig, 4);
+	if (memcmp(sig, "QEMU", 4) != 0)
+		return -1;
+	outw(FWCFG_PORT_SEL, FWCFG_FILE_DIR);
+	fwcfg_read(count_be, 4);
+	uint32_t count = be32(count_be);
+	for (uint32_t i = 0; i < count; i++) {
+		uint8_t entry[8 + FWCFG_FILE_NAME_LEN];
+		fwcfg_read(entry, sizeof entry);
+		entry[sizeof entry - 1] = '\0';
+		if (strcmp((const char *)entry + 8, name) != 0)
+			continue;
+		uint32_t len = be32(entry);
+		uint16_t select = (uint16_t)(entry[4] << 8 | entry[5]);
+		size_t n = len < size - 1 ? len : size - 1;
+		outw(FWCFG_PORT_SEL, select);
+		fwcfg_read(buf, n);
+		buf[n] = '\0';
+		return (int)n;
+	}
+	return -1;
+}
+
+void
+cmdline_init(const char *from_loader)
+{
+	char extra[CMDLINE_MAX];
+
+	strlcpy(cmdline, from_loader, sizeof cmdline);
+	if (fwcfg_read_file("opt/spos/cmdline", extra, sizeof extra) > 0) {
+		size_t len = strlen(cmdline);
+		if (len > 0 && len + 1 < sizeof cmdline)
+			cmdline[len++] = ' ';
+		strlcpy(cmdline + len, extra, sizeof cmdline - len);
+	}
+	for (char *p = cmdline; *p; p++)	/* newlines from a file count as spaces */
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
+
+	strlcpy(words_buf, cmdline, sizeof words_buf);
+	nwords = 0;
+	for (char *p = words_buf; *p && nwords < CMDLINE_MAX_WORDS;) {
+		while (*p == ' ')
+			*p++ = '\0';
+		if (!*p)
+			break;
+		words[nwords++] = p;
+		while (*p && *p != ' ')
+			p++;
+	}
+}
+
+const char *
+cmdline_text(void)
+{
+	return cmdline;
+}
+
+const char *
+cmdline_get(const char *key)
+{
+	size_t keylen = strlen(key);
+
+	for (int i = 0; i < nwords; i++) {
+		if (strncmp(words[i], key, keylen) != 0)
+			continue;
+		if (words[i][keylen] == '\0')
+			return "";
+		if (words[i][keylen] == '=')
+			return words[i] + keylen + 1;
+	}
+	return NULL;
+}
+
+uint64_t
+cmdline_get_u64(const char *key, uint64_t dflt)
+{
+	const char *v = cmdline_get(key);
+	char *end;
+
+	if (!v || !*v)
+		return dflt;
+	uint64_t n = strtoul(v, &end, 0);
+	if (end == v)
+		return dflt;
+	switch (*end) {
+	case 'G': case 'g': n <<= 10; /* fall through */
+	case 'M': case 'm': n <<= 10; /* fall through */
+	case 'K': case 'k': n <<= 10; end++; break;
+	}
+	return *end == '\0' ? n : dflt;
+}

@@ -1,0 +1,62 @@
+/*
+ * kern/init.c: kmain, the kernel's first C code, and the boot sequence.
+ *
+ * Order matters: traps first (so anything that goes wrong is reported), then the boot
+ * information (before any allocation can overwrite it), the command line, the
+ * kernel's own page tables, the physical allocator and its self-check.  Then either
+ * the in-kernel test the command line names (test=NAME), or the monitor.
+ */
+#include <stdint.h>
+#include "inc/util.h"
+#include "kern/buddy.h"
+#include "kern/cmdline.h"
+#include "kern/console.h"
+#include "kern/gdt.h"
+#include "kern/ktest.h"
+#include "kern/monitor.h"
+#include "kern/multiboot.h"
+#include "kern/phys.h"
+#include "kern/pmap.h"
+#include "kern/qemu.h"
+#include "kern/trap.h"
+
+/* Boot-time self-check of the buddy allocator on the live free lists. */
+static void
+check_buddy(void)
+{
+	uint64_t free_before = phys_free_pages();
+	int r = buddy_selfcheck(&phys_buddy);
+
+	if (r < 0)
+		panic("check_buddy: self-check failed (%d)", r);
+	if (phys_free_pages() != free_before)
+		panic("check_buddy: free pages %lu, expected %lu", phys_free_pages(), free_before);
+	cprintf("check_buddy() succeeded\n");
+}
+
+void
+kmain(uint32_t magic, uint64_t mbi_pa)
+{
+	cons_init();
+	cprintf("\nspos: x86-64 research kernel for flexible superpages\n");
+	gdt_init();
+	idt_init();
+	multiboot_init(magic, mbi_pa);
+	cmdline_init(boot_info.cmdline);
+	cprintf("boot loader: %s\n", boot_info.loader);
+	cprintf("command line: %s\n", cmdline_text());
+
+	phys_limit = phys_scan_limit();
+	pmap_init_kernel(MAX(phys_limit, 4 * PG1G));	/* 4 GiB at least: device memory */
+	phys_init();
+	cprintf("memory: %lu KiB usable, %lu pages free\n", phys_usable_bytes >> 10, phys_free_pages());
+	check_buddy();
+
+	const char *test = cmdline_get("test");
+	if (test) {
+		ktest_run(test);	/* returns only if there is no such test */
+		qemu_exit(QEMU_EXIT_FAILURE);
+	}
+	monitor();
+	qemu_exit(QEMU_EXIT_SUCCESS);
+}

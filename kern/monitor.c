@@ -1,0 +1,147 @@
+/*
+ * kern/monitor.c: a small command interpreter on the serial console, in the spirit
+ * of JOS's monitor.  Each command is a function taking argc/argv; `help` lists them.
+ * Commands only read kernel state or stop the machine; they never panic on input.
+ */
+#include <stdint.h>
+#include "inc/memlayout.h"
+#include "inc/string.h"
+#include "inc/util.h"
+#include "inc/x86.h"
+#include "kern/backtrace.h"
+#include "kern/cmdline.h"
+#include "kern/console.h"
+#include "kern/ktest.h"
+#include "kern/phys.h"
+#include "kern/pmap.h"
+#include "kern/qemu.h"
+#include "kern/monitor.h"
+
+#define MAXARGS 16
+
+struct command {
+	const char *name;
+	const char *help;
+	int (*fn)(int argc, char **argv);
+};
+
+static int mon_help(int argc, char **argv);
+
+static int
+mon_kerninfo(int argc, char **argv)
+{
+	extern char _start[], kernel_entry[], __text_start[], __rodata_start[];
+	extern char __data_start[], __bss_start[], __kernel_end[];
+	(void)argc, (void)argv;
+
+	cprintf("spos kernel image:\n");
+	cprintf("  _start (boot entry)   %016lx (phys)\n", (uint64_t)_start);
+	cprintf("  kernel_entry          %016lx (virt)  %08lx (phys)\n", (uint64_t)kernel_entry, PADDR(kernel_entry));
+	cprintf("  text                  %016lx (virt)  %08lx (phys)\n", (uint64_t)__text_start, PADDR(__text_start));
+	cprintf("  rodata                %016lx (virt)  %08lx (phys)\n", (uint64_t)__rodata_start, PADDR(__rodata_start));
+	cprintf("  data                  %016lx (virt)  %08lx (phys)\n", (uint64_t)__data_start, PADDR(__data_start));
+	cprintf("  bss                   %016lx (virt)  %08lx (phys)\n", (uint64_t)__bss_start, PADDR(__bss_start));
+	cprintf("  end                   %016lx (virt)  %08lx (phys)\n", (uint64_t)__kernel_end, PADDR(__kernel_end));
+	cprintf("kernel memory footprint: %lu KiB\n", (PADDR(__kernel_end) - KERNLOAD + 1023) / 1024);
+	cprintf("cpu: 1 GiB pages %s, NX %s, SMEP %s, SMAP %s\n", cpu_has_1g_pages ? "yes" : "no",
+		cpu_has_nx ? "on" : "off", (rcr4() & CR4_SMEP) ? "on" : "off", (rcr4() & CR4_SMAP) ? "on" : "off");
+	cprintf("command line: %s\n", cmdline_text());
+	return 0;
+}
+
+static int
+mon_backtrace(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	backtrace_print(read_rbp());
+	return 0;
+}
+
+static int
+mon_meminfo(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	phys_print_meminfo();
+	return 0;
+}
+
+static int
+mon_ktest(int argc, char **argv)
+{
+	if (argc != 2) {
+		cprintf("usage: ktest NAME (runs the test, then stops the machine); tests:\n");
+		ktest_list();
+		return 0;
+	}
+	ktest_run(argv[1]);
+	return 0;
+}
+
+static int
+mon_exit(int argc, char **argv)
+{
+	int failure = argc > 1 && strcmp(argv[1], "0") != 0;
+	cprintf("monitor: exiting QEMU (%s)\n", failure ? "failure" : "success");
+	qemu_exit(failure ? QEMU_EXIT_FAILURE : QEMU_EXIT_SUCCESS);
+}
+
+static const struct command commands[] = {
+	{ "help", "list the commands", mon_help },
+	{ "kerninfo", "kernel image layout, CPU features, command line", mon_kerninfo },
+	{ "backtrace", "backtrace of the monitor's own stack", mon_backtrace },
+	{ "meminfo", "physical memory: totals and free blocks per order", mon_meminfo },
+	{ "ktest", "ktest NAME: run an in-kernel test (no name: list them)", mon_ktest },
+	{ "exit", "exit [STATUS]: stop QEMU (status 0 = success, default)", mon_exit },
+};
+
+static int
+mon_help(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		cprintf("  %-10s %s\n", commands[i].name, commands[i].help);
+	return 0;
+}
+
+int
+monitor_runcmd(char *line)
+{
+	char *argv[MAXARGS];
+	int argc = 0;
+
+	for (char *p = line; *p;) {
+		while (*p == ' ' || *p == '\t')
+			*p++ = '\0';
+		if (!*p)
+			break;
+		if (argc == MAXARGS - 1) {
+			cprintf("monitor: too many arguments (at most %d)\n", MAXARGS - 1);
+			return 0;
+		}
+		argv[argc++] = p;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+	}
+	argv[argc] = NULL;
+	if (argc == 0)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			return commands[i].fn(argc, argv);
+	cprintf("monitor: unknown command '%s' (type 'help' for the list)\n", argv[0]);
+	return 0;
+}
+
+void
+monitor(void)
+{
+	char buf[256];
+
+	cprintf("Welcome to the spos kernel monitor. Type 'help' for a list of commands.\n");
+	for (;;) {
+		if (!readline("K> ", buf, sizeof buf))
+			break;
+		if (monitor_runcmd(buf) < 0)
+			break;
+	}
+}
