@@ -32,6 +32,7 @@ KERN_LDFLAGS := -m elf_x86_64 -nostdlib -static --build-id=none -z max-page-size
 all: $(OBJDIR)/spos.iso
 
 include kern/Makefrag
+include user/Makefrag
 include tests/Makefrag
 
 # --- set-up: the Debian packages QEMU and GRUB come from ------------------------------

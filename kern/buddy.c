@@ -337,7 +337,7 @@ check_block(struct buddy *b, uint64_t base, unsigned order)
 		return r;
 
 	/*
-	 * Mixed orders until even one page is left no more, chained through next; then
+	 * Mixed orders until not even one page is left, chained through next; then
 	 * free every other block of the chain, then the rest.
 	 */
 	held = NULL;

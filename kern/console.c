@@ -67,12 +67,18 @@ cons_getc(void)
 	return inb(COM1 + COM_DATA);
 }
 
+void (*cons_idle_hook)(void);
+
 int
 cons_getc_wait(void)
 {
 	int c;
-	while ((c = cons_getc()) < 0)
-		__asm__ volatile("pause");
+	while ((c = cons_getc()) < 0) {
+		if (cons_idle_hook)
+			cons_idle_hook();	/* e.g. run background processes */
+		else
+			__asm__ volatile("pause");
+	}
 	return c;
 }
 

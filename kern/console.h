@@ -9,6 +9,8 @@ void cons_init(void);
 void cons_putc(int c);
 int cons_getc(void);		/* next input character, or -1 if none is waiting */
 int cons_getc_wait(void);	/* blocks (polling) until a character arrives */
+/* Called repeatedly while cons_getc_wait waits for input. */
+extern void (*cons_idle_hook)(void);
 
 /* Read one line with echo and backspace; returns buf, or NULL at end of input. */
 char *readline(const char *prompt, char *buf, size_t size);

@@ -4,7 +4,8 @@
  * Order matters: traps first (so anything that goes wrong is reported), then the boot
  * information (before any allocation can overwrite it), the command line, the
  * kernel's own page tables, the physical allocator and its self-check.  Then either
- * the in-kernel test the command line names (test=NAME), or the monitor.
+ * the in-kernel test the command line names (test=NAME), the user program it names
+ * (run=NAME[,ARG...]), or the monitor, which runs processes while it waits for input.
  */
 #include <stdint.h>
 #include "inc/util.h"
@@ -17,7 +18,10 @@
 #include "kern/multiboot.h"
 #include "kern/phys.h"
 #include "kern/pmap.h"
+#include "kern/proc.h"
 #include "kern/qemu.h"
+#include "kern/run.h"
+#include "kern/syscall.h"
 #include "kern/trap.h"
 
 /* Boot-time self-check of the buddy allocator on the live free lists. */
@@ -32,6 +36,14 @@ check_buddy(void)
 	if (phys_free_pages() != free_before)
 		panic("check_buddy: free pages %lu, expected %lu", phys_free_pages(), free_before);
 	cprintf("check_buddy() succeeded\n");
+}
+
+/* While the monitor waits for input: run background processes, reap orphans. */
+static void
+monitor_idle(void)
+{
+	run_reap_orphans();
+	sched_step();
 }
 
 void
@@ -57,6 +69,13 @@ kmain(uint32_t magic, uint64_t mbi_pa)
 		ktest_run(test);	/* returns only if there is no such test */
 		qemu_exit(QEMU_EXIT_FAILURE);
 	}
+
+	syscall_init();
+	sched_init();
+	const char *run = cmdline_get("run");
+	if (run)
+		run_boot_program(run);
+	cons_idle_hook = monitor_idle;
 	monitor();
 	qemu_exit(QEMU_EXIT_SUCCESS);
 }

@@ -1,6 +1,6 @@
 /*
  * KASSERT(cond, fmt, ...): check an invariant, and stop with a formatted message when
- * it does not hold.  Always compiled in; cond must have no side effects we rely on.
+ * it does not hold.  Always compiled in, so cond is always evaluated.
  *
  * In the kernel a failed KASSERT calls _panic (kern/printf.c), whose printf knows
  * %d %u %x %lx %lu %ld %p %s %c %llu.  In host test builds (-DHOSTTEST) it prints to

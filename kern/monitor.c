@@ -4,6 +4,7 @@
  * Commands only read kernel state or stop the machine; they never panic on input.
  */
 #include <stdint.h>
+#include "inc/error.h"
 #include "inc/memlayout.h"
 #include "inc/string.h"
 #include "inc/util.h"
@@ -14,7 +15,10 @@
 #include "kern/ktest.h"
 #include "kern/phys.h"
 #include "kern/pmap.h"
+#include "kern/programs.h"
+#include "kern/proc.h"
 #include "kern/qemu.h"
+#include "kern/run.h"
 #include "kern/monitor.h"
 
 #define MAXARGS 16
@@ -77,6 +81,76 @@ mon_ktest(int argc, char **argv)
 	return 0;
 }
 
+/* Join argv[1..] back into "NAME ARG ..." for run_start. */
+static void
+join_args(int argc, char **argv, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	for (int i = 1; i < argc; i++) {
+		size_t len = strlen(buf);
+		snprintf(buf + len, size - len, "%s%s", i > 1 ? " " : "", argv[i]);
+	}
+}
+
+static int
+mon_run(int argc, char **argv)
+{
+	char cmd[256];
+	if (argc < 2) {
+		cprintf("usage: %s PROG [ARGS...]; programs:", argv[0]);
+		for (uint64_t i = 0; i < user_programs_count; i++)
+			cprintf(" %s", user_programs[i].name);
+		cprintf("\n");
+		return 0;
+	}
+	join_args(argc, argv, cmd, sizeof cmd);
+	int pid = run_start(cmd);
+	if (pid < 0) {
+		cprintf("%s: cannot start %s: %e\n", argv[0], argv[1], pid);
+		return 0;
+	}
+	if (strcmp(argv[0], "bg") == 0)
+		cprintf("[pid %d] %s started in the background\n", pid, argv[1]);
+	else
+		run_wait(pid, false);
+	return 0;
+}
+
+static int
+mon_ps(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	proc_print_all();
+	return 0;
+}
+
+static int
+mon_kill(int argc, char **argv)
+{
+	char *end;
+	if (argc != 2) {
+		cprintf("usage: kill PID\n");
+		return 0;
+	}
+	long pid = strtol(argv[1], &end, 10);
+	int r = *end ? -E_INVAL : proc_kill((int)pid);
+	if (r < 0)
+		cprintf("kill: %s: %e\n", argv[1], r);
+	return 0;
+}
+
+static int
+mon_vm(int argc, char **argv)
+{
+	struct proc *p = argc == 2 ? proc_find((int)strtol(argv[1], NULL, 10)) : NULL;
+	if (!p || !p->vm) {
+		cprintf("usage: vm PID (a live process)\n");
+		return 0;
+	}
+	vm_print(p->vm);
+	return 0;
+}
+
 static int
 mon_exit(int argc, char **argv)
 {
@@ -91,6 +165,11 @@ static const struct command commands[] = {
 	{ "backtrace", "backtrace of the monitor's own stack", mon_backtrace },
 	{ "meminfo", "physical memory: totals and free blocks per order", mon_meminfo },
 	{ "ktest", "ktest NAME: run an in-kernel test (no name: list them)", mon_ktest },
+	{ "run", "run PROG [ARGS]: run a user program and wait for it", mon_run },
+	{ "bg", "bg PROG [ARGS]: start a user program in the background", mon_run },
+	{ "ps", "list processes", mon_ps },
+	{ "kill", "kill PID: kill a process", mon_kill },
+	{ "vm", "vm PID: the regions of a process's address space", mon_vm },
 	{ "exit", "exit [STATUS]: stop QEMU (status 0 = success, default)", mon_exit },
 };
 

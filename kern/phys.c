@@ -133,3 +133,11 @@ phys_print_meminfo(void)
 	for (int k = 0; k < BUDDY_ORDERS; k++)
 		cprintf("  order %2d (%4s): %lu\n", k, size_names[k], phys_buddy.nfree[k]);
 }
+
+void
+page_unref(struct page *pg)
+{
+	assert(pg->refcount > 0);
+	if (--pg->refcount == 0)
+		page_free(pg, 0);
+}

@@ -46,4 +46,15 @@ uint64_t phys_free_pages(void);
 /* Print totals and free blocks per order (monitor `meminfo`). */
 void phys_print_meminfo(void);
 
+
+/* Frames mapped by user page tables count their mappings in refcount. */
+static inline void
+page_ref(struct page *pg)
+{
+	pg->refcount++;
+}
+
+/* Drop one mapping; the frame returns to the allocator with its last one. */
+void page_unref(struct page *pg);
+
 #endif

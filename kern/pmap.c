@@ -14,6 +14,7 @@
  * Before the physical allocator exists, page-table pages come from a bump allocator
  * (boot_alloc) placed after the kernel image; kern/phys.c reserves what it used.
  */
+#include "inc/error.h"
 #include "inc/memlayout.h"
 #include "inc/mmu.h"
 #include "inc/string.h"
@@ -21,6 +22,7 @@
 #include "inc/x86.h"
 #include "kern/console.h"
 #include "kern/multiboot.h"
+#include "kern/phys.h"
 #include "kern/pmap.h"
 
 pte_t *kern_pml4;
@@ -30,6 +32,7 @@ bool cpu_has_1g_pages, cpu_has_smep, cpu_has_smap, cpu_has_nx;
 extern char __text_start[], __rodata_start[], __data_start[], __kernel_end[];
 extern char kstack_guard[];
 
+uint64_t pmap_user_pt_pages;
 static bool on_kernel_tables;		/* false while the bootstrap tables are loaded */
 static uint64_t boot_alloc_start, boot_alloc_next;
 static uint64_t (*page_allocator)(void);	/* NULL: use boot_alloc */
@@ -106,6 +109,8 @@ pmap_walk(pte_t *pml4, uint64_t va, int level, bool create, uint64_t inter_flags
 			uint64_t pa = pt_page_alloc();
 			if (!pa)
 				return NULL;
+			if (inter_flags & PTE_U)
+				pmap_user_pt_pages++;
 			*e = pa | PTE_P | PTE_W | inter_flags;
 		} else if (*e & PTE_PS) {
 			return NULL;		/* a 1 GiB / 2 MiB page maps va above level */
@@ -192,4 +197,114 @@ pmap_init_kernel(uint64_t phys_limit)
 	if (cpu_has_smap)
 		cr4 |= CR4_SMAP;
 	lcr4(cr4);
+}
+
+/*
+ * ---- User address spaces ----
+ * Each process has its own PML4: entries 0..255 (the lower half) are its own tables,
+ * entries 256..511 are copied from kern_pml4 and point at the kernel's shared PDPTs.
+ * User page-table pages come from the buddy allocator and are freed by pmap_destroy;
+ * intermediate entries carry PTE_U|PTE_W so that the leaf alone decides access.
+ */
+
+#define PML4_USER_SLOTS 256
+
+uint64_t
+pmap_create(void)
+{
+	uint64_t pa = pt_page_alloc();
+	if (!pa)
+		return 0;
+	pte_t *pml4 = KADDR(pa);
+	for (int i = PML4_USER_SLOTS; i < NPTENTRIES; i++)
+		pml4[i] = kern_pml4[i];
+	return pa;
+}
+
+/* Free the table at pa, at `level` (2 = PDPT, 1 = PD, 0 = PT), and every table below it. */
+static void
+free_table(uint64_t pa, int level)
+{
+	pte_t *table = KADDR(pa);
+	for (int i = 0; i < NPTENTRIES; i++) {
+		if (!(table[i] & PTE_P))
+			continue;
+		assert(level > 0 && !(table[i] & PTE_PS));	/* leaves were unmapped by vm */
+		free_table(PTE_ADDR(table[i]), level - 1);
+	}
+	page_free(pa2page(pa), 0);
+	pmap_user_pt_pages--;
+}
+
+void
+pmap_destroy(uint64_t pml4_pa)
+{
+	pte_t *pml4 = KADDR(pml4_pa);
+	assert(rcr3() != pml4_pa);
+	for (int i = 0; i < PML4_USER_SLOTS; i++)
+		if (pml4[i] & PTE_P)
+			free_table(PTE_ADDR(pml4[i]), 2);
+	page_free(pa2page(pml4_pa), 0);
+}
+
+int
+pmap_enter(uint64_t pml4_pa, uint64_t va, uint64_t pa, uint64_t flags)
+{
+	pte_t *pte = pmap_walk(KADDR(pml4_pa), va, 0, true, PTE_U);
+	if (!pte)
+		return -E_NO_MEM;
+	*pte = pa | flags | PTE_P;
+	pmap_invalidate(pml4_pa, va);
+	return 0;
+}
+
+pte_t *
+pmap_lookup(uint64_t pml4_pa, uint64_t va, int *level)
+{
+	pte_t *table = KADDR(pml4_pa);
+	for (int l = 3; l > 0; l--) {
+		pte_t e = table[PTX(va, l)];
+		if (!(e & PTE_P))
+			return NULL;
+		if (e & PTE_PS) {
+			*level = l;
+			return &table[PTX(va, l)];
+		}
+		table = KADDR(PTE_ADDR(e));
+	}
+	*level = 0;
+	return &table[PTX(va, 0)];
+}
+
+void
+pmap_invalidate(uint64_t pml4_pa, uint64_t va)
+{
+	if (rcr3() == pml4_pa)
+		invlpg(va);
+}
+
+/* Visit the present leaves of `table` (at level) that lie in [start, end). */
+static void
+foreach_in_table(pte_t *table, int level, uint64_t base, uint64_t start, uint64_t end,
+		 void (*fn)(pte_t *, uint64_t, void *), void *arg)
+{
+	uint64_t span = 1UL << PTX_SHIFT(level);
+	for (int i = 0; i < NPTENTRIES; i++) {
+		uint64_t va = base + (uint64_t)i * span;
+		if (va + span <= start || va >= end || !(table[i] & PTE_P))
+			continue;
+		if (level == 0)
+			fn(&table[i], va, arg);
+		else if (table[i] & PTE_PS)
+			panic("pmap_foreach: superpage at 0x%lx", va);
+		else
+			foreach_in_table(KADDR(PTE_ADDR(table[i])), level - 1, va, start, end, fn, arg);
+	}
+}
+
+void
+pmap_foreach(uint64_t pml4_pa, uint64_t start, uint64_t end,
+	     void (*fn)(pte_t *pte, uint64_t va, void *arg), void *arg)
+{
+	foreach_in_table(KADDR(pml4_pa), 3, 0, start, MIN(end, UTOP), fn, arg);
 }

@@ -41,3 +41,29 @@ uint64_t boot_alloc(uint64_t npages);
 void pmap_use_page_allocator(uint64_t (*alloc)(void));
 
 #endif
+
+/* ---- user address spaces (the lower half of a PML4) ---- */
+
+#define PTE_COW		0x200UL	/* software bit: frame shared copy-on-write, kept read-only */
+
+/* A new PML4 sharing the kernel half; returns its physical address, or 0 when out of memory. */
+uint64_t pmap_create(void);
+/* Free the user page-table pages of pml4 and the PML4 itself; every leaf must be unmapped. */
+void pmap_destroy(uint64_t pml4_pa);
+/* Map the 4 KiB page at va to pa with flags (PTE_P added). Returns 0 or -E_NO_MEM. */
+int pmap_enter(uint64_t pml4_pa, uint64_t va, uint64_t pa, uint64_t flags);
+/*
+ * The leaf entry mapping va: a PT entry, or a PD/PDPT entry with PTE_PS; *level says
+ * which (0, 1, 2).  NULL when no table reaches va.  The entry may be non-present.
+ */
+pte_t *pmap_lookup(uint64_t pml4_pa, uint64_t va, int *level);
+/* Flush va from the TLB if pml4 is the loaded address space. */
+void pmap_invalidate(uint64_t pml4_pa, uint64_t va);
+/*
+ * Call fn(pte, va, arg) for each present 4 KiB leaf entry in [start, end), skipping
+ * absent tables quickly.  fn may change or clear the entry.
+ */
+void pmap_foreach(uint64_t pml4_pa, uint64_t start, uint64_t end,
+		  void (*fn)(pte_t *pte, uint64_t va, void *arg), void *arg);
+/* User page-table pages currently allocated (PDPT, PD, PT pages below the PML4s). */
+extern uint64_t pmap_user_pt_pages;

@@ -8,11 +8,13 @@
  * Traps from ring 3 are routed by the process layer once it exists.
  */
 #include <stdint.h>
+#include "inc/error.h"
 #include "inc/mmu.h"
 #include "inc/x86.h"
 #include "kern/console.h"
 #include "kern/backtrace.h"
 #include "kern/qemu.h"
+#include "kern/proc.h"
 #include "kern/trap.h"
 
 struct gate {
@@ -46,8 +48,6 @@ trap_name(uint64_t trapno)
 {
 	if (trapno < NEXCEPTIONS)
 		return exception_names[trapno] ? exception_names[trapno] : "reserved";
-	if (trapno == T_SYSCALL)
-		return "system call";
 	if (trapno >= T_IRQ0 && trapno < T_IRQ0 + NIRQS)
 		return "hardware interrupt";
 	return "unknown trap";
@@ -73,7 +73,6 @@ idt_init(void)
 		set_gate(v, trap_vectors[v], GATE_INTERRUPT, 0);
 	set_gate(T_DBLFLT, trap_vectors[T_DBLFLT], GATE_INTERRUPT, 1);	/* IST1 */
 	set_gate(T_BRKPT, trap_vectors[T_BRKPT], GATE_INTERRUPT | GATE_DPL3, 0);
-	set_gate(T_SYSCALL, trap_vectors[T_SYSCALL], GATE_INTERRUPT | GATE_DPL3, 0);
 
 	struct {
 		uint16_t limit;
@@ -127,17 +126,45 @@ kernel_fault(struct trapframe *tf)
 	qemu_exit(QEMU_EXIT_FAILURE);
 }
 
+/* A page fault from ring 3: resolve it, or kill the process with the reason. */
+static void
+user_page_fault(struct trapframe *tf)
+{
+	uint64_t va = rcr2();
+	int r = vm_fault(curproc->vm, va, (uint32_t)tf->err);
+
+	if (r == -E_NO_MEM)
+		proc_kill_fault("out of memory at va 0x%lx rip 0x%lx", va, tf->rip);
+	if (r < 0) {
+		const char *access = (tf->err & PFERR_I) ? "instruction fetch" : (tf->err & PFERR_W) ? "write" : "read";
+		proc_kill_fault("page fault at va 0x%lx (%s, %s) rip 0x%lx", va, access,
+				(tf->err & PFERR_P) ? "protection violation" : "not present", tf->rip);
+	}
+}
+
+static void
+user_trap(struct trapframe *tf)
+{
+	curproc->tf = tf;
+	if (tf->trapno == T_PGFLT)
+		user_page_fault(tf);
+	else
+		proc_kill_fault("%s rip 0x%lx", trap_name(tf->trapno), tf->rip);
+}
+
 void
 trap(struct trapframe *tf)
 {
-	if (tf->trapno >= T_IRQ0 && irq_handlers[tf->trapno]) {
-		irq_handlers[tf->trapno](tf);
-		return;
-	}
-	if ((tf->cs & 3) == 0)
+	bool from_user = (tf->cs & 3) == 3;
+
+	if (tf->trapno >= T_IRQ0 && tf->trapno < T_IRQ0 + NIRQS) {
+		if (irq_handlers[tf->trapno])
+			irq_handlers[tf->trapno](tf);
+		/* else: a spurious or masked IRQ (e.g. the PIC's IRQ 7): ignore it */
+	} else if (!from_user)
 		kernel_fault(tf);
-	/* Ring 3 traps belong to the process layer, which does not exist yet. */
-	cprintf("unexpected trap from user mode: ");
-	print_trapframe(tf);
-	qemu_exit(QEMU_EXIT_FAILURE);
+	else
+		user_trap(tf);
+	if (from_user && curproc->killed)
+		proc_exit(WSTATUS_KILLED);
 }

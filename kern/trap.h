@@ -2,7 +2,9 @@
 #ifndef SPOS_KERN_TRAP_H
 #define SPOS_KERN_TRAP_H
 
+#ifndef __ASSEMBLER__
 #include <stdint.h>
+#endif
 
 /* Exception vectors (Intel SDM vol. 3, table 6-1). */
 #define T_DIVIDE	0
@@ -29,9 +31,10 @@
 
 #define T_IRQ0		32	/* legacy IRQ n arrives at vector T_IRQ0 + n */
 #define NIRQS		16
-#define T_SYSCALL	0x80	/* int $0x80, callable from ring 3 */
+#define T_SYSCALL	0x80	/* trapno of a `syscall` frame (no IDT gate; kern/syscallentry.S) */
 #define T_SPURIOUS	0xFF	/* LAPIC spurious vector */
 
+#ifndef __ASSEMBLER__
 /*
  * The frame kern/trapentry.S builds on the kernel stack: general registers pushed by
  * the stub, then the vector and error code (0 when the CPU pushes none), then what
@@ -53,4 +56,5 @@ void print_trapframe(const struct trapframe *tf);
 /* A handler for a hardware interrupt vector (T_IRQ0..); NULL to remove. */
 void trap_set_irq_handler(int vector, void (*handler)(struct trapframe *tf));
 
+#endif /* __ASSEMBLER__ */
 #endif

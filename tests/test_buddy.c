@@ -4,16 +4,16 @@
  *
  * An arena is a page array plus a reference model with one byte per page: M_NONE (never
  * given to the allocator: reserved or a hole), M_FREE or M_USED.  Random alloc/free
- * sequences from a fixed-seed xorshift64* generator run against it, and after every
- * step the allocator must agree with the model: blocks are aligned, lie on free model
- * pages only, and the free lists are exactly the canonical buddy decomposition of the
- * free pages (maximal naturally aligned blocks).  Misuse must abort, which runs in
- * fork()ed children.
+ * sequences from a fixed-seed xorshift64* generator run against it.  Every allocation
+ * must be aligned and lie on free model pages only; every 1000 steps, and after each
+ * add and free-everything, check_structure verifies the free lists in full: they must be
+ * exactly the canonical buddy decomposition of the free pages (their maximal naturally
+ * aligned blocks), which is the state after the adds again once everything is freed.
+ * Misuse must trip a KASSERT (abort), which runs in fork()ed children.
  *
  * Prints one line per test group, then "buddy: N checks passed"; exits 0.  On the first
  * failure prints "buddy: FAIL <what>" and exits 1.
  */
-#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -87,11 +87,11 @@ xcalloc(size_t n, size_t sz)
 	return p;
 }
 
-struct range {
+struct range {			/* pages [pfn, pfn+count) */
 	uint64_t pfn, count;
 };
 
-struct alloc {
+struct alloc {			/* a live allocation: buddy_alloc(order) returned pfn */
 	uint64_t pfn;
 	unsigned order;
 };
@@ -109,7 +109,7 @@ struct arena {
 };
 
 /*
- * Set up a over npages pages: mark the reserved ranges PG_RESERVED, then add the
+ * Set up arena a with npages pages: mark the reserved ranges PG_RESERVED, then add the
  * added ranges in order (both lists end with a zero count; either may be NULL).
  */
 static void
@@ -328,13 +328,14 @@ free_all(struct arena *a, const char *name)
 static void
 selfcheck_unchanged(struct arena *a, const char *name)
 {
-	struct buddy before = a->b;
 	struct page *saved = xcalloc(a->npages, sizeof(struct page));
+	struct buddy before;
 	int r;
 
+	memcpy(&before, &a->b, sizeof(before));
 	memcpy(saved, a->pages, a->npages * sizeof(struct page));
 	r = buddy_selfcheck(&a->b);
-	CHECK(r == (a->b.free_pages ? 0 : BUDDY_SELFCHECK_EMPTY), "%s: selfcheck returned %d",
+	CHECK(r == (before.free_pages ? 0 : BUDDY_SELFCHECK_EMPTY), "%s: selfcheck returned %d",
 	    name, r);
 	CHECK(memcmp(&before, &a->b, sizeof(before)) == 0, "%s: selfcheck changed struct buddy",
 	    name);
@@ -618,13 +619,21 @@ test_selfcheck(void)
 	printf("buddy: selfcheck OK (%d states)\n", n);
 }
 
-/* Misuse scenarios for the death tests; each must trip a KASSERT. */
+/* Misuse scenarios for the death tests, and a word of the KASSERT message each must trip. */
+static const char *const misuse_expect[] = {
+	"already free", "already free", "already free", "not aligned", "outside the page",
+	"too large", "runs past", "is reserved", "is reserved", "already free", "outside",
+};
+#define NMISUSE	(int)(sizeof(misuse_expect) / sizeof(misuse_expect[0]))
+
+/* Run misuse scenario which; it should not return. */
 static void
 misuse(int which)
 {
 	static const struct range r8[] = { { 0, 8 }, { 0, 0 } };
 	static const struct range r5[] = { { 0, 5 }, { 0, 0 } };
 	static const struct range r6[] = { { 0, 6 }, { 0, 0 } };
+	static const struct range page5[] = { { 5, 1 }, { 0, 0 } };
 	struct arena a;
 	struct page *p0, *p1;
 
@@ -660,17 +669,17 @@ misuse(int which)
 		arena_make(&a, 8, NULL, r8);
 		buddy_free(&a.b, buddy_alloc(&a.b, 0), BUDDY_MAX_ORDER + 1);
 		break;
-	case 6:		/* block runs past the end of the array */
+	case 6:		/* block runs past the end of the array: 6 pages are 4@0 + 2@4 */
 		arena_make(&a, 6, NULL, r6);
 		p0 = buddy_alloc(&a.b, 1);
 		buddy_free(&a.b, p0, 2);
 		break;
 	case 7:		/* reserved page */
-		arena_make(&a, 8, (const struct range[]){ { 5, 1 }, { 0, 0 } }, r5);
+		arena_make(&a, 8, page5, r5);
 		buddy_free(&a.b, &a.pages[5], 0);
 		break;
 	case 8:		/* adding a reserved page */
-		arena_make(&a, 8, (const struct range[]){ { 5, 1 }, { 0, 0 } }, r8);
+		arena_make(&a, 8, page5, r8);
 		break;
 	case 9:		/* adding free memory again */
 		arena_make(&a, 8, NULL, r8);
@@ -681,37 +690,60 @@ misuse(int which)
 		break;
 	}
 }
-#define NMISUSE	11
 
-/* Each misuse, run in a child with stderr silenced, must end in SIGABRT. */
+/* Each misuse, run in a child, must die of SIGABRT after the expected KASSERT message. */
 static void
 test_kassert(void)
 {
 	for (int i = 0; i < NMISUSE; i++) {
-		int status, fd;
+		char msg[1024];
+		int status, fds[2];
+		size_t len;
+		ssize_t n;
 		pid_t pid;
 
+		CHECK(pipe(fds) == 0, "pipe");
 		fflush(stdout);
 		fflush(stderr);
 		pid = fork();
 		CHECK(pid >= 0, "fork");
 		if (pid == 0) {
-			if ((fd = open("/dev/null", O_WRONLY)) >= 0)
-				dup2(fd, 2);
+			signal(SIGABRT, SIG_DFL);
+			close(fds[0]);
+			dup2(fds[1], 2);
 			misuse(i);
 			_exit(0);
 		}
+		close(fds[1]);
+		len = 0;
+		while (len < sizeof(msg) - 1 && (n = read(fds[0], msg + len, sizeof(msg) - 1 - len)) > 0)
+			len += (size_t)n;
+		close(fds[0]);
+		msg[len] = '\0';
 		CHECK(waitpid(pid, &status, 0) == pid, "waitpid");
 		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
 		    "misuse %d not caught (status %#x)", i, status);
+		CHECK(strstr(msg, "KASSERT") && strstr(msg, misuse_expect[i]),
+		    "misuse %d: wrong message: %s", i, msg);
 	}
 	printf("buddy: kassert OK (%d misuses abort)\n", NMISUSE);
+}
+
+/* A KASSERT that fires outside a death test is a failure too (abort() is synchronous here). */
+static void
+on_abort(int sig)
+{
+	(void)sig;
+	fputs("buddy: FAIL KASSERT or abort (see stderr)\n", stdout);
+	fflush(stdout);
+	_exit(1);
 }
 
 int
 main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGABRT, on_abort);
 	test_interface();
 	test_add_range();
 	test_random();

@@ -1,0 +1,57 @@
+/*
+ * inc/lib.h: the user-space library (lib/): system-call wrappers, console output,
+ * string functions and malloc.  A user program defines
+ *     int main(int argc, char **argv);
+ * and returns its exit status (or calls exit).
+ */
+#ifndef SPOS_INC_LIB_H
+#define SPOS_INC_LIB_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "inc/error.h"
+#include "inc/memlayout.h"
+#include "inc/mmu.h"
+#include "inc/stdio.h"
+#include "inc/string.h"
+#include "inc/syscall.h"
+#include "inc/util.h"
+
+/* System calls (lib/syscall.c); each returns a negative -E_* code on error. */
+void exit(int status) __attribute__((noreturn));
+int getpid(void);
+int yield(void);
+int fork(void);
+int spawn(const char *name, const char *const *argv);
+int wait(int pid, int *status);
+int kill(int pid);
+int cputs(const char *s, size_t len);
+int cgetc(void);
+void *mmap(void *addr, size_t len, int prot, int flags);
+int munmap(void *addr, size_t len);
+int mprotect(void *addr, size_t len, int prot);
+int madvise(void *addr, size_t len, int advice);
+void *sbrk(intptr_t increment);
+int vmquery(const void *va, struct vm_query *q);
+int counters(struct kcounters *c, size_t size);
+/* Raw system call: for tests of bad numbers and bad arguments. */
+int64_t syscall6(uint64_t num, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5,
+		 uint64_t a6);
+
+/* mmap returns an address or a small negative error code cast to a pointer. */
+#define MMAP_FAILED(p)	((int64_t)(p) < 0 && (int64_t)(p) > -MAXERROR)
+
+/* Console output (lib/printf.c). printf is cprintf. */
+#define printf cprintf
+
+/* Heap (lib/malloc.c), on top of sbrk. */
+void *malloc(size_t size);
+void free(void *p);
+
+/* Argument and program name helpers (lib/entry.c sets them up). */
+extern const char *binaryname;
+/* Print "PROG: message" and exit(1). */
+void fail(const char *fmt, ...) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * The system-call interface shared by the kernel (kern/syscall.c) and user space
+ * (lib/syscall.c).  Calls use the `syscall` instruction: number in rax, arguments in
+ * rdi, rsi, rdx, r10, r8, r9; result in rax, a negative -E_* code on error.
+ */
+#ifndef SPOS_INC_SYSCALL_H
+#define SPOS_INC_SYSCALL_H
+
+#include <stdint.h>
+
+enum {
+	SYS_exit = 0,		/* exit(status): never returns */
+	SYS_getpid,		/* getpid() -> pid */
+	SYS_yield,		/* yield() -> 0 */
+	SYS_fork,		/* fork() -> child pid in the parent, 0 in the child */
+	SYS_spawn,		/* spawn(name, argv) -> child pid; argv NULL-terminated, may be NULL */
+	SYS_wait,		/* wait(pid or -1, int *status or NULL) -> pid reaped */
+	SYS_kill,		/* kill(pid) -> 0: the target dies at its next return to user mode */
+	SYS_cputs,		/* cputs(buf, len) -> len: write to the console */
+	SYS_cgetc,		/* cgetc() -> next console character, or -E_NOT_FOUND if none waiting */
+	SYS_mmap,		/* mmap(addr, len, prot, flags) -> address */
+	SYS_munmap,		/* munmap(addr, len) -> 0 */
+	SYS_mprotect,		/* mprotect(addr, len, prot) -> 0 */
+	SYS_madvise,		/* madvise(addr, len, advice) -> 0 */
+	SYS_sbrk,		/* sbrk(increment) -> previous break */
+	SYS_vmquery,		/* vmquery(va, struct vm_query *) -> 0 */
+	SYS_counters,		/* counters(struct kcounters *, size) -> bytes written */
+	NSYSCALLS
+};
+
+/* mmap/mprotect protections and mmap flags. */
+#define PROT_NONE	0x0
+#define PROT_READ	0x1
+#define PROT_WRITE	0x2
+#define PROT_EXEC	0x4
+
+#define MAP_PRIVATE	0x02
+#define MAP_FIXED	0x10	/* place exactly at addr; fails with -E_EXISTS over a mapping */
+#define MAP_ANON	0x20	/* anonymous, demand-zero memory (the only kind so far) */
+
+#define MADV_NORMAL	0
+#define MADV_DONTNEED	4	/* drop the pages: the next touch sees zeros */
+
+/* wait() status: the exit code, or WSTATUS_KILLED when the kernel or kill() ended it. */
+#define WSTATUS_KILLED	0x100
+
+/* What vmquery reports about one virtual address. */
+struct vm_query {
+	uint64_t va;
+	uint32_t mapped;	/* 1 if a region covers va */
+	uint32_t present;	/* 1 if a page is mapped at va now */
+	uint64_t page_size;	/* 4096, 2 MiB or 1 GiB when present */
+	uint32_t prot;		/* PROT_* of the region */
+	uint32_t cow;		/* 1 if the page is shared copy-on-write */
+	uint64_t pfn;		/* physical frame number when present */
+	uint64_t region_start, region_end;
+};
+
+/*
+ * Kernel counters readable from user space with counters(); later milestones append
+ * fields at the end, and a caller passing a smaller size gets a prefix.
+ */
+struct kcounters {
+	uint64_t free_pages;		/* pages free in the buddy allocator */
+	uint64_t total_pages;		/* pages the allocator manages */
+	uint64_t page_faults;		/* user page faults taken */
+	uint64_t faults_demand_zero;	/* ... resolved by mapping a zeroed page */
+	uint64_t faults_cow_copy;	/* ... resolved by copying a shared page */
+	uint64_t faults_cow_reuse;	/* ... resolved by reusing a page no longer shared */
+	uint64_t faults_killed;		/* ... that killed the process */
+	uint64_t pt_pages;		/* user page-table pages in use */
+	uint64_t procs_created;
+	uint64_t procs_live;
+	uint64_t syscalls;
+	uint64_t context_switches;
+	uint64_t timer_ticks;
+	uint64_t kmalloc_bytes;		/* kernel heap bytes in use */
+};
+
+#endif

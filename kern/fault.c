@@ -1,0 +1,102 @@
+/*
+ * kern/fault.c: what a user page fault means and how it is resolved.
+ *
+ * The fault path asks, in order:
+ *   1. Is there a region at the address, and does its protection allow the access
+ *      (read; write needs PROT_WRITE; instruction fetch needs PROT_EXEC; PROT_NONE
+ *      allows nothing)?  If not, the access is refused and the process dies.
+ *   2. Is no page mapped?  Demand zero: a fresh zeroed page.
+ *   3. Is it a write to a copy-on-write page?  If the frame is still shared, copy
+ *      it into a private page; if this is its last mapping, take it over in place.
+ *   4. Otherwise the entry is stale (e.g. a TLB entry older than an mprotect): rewrite
+ *      its flags from the region and retry.
+ * Later milestones insert their cases here: reservations (at 2), overlays (at 3) and
+ * the model TLB's fake-invalid entries (before 1).
+ */
+#include "inc/error.h"
+#include "inc/string.h"
+#include "inc/util.h"
+#include "kern/console.h"
+#include "kern/phys.h"
+#include "kern/pmap.h"
+#include "kern/vm.h"
+#include "kern/fault.h"
+
+struct fault_stats fault_stats;
+
+static bool
+access_allowed(const struct vm_region *r, uint32_t err)
+{
+	if (r->prot == PROT_NONE)
+		return false;
+	if ((err & PFERR_W) && !(r->prot & PROT_WRITE))
+		return false;
+	if ((err & PFERR_I) && !(r->prot & PROT_EXEC))
+		return false;
+	return true;
+}
+
+static int
+demand_zero(struct vmspace *vs, struct vm_region *r, uint64_t page)
+{
+	struct page *pg = page_alloc_zeroed(0);
+	if (!pg)
+		return -E_NO_MEM;
+	if (pmap_enter(vs->pml4_pa, page, page2pa(pg), vm_pte_flags(r->prot, false)) < 0) {
+		page_free(pg, 0);
+		return -E_NO_MEM;
+	}
+	page_ref(pg);
+	vs->resident_pages++;
+	fault_stats.demand_zero++;
+	return 0;
+}
+
+static int
+copy_on_write(struct vmspace *vs, struct vm_region *r, uint64_t page, pte_t *pte)
+{
+	struct page *old = pa2page(PTE_ADDR(*pte));
+	if (old->refcount == 1) {		/* the other sharers are gone: reuse in place */
+		*pte = PTE_ADDR(*pte) | vm_pte_flags(r->prot, false) | PTE_P;
+		pmap_invalidate(vs->pml4_pa, page);
+		fault_stats.cow_reuse++;
+		return 0;
+	}
+	struct page *copy = page_alloc(0);
+	if (!copy)
+		return -E_NO_MEM;
+	memcpy(page2kva(copy), page2kva(old), PGSIZE);
+	page_ref(copy);
+	*pte = page2pa(copy) | vm_pte_flags(r->prot, false) | PTE_P;
+	pmap_invalidate(vs->pml4_pa, page);
+	page_unref(old);
+	fault_stats.cow_copy++;
+	return 0;
+}
+
+int
+vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
+{
+	uint64_t page = ROUNDDOWN(va, PGSIZE);
+	int level, r;
+
+	fault_stats.faults++;
+	struct vm_region *reg = vm_find(vs, va);
+	if (!reg || !access_allowed(reg, err)) {
+		fault_stats.refused++;
+		return -E_FAULT;
+	}
+	pte_t *pte = pmap_lookup(vs->pml4_pa, page, &level);
+	if (!pte || !(*pte & PTE_P))
+		r = demand_zero(vs, reg, page);
+	else if ((err & PFERR_W) && (*pte & PTE_COW))
+		r = copy_on_write(vs, reg, page, pte);
+	else {
+		*pte = PTE_ADDR(*pte) | vm_pte_flags(reg->prot, *pte & PTE_COW) | PTE_P;
+		pmap_invalidate(vs->pml4_pa, page);
+		r = 0;
+	}
+	if (r == -E_NO_MEM)
+		fault_stats.no_memory++;
+	return r;
+}

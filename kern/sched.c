@@ -1,0 +1,140 @@
+/*
+ * kern/sched.c: round-robin scheduling on one CPU, driven by the PIT timer.
+ *
+ * The kernel's boot thread doubles as the scheduler: it picks the next runnable
+ * process in table order after the last one run and swtch-es to it; the process runs
+ * until its time slice ends (a timer interrupt from user mode calls yield), it
+ * yields, sleeps in wait, or exits, each of which swtch-es back.  The kernel itself
+ * is not preemptible: it runs with interrupts off; user mode runs with them on.
+ * When nothing is runnable the boot thread halts until the next interrupt.
+ *
+ * The timer is the 8254 PIT at SCHED_HZ on IRQ 0, with the 8259 PICs remapped to
+ * vectors 32..47 and every other IRQ masked.
+ */
+#include "inc/mmu.h"
+#include "inc/x86.h"
+#include "kern/console.h"
+#include "kern/gdt.h"
+#include "kern/pmap.h"
+#include "kern/proc.h"
+
+#define SCHED_HZ	100
+#define PIT_HZ		1193182
+#define PIT_CH0		0x40
+#define PIT_CMD		0x43
+#define PIC1_CMD	0x20
+#define PIC1_DATA	0x21
+#define PIC2_CMD	0xA0
+#define PIC2_DATA	0xA1
+#define PIC_EOI		0x20
+
+uint64_t sched_ticks, sched_switches;
+uint64_t syscall_kstack_top;
+static struct context *kernel_context;	/* the boot thread, while a process runs */
+static int last_run = -1;
+
+void swtch(struct context **save, struct context *load);
+
+static void
+timer_interrupt(struct trapframe *tf)
+{
+	sched_ticks++;
+	outb(PIC1_CMD, PIC_EOI);
+	if (curproc && (tf->cs & 3) == 3)
+		yield();		/* end of the time slice */
+}
+
+/* Remap the PICs to T_IRQ0.., mask all but the timer, start the PIT at SCHED_HZ. */
+void
+sched_init(void)
+{
+	outb(PIC1_DATA, 0xFF);
+	outb(PIC2_DATA, 0xFF);
+	outb(PIC1_CMD, 0x11);		/* ICW1: edge, cascade, ICW4 follows */
+	outb(PIC2_CMD, 0x11);
+	outb(PIC1_DATA, T_IRQ0);	/* ICW2: vector base */
+	outb(PIC2_DATA, T_IRQ0 + 8);
+	outb(PIC1_DATA, 4);		/* ICW3: slave on IRQ 2 */
+	outb(PIC2_DATA, 2);
+	outb(PIC1_DATA, 1);		/* ICW4: 8086 mode */
+	outb(PIC2_DATA, 1);
+	outb(PIC1_DATA, 0xFE);		/* only IRQ 0 */
+	outb(PIC2_DATA, 0xFF);
+
+	uint16_t divisor = PIT_HZ / SCHED_HZ;
+	outb(PIT_CMD, 0x34);		/* channel 0, lo/hi byte, rate generator */
+	outb(PIT_CH0, divisor & 0xFF);
+	outb(PIT_CH0, divisor >> 8);
+	trap_set_irq_handler(T_IRQ0 + 0, timer_interrupt);
+}
+
+/* Run p until it comes back to the boot thread. */
+static void
+run(struct proc *p)
+{
+	uint64_t kstack_top = (uint64_t)p->kstack + (PGSIZE << PROC_KSTACK_ORDER);
+
+	curproc = p;
+	p->state = P_RUNNING;
+	tss_set_kernel_stack(kstack_top);
+	syscall_kstack_top = kstack_top;
+	lcr3(p->vm->pml4_pa);
+	sched_switches++;
+	swtch(&kernel_context, p->context);
+	lcr3(kern_pml4_pa);		/* p may have exited and freed its tables */
+	curproc = NULL;
+}
+
+void
+sched(void)
+{
+	struct proc *p = curproc;
+	assert(p && p->state != P_RUNNING);
+	swtch(&p->context, kernel_context);
+}
+
+void
+yield(void)
+{
+	curproc->state = P_RUNNABLE;
+	sched();
+}
+
+void
+sleep(void *chan)
+{
+	curproc->chan = chan;
+	curproc->state = P_SLEEPING;
+	sched();
+	curproc->chan = NULL;
+}
+
+void
+wakeup(void *chan)
+{
+	for (int i = 0; i < NPROC; i++)
+		if (procs[i].state == P_SLEEPING && procs[i].chan == chan)
+			procs[i].state = P_RUNNABLE;
+}
+
+bool
+sched_run_one(void)
+{
+	for (int i = 1; i <= NPROC; i++) {
+		int idx = (last_run + i) % NPROC;
+		if (procs[idx].state == P_RUNNABLE) {
+			last_run = idx;
+			run(&procs[idx]);
+			return true;
+		}
+	}
+	return false;
+}
+
+void
+sched_step(void)
+{
+	if (!sched_run_one()) {
+		__asm__ volatile("sti; hlt; cli");	/* sti's shadow covers hlt: no lost wakeup */
+	}
+}

@@ -1,0 +1,199 @@
+/*
+ * kern/syscall.c: system-call dispatch and the calls themselves.
+ *
+ * Arguments arrive in the trapframe (rdi, rsi, rdx, r10, r8, r9; number in rax) and
+ * are untrusted: numbers are range-checked, pointers only go through kern/uaccess.c,
+ * and every failure is a negative -E_* code in rax.  The process goes on after a
+ * bad call; only a fault of its own kills it.
+ */
+#include "inc/error.h"
+#include "inc/mmu.h"
+#include "inc/string.h"
+#include "inc/syscall.h"
+#include "inc/util.h"
+#include "inc/x86.h"
+#include "kern/console.h"
+#include "kern/fault.h"
+#include "kern/kmalloc.h"
+#include "kern/phys.h"
+#include "kern/pmap.h"
+#include "kern/proc.h"
+#include "kern/uaccess.h"
+#include "kern/syscall.h"
+
+#define CPUTS_MAX	(64 * 1024)	/* longest single console write */
+#define CPUTS_CHUNK	256
+
+uint64_t syscall_count;
+extern char syscall_entry[];
+
+void
+syscall_init(void)
+{
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+	/* syscall: CS = GD_KT, SS = GD_KT + 8 = GD_KD.  (sysret is never used.) */
+	wrmsr(MSR_STAR, (uint64_t)GD_KT << 32 | (uint64_t)(GD_UD - 8) << 48);
+	wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
+	wrmsr(MSR_SFMASK, 0x40700);	/* clear IF, TF, DF and AC on entry */
+}
+
+static int64_t
+sys_cputs(uint64_t ubuf, uint64_t len)
+{
+	char chunk[CPUTS_CHUNK];
+
+	if (len > CPUTS_MAX)
+		return -E_INVAL;
+	/* check the whole buffer first, so a bad one prints nothing */
+	for (uint64_t off = 0; off < len; off += CPUTS_CHUNK) {
+		int r = copyin(curproc->vm, chunk, ubuf + off, MIN(len - off, CPUTS_CHUNK));
+		if (r < 0)
+			return r;
+	}
+	for (uint64_t off = 0; off < len; off += CPUTS_CHUNK) {
+		uint64_t n = MIN(len - off, CPUTS_CHUNK);
+		copyin(curproc->vm, chunk, ubuf + off, n);
+		for (uint64_t i = 0; i < n; i++)
+			cons_putc(chunk[i]);
+	}
+	return (int64_t)len;
+}
+
+static int64_t
+sys_spawn(uint64_t uname, uint64_t uargv)
+{
+	char name[PROC_NAME_MAX];
+	char args[PROC_MAX_ARGS][PROC_ARG_MAX];
+	char *argv[PROC_MAX_ARGS];
+	int argc = 0, r, err;
+
+	if ((r = copyinstr(curproc->vm, name, uname, sizeof name)) < 0)
+		return r == -E_RANGE ? -E_NOT_FOUND : r;
+	if (uargv) {
+		for (;; argc++) {
+			uint64_t uarg;
+			if ((r = copyin(curproc->vm, &uarg, uargv + argc * sizeof(uint64_t), sizeof uarg)) < 0)
+				return r;
+			if (!uarg)
+				break;
+			if (argc == PROC_MAX_ARGS)
+				return -E_INVAL;
+			if ((r = copyinstr(curproc->vm, args[argc], uarg, PROC_ARG_MAX)) < 0)
+				return r == -E_RANGE ? -E_INVAL : r;
+			argv[argc] = args[argc];
+		}
+	}
+	if (argc == 0) {		/* argv[0] defaults to the program name */
+		strlcpy(args[0], name, PROC_ARG_MAX);
+		argv[argc++] = args[0];
+	}
+	struct proc *p = proc_spawn(name, argc, argv, curproc, &err);
+	return p ? p->pid : err;
+}
+
+static int64_t
+sys_wait(int64_t pid, uint64_t ustatus)
+{
+	int status = 0, r;
+	if (pid < -1 || pid == 0)
+		return -E_CHILD;
+	/* check the status pointer before reaping, so a bad one loses no child */
+	if (ustatus && (r = copyout(curproc->vm, ustatus, &status, sizeof status)) < 0)
+		return r;
+	int cpid = proc_wait((int)pid, &status);
+	if (cpid > 0 && ustatus)
+		copyout(curproc->vm, ustatus, &status, sizeof status);
+	return cpid;
+}
+
+static int64_t
+sys_vmquery(uint64_t va, uint64_t uq)
+{
+	struct vm_query q;
+	vm_query(curproc->vm, va, &q);
+	int r = copyout(curproc->vm, uq, &q, sizeof q);
+	return r < 0 ? r : 0;
+}
+
+static int64_t
+sys_counters(uint64_t ubuf, uint64_t size)
+{
+	struct kcounters c = {
+		.free_pages = phys_free_pages(),
+		.total_pages = phys_buddy.managed_pages,
+		.page_faults = fault_stats.faults,
+		.faults_demand_zero = fault_stats.demand_zero,
+		.faults_cow_copy = fault_stats.cow_copy,
+		.faults_cow_reuse = fault_stats.cow_reuse,
+		.faults_killed = fault_stats.refused + fault_stats.no_memory,
+		.pt_pages = pmap_user_pt_pages,
+		.procs_created = procs_created,
+		.procs_live = (uint64_t)proc_count_live(),
+		.syscalls = syscall_count,
+		.context_switches = sched_switches,
+		.timer_ticks = sched_ticks,
+		.kmalloc_bytes = kmalloc_bytes_in_use(),
+	};
+	size = MIN(size, sizeof c);
+	int r = copyout(curproc->vm, ubuf, &c, size);
+	return r < 0 ? r : (int64_t)size;
+}
+
+static int64_t
+dispatch(struct trapframe *tf)
+{
+	uint64_t a1 = tf->rdi, a2 = tf->rsi, a3 = tf->rdx, a4 = tf->r10;
+	struct vmspace *vm = curproc->vm;
+
+	switch (tf->rax) {
+	case SYS_exit:
+		proc_exit((int)(a1 & 0xFF));
+	case SYS_getpid:
+		return curproc->pid;
+	case SYS_yield:
+		yield();
+		return 0;
+	case SYS_fork:
+		return proc_fork();
+	case SYS_spawn:
+		return sys_spawn(a1, a2);
+	case SYS_wait:
+		return sys_wait((int64_t)a1, a2);
+	case SYS_kill:
+		return proc_kill((int)a1);
+	case SYS_cputs:
+		return sys_cputs(a1, a2);
+	case SYS_cgetc: {
+		int c = cons_getc();
+		return c < 0 ? -E_NOT_FOUND : c;
+	}
+	case SYS_mmap:
+		if (a3 > UINT32_MAX || a4 > UINT32_MAX)
+			return -E_INVAL;
+		return vm_mmap(vm, a1, a2, (uint32_t)a3, (uint32_t)a4);
+	case SYS_munmap:
+		return vm_munmap(vm, a1, a2);
+	case SYS_mprotect:
+		return a3 > UINT32_MAX ? -E_INVAL : vm_mprotect(vm, a1, a2, (uint32_t)a3);
+	case SYS_madvise:
+		return a3 > UINT32_MAX ? -E_INVAL : vm_madvise(vm, a1, a2, (uint32_t)a3);
+	case SYS_sbrk:
+		return vm_sbrk(vm, (int64_t)a1);
+	case SYS_vmquery:
+		return sys_vmquery(a1, a2);
+	case SYS_counters:
+		return sys_counters(a1, a2);
+	default:
+		return -E_NO_SYS;
+	}
+}
+
+void
+syscall_trap(struct trapframe *tf)
+{
+	syscall_count++;
+	curproc->tf = tf;
+	tf->rax = (uint64_t)dispatch(tf);
+	if (curproc->killed)
+		proc_exit(WSTATUS_KILLED);
+}

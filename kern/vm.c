@@ -1,0 +1,554 @@
+/*
+ * kern/vm.c: address spaces as lists of regions, and the calls that change them
+ * (mmap, munmap, mprotect, madvise, sbrk, fork).
+ *
+ * A region is a page-aligned range [start, end) with one protection, mapping a memory
+ * object at an offset.  Regions never overlap and are kept sorted.  Pages are not
+ * allocated when a region is made: kern/fault.c fills them on first touch.  The page
+ * tables (kern/pmap.c) hold what is resident; the regions say what is allowed.
+ *
+ * Invariants:
+ *   - a present user PTE lies inside a region, and its flags follow from the region's
+ *     protection (vm_pte_flags): U unless PROT_NONE, W only if PROT_WRITE and not
+ *     PTE_COW, NX unless PROT_EXEC;
+ *   - each present PTE holds one reference on its frame (struct page refcount);
+ *   - PROT_NONE pages stay present with PTE_U clear, so their contents survive a
+ *     later mprotect back to readable;
+ *   - W^X: no region is ever writable and executable.
+ * Partial munmap/mprotect split regions; mprotect merges neighbours that become equal.
+ */
+#include "inc/error.h"
+#include "inc/string.h"
+#include "inc/util.h"
+#include "kern/console.h"
+#include "kern/kmalloc.h"
+#include "kern/phys.h"
+#include "kern/pmap.h"
+#include "kern/vm.h"
+
+#define PROT_ALL	(PROT_READ | PROT_WRITE | PROT_EXEC)
+#define MAP_KNOWN	(MAP_PRIVATE | MAP_FIXED | MAP_ANON)
+
+/* The PTE flags a page of a region with prot gets (PTE_P added by pmap_enter). */
+uint64_t
+vm_pte_flags(uint32_t prot, bool cow)
+{
+	uint64_t flags = 0;
+	if (prot != PROT_NONE)
+		flags |= PTE_U;
+	if ((prot & PROT_WRITE) && !cow)
+		flags |= PTE_W;
+	if (!(prot & PROT_EXEC))
+		flags |= PTE_NX;
+	if (cow)
+		flags |= PTE_COW;
+	return flags;
+}
+
+static struct vm_object *
+object_new(enum vm_object_type type, uint64_t size)
+{
+	struct vm_object *obj = kmalloc(sizeof *obj);
+	if (!obj)
+		return NULL;
+	obj->type = type;
+	obj->fixed_size = type == OBJ_IMAGE;
+	obj->refcount = 1;
+	obj->size = size;
+	return obj;
+}
+
+static void
+object_unref(struct vm_object *obj)
+{
+	assert(obj->refcount > 0);
+	if (--obj->refcount == 0)
+		kfree(obj);
+}
+
+struct vmspace *
+vm_create(void)
+{
+	struct vmspace *vs = kmalloc(sizeof *vs);
+	if (!vs)
+		return NULL;
+	vs->pml4_pa = pmap_create();
+	if (!vs->pml4_pa) {
+		kfree(vs);
+		return NULL;
+	}
+	return vs;
+}
+
+struct vm_region *
+vm_find(struct vmspace *vs, uint64_t va)
+{
+	for (struct vm_region *r = vs->regions; r && r->start <= va; r = r->next)
+		if (va < r->end)
+			return r;
+	return NULL;
+}
+
+/* The first region that ends after va (it may start after va), or NULL. */
+static struct vm_region *
+first_region_ending_after(struct vmspace *vs, uint64_t va)
+{
+	struct vm_region *r = vs->regions;
+	while (r && r->end <= va)
+		r = r->next;
+	return r;
+}
+
+static bool
+range_is_free(struct vmspace *vs, uint64_t start, uint64_t end)
+{
+	struct vm_region *r = first_region_ending_after(vs, start);
+	return !r || r->start >= end;
+}
+
+/* Link r into the sorted list. */
+static void
+region_insert(struct vmspace *vs, struct vm_region *r)
+{
+	struct vm_region **pp = &vs->regions;
+	while (*pp && (*pp)->start < r->start)
+		pp = &(*pp)->next;
+	r->next = *pp;
+	*pp = r;
+}
+
+static void
+region_free(struct vm_region *r)
+{
+	object_unref(r->obj);
+	kfree(r);
+}
+
+int
+vm_map_region(struct vmspace *vs, uint64_t start, uint64_t end, uint32_t prot,
+	      enum vm_region_kind kind, enum vm_object_type type)
+{
+	if (start >= end || (start | end) & (PGSIZE - 1) || start < UTEXT || end > UTOP)
+		return -E_INVAL;
+	if (!range_is_free(vs, start, end))
+		return -E_EXISTS;
+	struct vm_region *r = kmalloc(sizeof *r);
+	if (!r)
+		return -E_NO_MEM;
+	r->obj = object_new(type, end - start);
+	if (!r->obj) {
+		kfree(r);
+		return -E_NO_MEM;
+	}
+	r->start = start;
+	r->end = end;
+	r->prot = prot;
+	r->kind = kind;
+	r->offset = 0;
+	region_insert(vs, r);
+	return 0;
+}
+
+/*
+ * Split r at va (r->start < va < r->end): r keeps [start, va), a new region gets
+ * [va, end) sharing the object.  Returns the new region or NULL when out of memory.
+ */
+static struct vm_region *
+region_split(struct vm_region *r, uint64_t va)
+{
+	struct vm_region *tail = kmalloc(sizeof *tail);
+	if (!tail)
+		return NULL;
+	*tail = *r;
+	tail->start = va;
+	tail->offset = r->offset + (va - r->start);
+	tail->obj->refcount++;
+	r->end = va;
+	r->next = tail;
+	return tail;
+}
+
+/* Make region boundaries fall at start and end (both page aligned). -E_NO_MEM possible. */
+static int
+split_at_bounds(struct vmspace *vs, uint64_t start, uint64_t end)
+{
+	struct vm_region *r = vm_find(vs, start);
+	if (r && r->start < start && !region_split(r, start))
+		return -E_NO_MEM;
+	r = vm_find(vs, end - 1);
+	if (r && end < r->end && !region_split(r, end))
+		return -E_NO_MEM;
+	return 0;
+}
+
+/* Merge r with its successor while they are adjacent and alike. */
+static void
+merge_with_next(struct vm_region *r)
+{
+	struct vm_region *n;
+	while ((n = r->next) && n->start == r->end && n->prot == r->prot && n->kind == r->kind &&
+	       n->obj == r->obj && n->offset == r->offset + (r->end - r->start)) {
+		r->end = n->end;
+		r->next = n->next;
+		region_free(n);
+	}
+}
+
+/* ---- releasing pages ---- */
+
+struct release_ctx {
+	struct vmspace *vs;
+};
+
+static void
+release_pte(pte_t *pte, uint64_t va, void *arg)
+{
+	struct release_ctx *ctx = arg;
+	struct page *pg = pa2page(PTE_ADDR(*pte));
+	*pte = 0;
+	pmap_invalidate(ctx->vs->pml4_pa, va);
+	ctx->vs->resident_pages--;
+	page_unref(pg);
+}
+
+/* Unmap and release every resident page in [start, end); regions are untouched. */
+static void
+release_range(struct vmspace *vs, uint64_t start, uint64_t end)
+{
+	struct release_ctx ctx = { vs };
+	pmap_foreach(vs->pml4_pa, start, end, release_pte, &ctx);
+}
+
+void
+vm_destroy(struct vmspace *vs)
+{
+	release_range(vs, 0, UTOP);
+	while (vs->regions) {
+		struct vm_region *r = vs->regions;
+		vs->regions = r->next;
+		region_free(r);
+	}
+	pmap_destroy(vs->pml4_pa);
+	kfree(vs);
+}
+
+/* ---- fork ---- */
+
+struct fork_ctx {
+	struct vmspace *parent, *child;
+	int error;
+};
+
+/* Share one resident page copy-on-write between parent and child. */
+static void
+fork_pte(pte_t *pte, uint64_t va, void *arg)
+{
+	struct fork_ctx *ctx = arg;
+	if (ctx->error)
+		return;
+	struct vm_region *r = vm_find(ctx->parent, va);
+	assert(r);
+	uint64_t flags = vm_pte_flags(r->prot, true);
+	struct page *pg = pa2page(PTE_ADDR(*pte));
+	if (pmap_enter(ctx->child->pml4_pa, va, PTE_ADDR(*pte), flags) < 0) {
+		ctx->error = -E_NO_MEM;
+		return;
+	}
+	page_ref(pg);
+	ctx->child->resident_pages++;
+	*pte = PTE_ADDR(*pte) | flags | PTE_P;
+	pmap_invalidate(ctx->parent->pml4_pa, va);
+}
+
+struct vmspace *
+vm_fork(struct vmspace *parent)
+{
+	struct vmspace *child = vm_create();
+	if (!child)
+		return NULL;
+	child->heap_start = parent->heap_start;
+	child->brk = parent->brk;
+	struct vm_region **tail = &child->regions;
+	for (struct vm_region *r = parent->regions; r; r = r->next) {
+		struct vm_region *c = kmalloc(sizeof *c);
+		if (!c) {
+			vm_destroy(child);
+			return NULL;
+		}
+		*c = *r;
+		c->next = NULL;
+		c->obj->refcount++;
+		*tail = c;
+		tail = &c->next;
+	}
+	struct fork_ctx ctx = { parent, child, 0 };
+	pmap_foreach(parent->pml4_pa, 0, UTOP, fork_pte, &ctx);
+	if (ctx.error) {
+		vm_destroy(child);	/* parent pages stay COW-marked: harmless, resolved on write */
+		return NULL;
+	}
+	return child;
+}
+
+/* ---- loading ---- */
+
+int
+vm_load_bytes(struct vmspace *vs, uint64_t va, const void *src, uint64_t len)
+{
+	const uint8_t *from = src;
+	while (len > 0) {
+		struct vm_region *r = vm_find(vs, va);
+		if (!r)
+			return -E_FAULT;
+		uint64_t page = ROUNDDOWN(va, PGSIZE);
+		int level;
+		pte_t *pte = pmap_lookup(vs->pml4_pa, page, &level);
+		if (!pte || !(*pte & PTE_P)) {
+			struct page *pg = page_alloc_zeroed(0);
+			if (!pg)
+				return -E_NO_MEM;
+			if (pmap_enter(vs->pml4_pa, page, page2pa(pg), vm_pte_flags(r->prot, false)) < 0) {
+				page_free(pg, 0);
+				return -E_NO_MEM;
+			}
+			page_ref(pg);
+			vs->resident_pages++;
+			pte = pmap_lookup(vs->pml4_pa, page, &level);
+		}
+		uint64_t n = MIN(len, page + PGSIZE - va);
+		memcpy((uint8_t *)KADDR(PTE_ADDR(*pte)) + (va - page), from, n);
+		va += n;
+		from += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* ---- the system calls ---- */
+
+/* Validate a user range: page aligned start, nonzero length, inside [UTEXT, UTOP). */
+static int
+check_range(uint64_t addr, uint64_t len, uint64_t *end)
+{
+	if (len == 0 || (addr & (PGSIZE - 1)))
+		return -E_INVAL;
+	uint64_t rounded = ROUNDUP(len, PGSIZE);
+	if (rounded < len || addr + rounded < addr)	/* overflow */
+		return -E_INVAL;
+	*end = addr + rounded;
+	if (addr < UTEXT || *end > UTOP)
+		return -E_INVAL;
+	return 0;
+}
+
+/* Highest free, 2 MiB-aligned if big enough, gap of len bytes below UMMAPTOP; 0 if none. */
+static uint64_t
+find_free_range(struct vmspace *vs, uint64_t len)
+{
+	uint64_t align = len >= PG2M ? PG2M : PGSIZE;
+	uint64_t floor = MAX(ROUNDUP(vs->brk, PGSIZE), UTEXT) + PG1G;	/* room for the heap */
+	if (len > UMMAPTOP)
+		return 0;
+	uint64_t cand = ROUNDDOWN(UMMAPTOP - len, align);
+	while (cand >= floor) {
+		struct vm_region *r = first_region_ending_after(vs, cand);
+		if (!r || r->start >= cand + len)
+			return cand;
+		if (r->start < len)
+			return 0;
+		cand = ROUNDDOWN(r->start - len, align);
+	}
+	return 0;
+}
+
+int64_t
+vm_mmap(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags)
+{
+	uint64_t end;
+
+	if ((prot & ~PROT_ALL) || (flags & ~MAP_KNOWN) || !(flags & MAP_ANON))
+		return -E_INVAL;
+	if ((prot & PROT_WRITE) && (prot & PROT_EXEC))
+		return -E_PERM;			/* W^X */
+	if (len == 0 || len > UTOP)
+		return -E_INVAL;
+	len = ROUNDUP(len, PGSIZE);
+	if (flags & MAP_FIXED) {
+		int r = check_range(addr, len, &end);
+		if (r < 0)
+			return r;
+		if (!range_is_free(vs, addr, end))
+			return -E_EXISTS;
+	} else if (addr && check_range(addr, len, &end) == 0 && range_is_free(vs, addr, end)) {
+		/* the hint is usable */
+	} else {
+		addr = find_free_range(vs, len);
+		if (!addr)
+			return -E_NO_MEM;
+	}
+	int r = vm_map_region(vs, addr, addr + len, prot, VR_MMAP, OBJ_ANON);
+	return r < 0 ? r : (int64_t)addr;
+}
+
+int
+vm_munmap(struct vmspace *vs, uint64_t addr, uint64_t len)
+{
+	uint64_t end;
+	int r = check_range(addr, len, &end);
+	if (r < 0)
+		return r;
+	if ((r = split_at_bounds(vs, addr, end)) < 0)
+		return r;
+	release_range(vs, addr, end);
+	for (struct vm_region **pp = &vs->regions; *pp;) {
+		struct vm_region *reg = *pp;
+		if (reg->start >= addr && reg->end <= end) {
+			*pp = reg->next;
+			region_free(reg);
+		} else {
+			pp = &reg->next;
+		}
+	}
+	return 0;
+}
+
+/* True if regions cover [start, end) without a hole. */
+static bool
+range_fully_mapped(struct vmspace *vs, uint64_t start, uint64_t end)
+{
+	uint64_t va = start;
+	for (struct vm_region *r = first_region_ending_after(vs, start); r && va < end; r = r->next) {
+		if (r->start > va)
+			return false;
+		va = r->end;
+	}
+	return va >= end;
+}
+
+struct protect_ctx {
+	struct vmspace *vs;
+	uint32_t prot;
+};
+
+static void
+protect_pte(pte_t *pte, uint64_t va, void *arg)
+{
+	struct protect_ctx *ctx = arg;
+	*pte = PTE_ADDR(*pte) | vm_pte_flags(ctx->prot, *pte & PTE_COW) | PTE_P;
+	pmap_invalidate(ctx->vs->pml4_pa, va);
+}
+
+int
+vm_mprotect(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t prot)
+{
+	uint64_t end;
+	int r = check_range(addr, len, &end);
+	if (r < 0)
+		return r;
+	if (prot & ~PROT_ALL)
+		return -E_INVAL;
+	if ((prot & PROT_WRITE) && (prot & PROT_EXEC))
+		return -E_PERM;
+	if (!range_fully_mapped(vs, addr, end))
+		return -E_NOT_FOUND;
+	for (struct vm_region *reg = first_region_ending_after(vs, addr); reg && reg->start < end; reg = reg->next)
+		if (reg->kind == VR_GUARD || (reg->kind == VR_IMAGE && (prot & PROT_WRITE) && (reg->prot & PROT_EXEC)))
+			return -E_PERM;		/* the guard stays; program text stays read-only */
+	if ((r = split_at_bounds(vs, addr, end)) < 0)
+		return r;
+	for (struct vm_region *reg = first_region_ending_after(vs, addr); reg && reg->start < end; reg = reg->next)
+		reg->prot = prot;
+	struct protect_ctx ctx = { vs, prot };
+	pmap_foreach(vs->pml4_pa, addr, end, protect_pte, &ctx);
+	for (struct vm_region *reg = vs->regions; reg; reg = reg->next)
+		merge_with_next(reg);
+	return 0;
+}
+
+int
+vm_madvise(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t advice)
+{
+	uint64_t end;
+	int r = check_range(addr, len, &end);
+	if (r < 0)
+		return r;
+	if (advice == MADV_NORMAL)
+		return range_fully_mapped(vs, addr, end) ? 0 : -E_NOT_FOUND;
+	if (advice != MADV_DONTNEED)
+		return -E_INVAL;
+	if (!range_fully_mapped(vs, addr, end))
+		return -E_NOT_FOUND;
+	release_range(vs, addr, end);		/* next touch: demand zero */
+	return 0;
+}
+
+/* The heap region, if the heap has any page. */
+static struct vm_region *
+heap_region(struct vmspace *vs)
+{
+	struct vm_region *r = vm_find(vs, vs->heap_start);
+	return r && r->kind == VR_HEAP ? r : NULL;
+}
+
+int64_t
+vm_sbrk(struct vmspace *vs, int64_t increment)
+{
+	uint64_t old = vs->brk;
+	uint64_t new = old + (uint64_t)increment;
+
+	if ((increment > 0 && new < old) || (increment < 0 && new > old) || new < vs->heap_start)
+		return -E_INVAL;
+	uint64_t old_top = ROUNDUP(old, PGSIZE), new_top = ROUNDUP(new, PGSIZE);
+	struct vm_region *heap = heap_region(vs);
+	if (new_top > old_top) {
+		if (new_top > UMMAPTOP || !range_is_free(vs, old_top, new_top))
+			return -E_NO_MEM;
+		if (heap) {
+			heap->end = new_top;
+			heap->obj->size = new_top - heap->start;
+		} else {
+			int r = vm_map_region(vs, vs->heap_start, new_top, PROT_READ | PROT_WRITE, VR_HEAP, OBJ_ANON);
+			if (r < 0)
+				return r == -E_EXISTS ? -E_NO_MEM : r;
+		}
+	} else if (new_top < old_top) {
+		int r = vm_munmap(vs, new_top, old_top - new_top);
+		if (r < 0)
+			return r;
+	}
+	vs->brk = new;
+	return (int64_t)old;
+}
+
+void
+vm_query(struct vmspace *vs, uint64_t va, struct vm_query *q)
+{
+	memset(q, 0, sizeof *q);
+	q->va = va;
+	struct vm_region *r = vm_find(vs, va);
+	if (!r)
+		return;
+	q->mapped = 1;
+	q->prot = r->prot;
+	q->region_start = r->start;
+	q->region_end = r->end;
+	int level;
+	pte_t *pte = pmap_lookup(vs->pml4_pa, va, &level);
+	if (pte && (*pte & PTE_P)) {
+		q->present = 1;
+		q->page_size = 1UL << PTX_SHIFT(level);
+		q->cow = (*pte & PTE_COW) != 0;
+		q->pfn = PTE_ADDR(*pte) >> PGSHIFT;
+	}
+}
+
+void
+vm_print(struct vmspace *vs)
+{
+	static const char *const kinds[] = { "image", "heap", "stack", "guard", "mmap" };
+	for (struct vm_region *r = vs->regions; r; r = r->next)
+		cprintf("  %016lx-%016lx %c%c%c %-5s %6lu KiB\n", r->start, r->end,
+			(r->prot & PROT_READ) ? 'r' : '-', (r->prot & PROT_WRITE) ? 'w' : '-',
+			(r->prot & PROT_EXEC) ? 'x' : '-', kinds[r->kind], (r->end - r->start) >> 10);
+	cprintf("  resident: %lu pages\n", vs->resident_pages);
+}
