@@ -54,6 +54,7 @@ struct vm_query {
 	uint32_t cow;		/* 1 if the page is shared copy-on-write */
 	uint64_t pfn;		/* physical frame number when present */
 	uint64_t region_start, region_end;
+	uint64_t reservation_size;	/* 2 MiB or 1 GiB if va lies in a reservation, else 0 */
 };
 
 /*
@@ -75,6 +76,32 @@ struct kcounters {
 	uint64_t context_switches;
 	uint64_t timer_ticks;
 	uint64_t kmalloc_bytes;		/* kernel heap bytes in use */
+	/* superpages ([0] = 2 MiB, [1] = 1 GiB) */
+	uint64_t policy;		/* VM_POLICY_* in force */
+	uint64_t reserv_created[2];
+	uint64_t reserv_broken[2];	/* dissolved with frames still in use, preemptions included */
+	uint64_t reserv_preempted[2];	/* broken because memory ran short */
+	uint64_t reserv_live[2];
+	uint64_t reserv_partial[2];	/* live and partially populated */
+	uint64_t promotions[2];
+	uint64_t promotion_attempts[2];	/* fully populated reserved blocks offered */
+	uint64_t promotion_failures[2];	/* ... whose entries were not uniform */
+	uint64_t demotions[5];		/* by cause: DEMOTE_* below */
+	uint64_t demotions_1g;		/* of which 1 GiB -> 2 MiB */
+	uint64_t eager_2m;		/* 2 MiB pages mapped at first touch (eager) */
+	uint64_t bytes_zeroed;		/* by page population */
+	uint64_t free_blocks[19];	/* free buddy blocks per order (4 KiB .. 1 GiB) */
 };
+
+#define VM_POLICY_BASE		0
+#define VM_POLICY_EAGER		1
+#define VM_POLICY_RESERVE	2
+
+/* Demotion causes, indexes of kcounters.demotions. */
+#define DEMOTE_BY_MPROTECT	0
+#define DEMOTE_BY_MUNMAP	1
+#define DEMOTE_BY_MADVISE	2
+#define DEMOTE_BY_COW		3
+#define DEMOTE_BY_PRESSURE	4
 
 #endif

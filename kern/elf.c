@@ -96,7 +96,7 @@ elf_load(struct vmspace *vs, const uint8_t *image, uint64_t size, uint64_t *entr
 			return r;
 		uint64_t start = ROUNDDOWN(ph[i].p_vaddr, PGSIZE);
 		uint64_t end = ROUNDUP(ph[i].p_vaddr + ph[i].p_memsz, PGSIZE);
-		r = vm_map_region(vs, start, end, segment_prot(ph[i].p_flags), VR_IMAGE, OBJ_IMAGE);
+		r = vm_map_region(vs, start, end, segment_prot(ph[i].p_flags), VR_IMAGE, OBJ_IMAGE, false);
 		if (r < 0)
 			return r == -E_NO_MEM ? r : -E_BAD_ELF;		/* overlap: malformed */
 		if ((r = vm_load_bytes(vs, ph[i].p_vaddr, image + ph[i].p_offset, ph[i].p_filesz)) < 0)

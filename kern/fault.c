@@ -8,6 +8,8 @@
  *   2. Is no page mapped?  Demand zero: a fresh zeroed page.
  *   3. Is it a write to a copy-on-write page?  If the frame is still shared, copy
  *      it into a private page; if this is its last mapping, take it over in place.
+ *      A copy-on-write superpage is demoted first and only the 4 KiB written is copied
+ *      (what Linux does; page overlays will keep the superpage instead).
  *   4. Otherwise the entry is stale (e.g. a TLB entry older than an mprotect): rewrite
  *      its flags from the region and retry.
  * Later milestones insert their cases here: reservations (at 2), overlays (at 3) and
@@ -19,6 +21,7 @@
 #include "kern/console.h"
 #include "kern/phys.h"
 #include "kern/pmap.h"
+#include "kern/policy.h"
 #include "kern/vm.h"
 #include "kern/fault.h"
 
@@ -37,22 +40,6 @@ access_allowed(const struct vm_region *r, uint32_t err)
 }
 
 static int
-demand_zero(struct vmspace *vs, struct vm_region *r, uint64_t page)
-{
-	struct page *pg = page_alloc_zeroed(0);
-	if (!pg)
-		return -E_NO_MEM;
-	if (pmap_enter(vs->pml4_pa, page, page2pa(pg), vm_pte_flags(r->prot, false)) < 0) {
-		page_free(pg, 0);
-		return -E_NO_MEM;
-	}
-	page_ref(pg);
-	vs->resident_pages++;
-	fault_stats.demand_zero++;
-	return 0;
-}
-
-static int
 copy_on_write(struct vmspace *vs, struct vm_region *r, uint64_t page, pte_t *pte)
 {
 	struct page *old = pa2page(PTE_ADDR(*pte));
@@ -62,7 +49,7 @@ copy_on_write(struct vmspace *vs, struct vm_region *r, uint64_t page, pte_t *pte
 		fault_stats.cow_reuse++;
 		return 0;
 	}
-	struct page *copy = page_alloc(0);
+	struct page *copy = frame_alloc(0);
 	if (!copy)
 		return -E_NO_MEM;
 	memcpy(page2kva(copy), page2kva(old), PGSIZE);
@@ -87,12 +74,23 @@ vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 		return -E_FAULT;
 	}
 	pte_t *pte = pmap_lookup(vs->pml4_pa, page, &level);
-	if (!pte || !(*pte & PTE_P))
-		r = demand_zero(vs, reg, page);
-	else if ((err & PFERR_W) && (*pte & PTE_COW))
+	bool cow_write = pte && (*pte & PTE_P) && (err & PFERR_W) && (*pte & PTE_COW);
+	while (cow_write && level > 0) {	/* copy 4 KiB, not the superpage: split it */
+		if (pmap_demote(vs->pml4_pa, page, level, DEMOTE_COW) < 0) {
+			fault_stats.no_memory++;
+			return -E_NO_MEM;
+		}
+		pte = pmap_lookup(vs->pml4_pa, page, &level);
+	}
+	if (!pte || !(*pte & PTE_P)) {
+		r = policy_populate(vs, reg, page);	/* demand zero: which frame is policy */
+		if (r == 0)
+			fault_stats.demand_zero++;
+	} else if (cow_write) {
 		r = copy_on_write(vs, reg, page, pte);
-	else {
-		*pte = PTE_ADDR(*pte) | vm_pte_flags(reg->prot, *pte & PTE_COW) | PTE_P;
+	} else {
+		uint64_t size_bit = level > 0 ? PTE_PS : 0;
+		*pte = LEAF_ADDR(*pte, level) | vm_pte_flags(reg->prot, *pte & PTE_COW) | size_bit | PTE_P;
 		pmap_invalidate(vs->pml4_pa, page);
 		r = 0;
 	}

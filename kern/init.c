@@ -18,6 +18,7 @@
 #include "kern/multiboot.h"
 #include "kern/phys.h"
 #include "kern/pmap.h"
+#include "kern/policy.h"
 #include "kern/proc.h"
 #include "kern/qemu.h"
 #include "kern/run.h"
@@ -70,6 +71,7 @@ kmain(uint32_t magic, uint64_t mbi_pa)
 		qemu_exit(QEMU_EXIT_FAILURE);
 	}
 
+	policy_init();
 	syscall_init();
 	sched_init();
 	const char *run = cmdline_get("run");

@@ -14,6 +14,7 @@
 #include "inc/string.h"
 #include "kern/console.h"
 #include "kern/phys.h"
+#include "kern/policy.h"
 #include "kern/kmalloc.h"
 
 #define KMALLOC_MIN_SHIFT	5	/* 32 bytes */
@@ -48,7 +49,7 @@ slab_freelist(struct page *slab)
 static struct page *
 slab_new(int cls)
 {
-	struct page *slab = page_alloc(0);
+	struct page *slab = frame_alloc(0);
 	if (!slab)
 		return NULL;
 	size_t objsize = (size_t)1 << (cls + KMALLOC_MIN_SHIFT);

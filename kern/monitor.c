@@ -14,7 +14,10 @@
 #include "kern/console.h"
 #include "kern/ktest.h"
 #include "kern/phys.h"
+#include "kern/fault.h"
 #include "kern/pmap.h"
+#include "kern/policy.h"
+#include "kern/reserv.h"
 #include "kern/programs.h"
 #include "kern/proc.h"
 #include "kern/qemu.h"
@@ -152,6 +155,72 @@ mon_vm(int argc, char **argv)
 }
 
 static int
+mon_vmstat(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	static const char *const causes[] = { "mprotect", "munmap", "madvise", "cow", "pressure" };
+	cprintf("policy %s; free pages %lu of %lu\n", policy_name(), phys_free_pages(), phys_buddy.managed_pages);
+	cprintf("faults %lu: demand-zero %lu, cow copy %lu, cow reuse %lu, refused %lu, out of memory %lu\n",
+		fault_stats.faults, fault_stats.demand_zero, fault_stats.cow_copy, fault_stats.cow_reuse,
+		fault_stats.refused, fault_stats.no_memory);
+	for (int k = 0; k < 2; k++)
+		cprintf("%s: reservations created %lu broken %lu preempted %lu live %lu partial %lu; "
+			"promotions %lu (attempts %lu, failed %lu)\n", k ? "1G" : "2M",
+			reserv_stats.created[k], reserv_stats.broken[k], reserv_stats.preempted[k],
+			reserv_count(k ? RESERV_ORDER_1G : RESERV_ORDER_2M),
+			reserv_partial_count(k ? RESERV_ORDER_1G : RESERV_ORDER_2M), pmap_stats.promotions[k],
+			policy_stats.promotion_attempts[k], pmap_stats.promotion_failures[k]);
+	cprintf("demotions:");
+	for (int i = 0; i < NDEMOTE_CAUSES; i++)
+		cprintf(" %s %lu", causes[i], pmap_stats.demotions[i]);
+	cprintf(" (1G->2M %lu)\n", pmap_stats.demotions_1g);
+	cprintf("eager 2M pages %lu (fallbacks %lu); reservation hits %lu, 4K fallbacks %lu; zeroed %lu KiB\n",
+		policy_stats.eager_2m, policy_stats.eager_fallbacks, policy_stats.reserv_hits,
+		policy_stats.reserv_fallbacks, policy_stats.bytes_zeroed >> 10);
+	cprintf("free blocks per order:");
+	for (int k = 0; k < BUDDY_ORDERS; k++)
+		cprintf(" %lu", phys_buddy.nfree[k]);
+	cprintf("\n");
+	return 0;
+}
+
+static int
+mon_reserv(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	policy_print_reservations();
+	return 0;
+}
+
+static int
+mon_pmap(int argc, char **argv)
+{
+	struct proc *p = argc == 3 ? proc_find((int)strtol(argv[1], NULL, 10)) : NULL;
+	if (!p || !p->vm) {
+		cprintf("usage: pmap PID VA (a live process)\n");
+		return 0;
+	}
+	struct vm_query q;
+	uint64_t va = strtoul(argv[2], NULL, 16);
+	vm_query(p->vm, va, &q);
+	if (!q.mapped) {
+		cprintf("pid %d va 0x%lx: not mapped\n", p->pid, va);
+		return 0;
+	}
+	cprintf("pid %d va 0x%lx: region %lx-%lx prot %c%c%c", p->pid, va, q.region_start, q.region_end,
+		(q.prot & PROT_READ) ? 'r' : '-', (q.prot & PROT_WRITE) ? 'w' : '-', (q.prot & PROT_EXEC) ? 'x' : '-');
+	if (q.present)
+		cprintf(", %s page, frame 0x%lx%s", q.page_size == PG1G ? "1G" : q.page_size == PG2M ? "2M" : "4K",
+			q.pfn, q.cow ? ", copy-on-write" : "");
+	else
+		cprintf(", not present");
+	if (q.reservation_size)
+		cprintf(", in a %s reservation", q.reservation_size == PG1G ? "1G" : "2M");
+	cprintf("\n");
+	return 0;
+}
+
+static int
 mon_exit(int argc, char **argv)
 {
 	int failure = argc > 1 && strcmp(argv[1], "0") != 0;
@@ -170,6 +239,9 @@ static const struct command commands[] = {
 	{ "ps", "list processes", mon_ps },
 	{ "kill", "kill PID: kill a process", mon_kill },
 	{ "vm", "vm PID: the regions of a process's address space", mon_vm },
+	{ "pmap", "pmap PID VA: the mapping at VA (hex): page size, frame, reservation", mon_pmap },
+	{ "vmstat", "superpage and fault counters", mon_vmstat },
+	{ "reserv", "list reservations with their population", mon_reserv },
 	{ "exit", "exit [STATUS]: stop QEMU (status 0 = success, default)", mon_exit },
 };
 

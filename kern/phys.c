@@ -16,6 +16,7 @@
 #include "kern/multiboot.h"
 #include "kern/pmap.h"
 #include "kern/phys.h"
+#include "kern/policy.h"
 
 struct buddy phys_buddy;
 uint64_t phys_usable_bytes;
@@ -100,7 +101,7 @@ page_alloc(unsigned order)
 struct page *
 page_alloc_zeroed(unsigned order)
 {
-	struct page *pg = buddy_alloc(&phys_buddy, order);
+	struct page *pg = frame_alloc(order);		/* may preempt a reservation */
 	if (pg)
 		memset(page2kva(pg), 0, PGSIZE << order);
 	return pg;
@@ -139,5 +140,5 @@ page_unref(struct page *pg)
 {
 	assert(pg->refcount > 0);
 	if (--pg->refcount == 0)
-		page_free(pg, 0);
+		frame_free(pg);		/* to its reservation, if it has one (kern/policy.c) */
 }

@@ -248,14 +248,21 @@ pmap_destroy(uint64_t pml4_pa)
 }
 
 int
-pmap_enter(uint64_t pml4_pa, uint64_t va, uint64_t pa, uint64_t flags)
+pmap_enter_level(uint64_t pml4_pa, uint64_t va, uint64_t pa, uint64_t flags, int level)
 {
-	pte_t *pte = pmap_walk(KADDR(pml4_pa), va, 0, true, PTE_U);
+	pte_t *pte = pmap_walk(KADDR(pml4_pa), va, level, true, PTE_U);
 	if (!pte)
 		return -E_NO_MEM;
+	assert(!(*pte & PTE_P));	/* a table or page already there: the caller's bug */
 	*pte = pa | flags | PTE_P;
 	pmap_invalidate(pml4_pa, va);
 	return 0;
+}
+
+int
+pmap_enter(uint64_t pml4_pa, uint64_t va, uint64_t pa, uint64_t flags)
+{
+	return pmap_enter_level(pml4_pa, va, pa, flags, 0);
 }
 
 pte_t *
@@ -284,27 +291,117 @@ pmap_invalidate(uint64_t pml4_pa, uint64_t va)
 }
 
 /* Visit the present leaves of `table` (at level) that lie in [start, end). */
-static void
-foreach_in_table(pte_t *table, int level, uint64_t base, uint64_t start, uint64_t end,
-		 void (*fn)(pte_t *, uint64_t, void *), void *arg)
+static int
+foreach_in_table(uint64_t pml4_pa, pte_t *table, int level, uint64_t base, uint64_t start, uint64_t end,
+		 void (*fn)(pte_t *, uint64_t, int, void *), void *arg, int cause)
 {
-	uint64_t span = 1UL << PTX_SHIFT(level);
+	uint64_t span = LEVEL_SIZE(level);
 	for (int i = 0; i < NPTENTRIES; i++) {
 		uint64_t va = base + (uint64_t)i * span;
 		if (va + span <= start || va >= end || !(table[i] & PTE_P))
 			continue;
-		if (level == 0)
-			fn(&table[i], va, arg);
-		else if (table[i] & PTE_PS)
-			panic("pmap_foreach: superpage at 0x%lx", va);
-		else
-			foreach_in_table(KADDR(PTE_ADDR(table[i])), level - 1, va, start, end, fn, arg);
+		if (level > 0 && (table[i] & PTE_PS)) {
+			if (va >= start && va + span <= end) {
+				fn(&table[i], va, level, arg);		/* a superpage wholly inside */
+				continue;
+			}
+			int r = pmap_demote(pml4_pa, va, level, cause);	/* straddles a bound */
+			if (r < 0)
+				return r;
+		}
+		if (level == 0) {
+			fn(&table[i], va, 0, arg);
+		} else {
+			int r = foreach_in_table(pml4_pa, KADDR(PTE_ADDR(table[i])), level - 1, va, start, end, fn, arg, cause);
+			if (r < 0)
+				return r;
+		}
 	}
+	return 0;
 }
 
-void
+int
 pmap_foreach(uint64_t pml4_pa, uint64_t start, uint64_t end,
-	     void (*fn)(pte_t *pte, uint64_t va, void *arg), void *arg)
+	     void (*fn)(pte_t *pte, uint64_t va, int level, void *arg), void *arg, int cause)
 {
-	foreach_in_table(KADDR(pml4_pa), 3, 0, start, MIN(end, UTOP), fn, arg);
+	return foreach_in_table(pml4_pa, KADDR(pml4_pa), 3, 0, start, MIN(end, UTOP), fn, arg, cause);
+}
+
+/*
+ * ---- Superpages ----
+ * A 2 MiB page is a PD entry with PTE_PS, a 1 GiB page a PDPT entry with PTE_PS; the
+ * flag bits sit where a PTE has them (PAT, bit 12 in a superpage entry, is never used
+ * here, so LEAF_ADDR clears it with the offset bits).  Promotion and demotion rewrite
+ * one entry and free or allocate one table page; the frames do not move.
+ */
+struct pmap_stats pmap_stats;
+
+#define LEAF_FLAGS	(0xFFFUL | PTE_NX)		/* flag bits of a leaf entry */
+#define AD_BITS		(PTE_A | PTE_D)
+
+/* Flush every user translation of the address space if it is the loaded one. */
+static void
+flush_user_tlb(uint64_t pml4_pa)
+{
+	if (rcr3() == pml4_pa)
+		lcr3(pml4_pa);		/* user entries are not global */
+}
+
+bool
+pmap_promote(uint64_t pml4_pa, uint64_t va, int level)
+{
+	va = ROUNDDOWN(va, LEVEL_SIZE(level));
+	pte_t *entry = pmap_walk(KADDR(pml4_pa), va, level, false, 0);
+	if (!entry || !(*entry & PTE_P) || (*entry & PTE_PS))
+		return false;		/* no table below, or already a superpage */
+	pte_t *table = KADDR(PTE_ADDR(*entry));
+	uint64_t step = LEVEL_SIZE(level - 1);
+	bool child_is_super = level - 1 > 0;
+	uint64_t base = LEAF_ADDR(table[0], level - 1);
+	uint64_t flags = table[0] & LEAF_FLAGS & ~AD_BITS;
+	uint64_t ad = 0;
+	bool uniform = (table[0] & PTE_P) && (base & (LEVEL_SIZE(level) - 1)) == 0 && !(flags & PTE_COW);
+	for (int i = 0; i < NPTENTRIES && uniform; i++) {
+		pte_t e = table[i];
+		uniform = (e & PTE_P) && LEAF_ADDR(e, level - 1) == base + i * step &&
+			  (e & LEAF_FLAGS & ~AD_BITS) == flags && (!child_is_super || (e & PTE_PS));
+		ad |= e & AD_BITS;
+	}
+	if (!uniform) {
+		pmap_stats.promotion_failures[level - 1]++;
+		return false;
+	}
+	uint64_t table_pa = PTE_ADDR(*entry);
+	*entry = base | flags | ad | PTE_PS;
+	flush_user_tlb(pml4_pa);
+	page_free(pa2page(table_pa), 0);
+	pmap_user_pt_pages--;
+	pmap_stats.promotions[level - 1]++;
+	return true;
+}
+
+int
+pmap_demote(uint64_t pml4_pa, uint64_t va, int level, int cause)
+{
+	int l;
+	va = ROUNDDOWN(va, LEVEL_SIZE(level));
+	pte_t *entry = pmap_lookup(pml4_pa, va, &l);
+	assert(entry && l == level && (*entry & PTE_P) && (*entry & PTE_PS));
+	uint64_t table_pa = pt_page_alloc();
+	if (!table_pa)
+		return -E_NO_MEM;
+	pmap_user_pt_pages++;
+	pte_t *table = KADDR(table_pa);
+	uint64_t base = LEAF_ADDR(*entry, level);
+	uint64_t flags = *entry & LEAF_FLAGS;
+	if (level == 1)
+		flags &= ~PTE_PS;	/* 4 KiB entries have no PS (bit 7 is PAT there) */
+	for (int i = 0; i < NPTENTRIES; i++)
+		table[i] = (base + i * LEVEL_SIZE(level - 1)) | flags;
+	*entry = table_pa | PTE_P | PTE_W | PTE_U;
+	flush_user_tlb(pml4_pa);
+	pmap_stats.demotions[cause]++;
+	if (level == 2)
+		pmap_stats.demotions_1g++;
+	return 0;
 }

@@ -52,6 +52,8 @@ uint64_t pmap_create(void);
 void pmap_destroy(uint64_t pml4_pa);
 /* Map the 4 KiB page at va to pa with flags (PTE_P added). Returns 0 or -E_NO_MEM. */
 int pmap_enter(uint64_t pml4_pa, uint64_t va, uint64_t pa, uint64_t flags);
+/* The same for a leaf at level (1: 2 MiB, 2: 1 GiB; flags include PTE_PS); va, pa aligned. */
+int pmap_enter_level(uint64_t pml4_pa, uint64_t va, uint64_t pa, uint64_t flags, int level);
 /*
  * The leaf entry mapping va: a PT entry, or a PD/PDPT entry with PTE_PS; *level says
  * which (0, 1, 2).  NULL when no table reaches va.  The entry may be non-present.
@@ -60,10 +62,54 @@ pte_t *pmap_lookup(uint64_t pml4_pa, uint64_t va, int *level);
 /* Flush va from the TLB if pml4 is the loaded address space. */
 void pmap_invalidate(uint64_t pml4_pa, uint64_t va);
 /*
- * Call fn(pte, va, arg) for each present 4 KiB leaf entry in [start, end), skipping
- * absent tables quickly.  fn may change or clear the entry.
+ * Call fn(pte, va, level, arg) for each present leaf entry that lies in [start, end):
+ * 4 KiB PTEs (level 0) and superpages (level 1: 2 MiB, level 2: 1 GiB) lying wholly
+ * inside the range.  A superpage straddling start or end is first demoted (counted
+ * under cause), so fn never sees a leaf reaching outside the range.  Absent tables are
+ * skipped quickly.  fn may change or clear the entry.  Returns 0, or -E_NO_MEM when a
+ * demotion could not get a page-table page (the walk stops there).
  */
-void pmap_foreach(uint64_t pml4_pa, uint64_t start, uint64_t end,
-		  void (*fn)(pte_t *pte, uint64_t va, void *arg), void *arg);
+int pmap_foreach(uint64_t pml4_pa, uint64_t start, uint64_t end,
+		 void (*fn)(pte_t *pte, uint64_t va, int level, void *arg), void *arg, int cause);
+
+/* ---- superpages: promotion and demotion ---- */
+
+/* Why a superpage was demoted (the counters keep one count per cause). */
+enum demote_cause {			/* the same numbers as DEMOTE_BY_* in inc/syscall.h */
+	DEMOTE_MPROTECT,	/* protection changed on part of it */
+	DEMOTE_MUNMAP,		/* part of it unmapped */
+	DEMOTE_MADVISE,		/* part of it dropped (DONTNEED) */
+	DEMOTE_COW,		/* a write to a shared copy-on-write superpage */
+	DEMOTE_PRESSURE,	/* speculative, by the page daemon under memory pressure */
+	NDEMOTE_CAUSES
+};
+
+struct pmap_stats {
+	uint64_t promotions[2];		/* [0] 2 MiB, [1] 1 GiB */
+	uint64_t promotion_failures[2];	/* gate passed (fully populated) but entries not uniform */
+	uint64_t demotions[NDEMOTE_CAUSES];
+	uint64_t demotions_1g;		/* of which 1 GiB -> 2 MiB */
+};
+extern struct pmap_stats pmap_stats;
+
+/* Size in bytes of a leaf at level (0, 1, 2). */
+#define LEVEL_SIZE(level)	(1UL << PTX_SHIFT(level))
+/* Physical address of a leaf entry at level (bits below the page size cleared). */
+#define LEAF_ADDR(pte, level)	((pte) & PTE_ADDR_MASK & ~(LEVEL_SIZE(level) - 1))
+
+/*
+ * Replace the 512 entries of the table under the level-(level) entry covering va by
+ * one superpage entry (level 1: 2 MiB, level 2: 1 GiB), in place, without copying,
+ * if they are all present, physically contiguous and aligned, with equal flags and no
+ * copy-on-write.  Accessed and dirty bits are merged into the superpage entry, so none
+ * is lost.  Frees the table page and flushes the TLB.  True if promoted.
+ */
+bool pmap_promote(uint64_t pml4_pa, uint64_t va, int level);
+/*
+ * Split the superpage at level covering va into 512 entries of the next size down,
+ * same frames and flags.  0, or -E_NO_MEM when no page-table page could be allocated.
+ */
+int pmap_demote(uint64_t pml4_pa, uint64_t va, int level, int cause);
+
 /* User page-table pages currently allocated (PDPT, PD, PT pages below the PML4s). */
 extern uint64_t pmap_user_pt_pages;

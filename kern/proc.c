@@ -22,6 +22,7 @@
 #include "kern/console.h"
 #include "kern/elf.h"
 #include "kern/phys.h"
+#include "kern/policy.h"
 #include "kern/pmap.h"
 #include "kern/programs.h"
 #include "kern/uaccess.h"
@@ -76,7 +77,7 @@ proc_alloc(const char *name, struct proc *parent, int *err)
 		*err = -E_NO_PROC;
 		return NULL;
 	}
-	struct page *stack = page_alloc(PROC_KSTACK_ORDER);
+	struct page *stack = frame_alloc(PROC_KSTACK_ORDER);
 	if (!stack) {
 		*err = -E_NO_MEM;
 		return NULL;
@@ -159,8 +160,8 @@ proc_spawn(const char *name, int argc, char *const argv[], struct proc *parent, 
 	if ((*err = elf_load(p->vm, prog->image, prog->size, &entry, &image_end)) < 0)
 		goto fail;
 	p->vm->heap_start = p->vm->brk = image_end;
-	if ((*err = vm_map_region(p->vm, USTACKBOTTOM, USTACKTOP, PROT_READ | PROT_WRITE, VR_STACK, OBJ_ANON)) < 0 ||
-	    (*err = vm_map_region(p->vm, USTACKBOTTOM - PGSIZE, USTACKBOTTOM, PROT_NONE, VR_GUARD, OBJ_ANON)) < 0 ||
+	if ((*err = vm_map_region(p->vm, USTACKBOTTOM, USTACKTOP, PROT_READ | PROT_WRITE, VR_STACK, OBJ_ANON, true)) < 0 ||
+	    (*err = vm_map_region(p->vm, USTACKBOTTOM - PGSIZE, USTACKBOTTOM, PROT_NONE, VR_GUARD, OBJ_ANON, false)) < 0 ||
 	    (*err = setup_stack(p, argc, argv)) < 0)
 		goto fail;
 	p->tf->rip = entry;

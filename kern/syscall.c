@@ -17,6 +17,8 @@
 #include "kern/kmalloc.h"
 #include "kern/phys.h"
 #include "kern/pmap.h"
+#include "kern/policy.h"
+#include "kern/reserv.h"
 #include "kern/proc.h"
 #include "kern/uaccess.h"
 #include "kern/syscall.h"
@@ -133,7 +135,27 @@ sys_counters(uint64_t ubuf, uint64_t size)
 		.context_switches = sched_switches,
 		.timer_ticks = sched_ticks,
 		.kmalloc_bytes = kmalloc_bytes_in_use(),
+		.policy = vm_policy,
+		.eager_2m = policy_stats.eager_2m,
+		.bytes_zeroed = policy_stats.bytes_zeroed,
+		.demotions_1g = pmap_stats.demotions_1g,
 	};
+	static_assert(NDEMOTE_CAUSES == ARRAY_SIZE(c.demotions), "demotion causes");
+	for (int i = 0; i < NDEMOTE_CAUSES; i++)
+		c.demotions[i] = pmap_stats.demotions[i];
+	for (int k = 0; k < 2; k++) {
+		unsigned order = k ? RESERV_ORDER_1G : RESERV_ORDER_2M;
+		c.reserv_created[k] = reserv_stats.created[k];
+		c.reserv_broken[k] = reserv_stats.broken[k];
+		c.reserv_preempted[k] = reserv_stats.preempted[k];
+		c.reserv_live[k] = reserv_count(order);
+		c.reserv_partial[k] = reserv_partial_count(order);
+		c.promotions[k] = pmap_stats.promotions[k];
+		c.promotion_attempts[k] = policy_stats.promotion_attempts[k];
+		c.promotion_failures[k] = pmap_stats.promotion_failures[k];
+	}
+	for (int k = 0; k < BUDDY_ORDERS; k++)
+		c.free_blocks[k] = phys_buddy.nfree[k];
 	size = MIN(size, sizeof c);
 	int r = copyout(curproc->vm, ubuf, &c, size);
 	return r < 0 ? r : (int64_t)size;

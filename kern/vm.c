@@ -24,6 +24,7 @@
 #include "kern/kmalloc.h"
 #include "kern/phys.h"
 #include "kern/pmap.h"
+#include "kern/policy.h"
 #include "kern/vm.h"
 
 #define PROT_ALL	(PROT_READ | PROT_WRITE | PROT_EXEC)
@@ -46,24 +47,29 @@ vm_pte_flags(uint32_t prot, bool cow)
 }
 
 static struct vm_object *
-object_new(enum vm_object_type type, uint64_t size)
+object_new(enum vm_object_type type, uint64_t size, bool grows)
 {
 	struct vm_object *obj = kmalloc(sizeof *obj);
 	if (!obj)
 		return NULL;
 	obj->type = type;
-	obj->fixed_size = type == OBJ_IMAGE;
+	obj->fixed_size = !grows;
 	obj->refcount = 1;
 	obj->size = size;
+	popmap_init(&obj->popmap, &popmap_kernel_allocator);
 	return obj;
 }
 
+/* Drop a region's reference; the last one breaks its reservations and frees it. */
 static void
 object_unref(struct vm_object *obj)
 {
 	assert(obj->refcount > 0);
-	if (--obj->refcount == 0)
+	if (--obj->refcount == 0) {
+		policy_object_destroyed(obj);
+		popmap_destroy(&obj->popmap);
 		kfree(obj);
+	}
 }
 
 struct vmspace *
@@ -126,7 +132,7 @@ region_free(struct vm_region *r)
 
 int
 vm_map_region(struct vmspace *vs, uint64_t start, uint64_t end, uint32_t prot,
-	      enum vm_region_kind kind, enum vm_object_type type)
+	      enum vm_region_kind kind, enum vm_object_type type, bool grows)
 {
 	if (start >= end || (start | end) & (PGSIZE - 1) || start < UTEXT || end > UTOP)
 		return -E_INVAL;
@@ -135,7 +141,7 @@ vm_map_region(struct vmspace *vs, uint64_t start, uint64_t end, uint32_t prot,
 	struct vm_region *r = kmalloc(sizeof *r);
 	if (!r)
 		return -E_NO_MEM;
-	r->obj = object_new(type, end - start);
+	r->obj = object_new(type, end - start, grows);
 	if (!r->obj) {
 		kfree(r);
 		return -E_NO_MEM;
@@ -200,29 +206,38 @@ struct release_ctx {
 	struct vmspace *vs;
 };
 
+/* Unmap one leaf (any size), depopulate its pages and drop its frame references. */
 static void
-release_pte(pte_t *pte, uint64_t va, void *arg)
+release_pte(pte_t *pte, uint64_t va, int level, void *arg)
 {
 	struct release_ctx *ctx = arg;
-	struct page *pg = pa2page(PTE_ADDR(*pte));
+	uint64_t base = LEAF_ADDR(*pte, level), npages = LEVEL_SIZE(level) / PGSIZE;
+	struct vm_region *r = vm_find(ctx->vs, va);
+	assert(r);
 	*pte = 0;
 	pmap_invalidate(ctx->vs->pml4_pa, va);
-	ctx->vs->resident_pages--;
-	page_unref(pg);
+	ctx->vs->resident_pages -= npages;
+	for (uint64_t i = 0; i < npages; i++) {
+		popmap_clear(&r->obj->popmap, (va >> PGSHIFT) + i);
+		page_unref(pa2page(base + i * PGSIZE));
+	}
 }
 
-/* Unmap and release every resident page in [start, end); regions are untouched. */
-static void
-release_range(struct vmspace *vs, uint64_t start, uint64_t end)
+/*
+ * Unmap and release every resident page in [start, end); regions are untouched.
+ * Superpages straddling a bound are demoted first (cause); -E_NO_MEM if that fails.
+ */
+static int
+release_range(struct vmspace *vs, uint64_t start, uint64_t end, int cause)
 {
 	struct release_ctx ctx = { vs };
-	pmap_foreach(vs->pml4_pa, start, end, release_pte, &ctx);
+	return pmap_foreach(vs->pml4_pa, start, end, release_pte, &ctx, cause);
 }
 
 void
 vm_destroy(struct vmspace *vs)
 {
-	release_range(vs, 0, UTOP);
+	release_range(vs, 0, UTOP, DEMOTE_MUNMAP);	/* nothing straddles: cannot fail */
 	while (vs->regions) {
 		struct vm_region *r = vs->regions;
 		vs->regions = r->next;
@@ -239,25 +254,50 @@ struct fork_ctx {
 	int error;
 };
 
-/* Share one resident page copy-on-write between parent and child. */
+/* Share one resident leaf (any size) copy-on-write between parent and child. */
 static void
-fork_pte(pte_t *pte, uint64_t va, void *arg)
+fork_pte(pte_t *pte, uint64_t va, int level, void *arg)
 {
 	struct fork_ctx *ctx = arg;
 	if (ctx->error)
 		return;
 	struct vm_region *r = vm_find(ctx->parent, va);
 	assert(r);
-	uint64_t flags = vm_pte_flags(r->prot, true);
-	struct page *pg = pa2page(PTE_ADDR(*pte));
-	if (pmap_enter(ctx->child->pml4_pa, va, PTE_ADDR(*pte), flags) < 0) {
+	uint64_t flags = vm_pte_flags(r->prot, true) | (level > 0 ? PTE_PS : 0);
+	uint64_t base = LEAF_ADDR(*pte, level), npages = LEVEL_SIZE(level) / PGSIZE;
+	struct vm_region *cr = vm_find(ctx->child, va);
+	for (uint64_t i = 0; i < npages; i++) {
+		if (popmap_set(&cr->obj->popmap, (va >> PGSHIFT) + i) < 0) {
+			while (i-- > 0)
+				popmap_clear(&cr->obj->popmap, (va >> PGSHIFT) + i);
+			ctx->error = -E_NO_MEM;
+			return;
+		}
+	}
+	if (pmap_enter_level(ctx->child->pml4_pa, va, base, flags, level) < 0) {
+		for (uint64_t i = 0; i < npages; i++)
+			popmap_clear(&cr->obj->popmap, (va >> PGSHIFT) + i);
 		ctx->error = -E_NO_MEM;
 		return;
 	}
-	page_ref(pg);
-	ctx->child->resident_pages++;
-	*pte = PTE_ADDR(*pte) | flags | PTE_P;
+	for (uint64_t i = 0; i < npages; i++)
+		page_ref(pa2page(base + i * PGSIZE));
+	ctx->child->resident_pages += npages;
+	*pte = base | flags | PTE_P;
 	pmap_invalidate(ctx->parent->pml4_pa, va);
+}
+
+/* The child's copy of parent object obj: the one made for an earlier region, or new. */
+static struct vm_object *
+fork_object(struct vmspace *parent, struct vmspace *child, struct vm_region *pr)
+{
+	struct vm_region *c = child->regions;
+	for (struct vm_region *p = parent->regions; p != pr; p = p->next, c = c->next)
+		if (p->obj == pr->obj) {
+			c->obj->refcount++;
+			return c->obj;
+		}
+	return object_new(pr->obj->type, pr->obj->size, !pr->obj->fixed_size);
 }
 
 struct vmspace *
@@ -271,18 +311,20 @@ vm_fork(struct vmspace *parent)
 	struct vm_region **tail = &child->regions;
 	for (struct vm_region *r = parent->regions; r; r = r->next) {
 		struct vm_region *c = kmalloc(sizeof *c);
-		if (!c) {
+		struct vm_object *obj = c ? fork_object(parent, child, r) : NULL;
+		if (!obj) {
+			kfree(c);
 			vm_destroy(child);
 			return NULL;
 		}
 		*c = *r;
+		c->obj = obj;
 		c->next = NULL;
-		c->obj->refcount++;
 		*tail = c;
 		tail = &c->next;
 	}
 	struct fork_ctx ctx = { parent, child, 0 };
-	pmap_foreach(parent->pml4_pa, 0, UTOP, fork_pte, &ctx);
+	pmap_foreach(parent->pml4_pa, 0, UTOP, fork_pte, &ctx, DEMOTE_COW);	/* nothing straddles */
 	if (ctx.error) {
 		vm_destroy(child);	/* parent pages stay COW-marked: harmless, resolved on write */
 		return NULL;
@@ -300,23 +342,16 @@ vm_load_bytes(struct vmspace *vs, uint64_t va, const void *src, uint64_t len)
 		struct vm_region *r = vm_find(vs, va);
 		if (!r)
 			return -E_FAULT;
-		uint64_t page = ROUNDDOWN(va, PGSIZE);
-		int level;
-		pte_t *pte = pmap_lookup(vs->pml4_pa, page, &level);
+		int level, err;
+		pte_t *pte = pmap_lookup(vs->pml4_pa, va, &level);
 		if (!pte || !(*pte & PTE_P)) {
-			struct page *pg = page_alloc_zeroed(0);
-			if (!pg)
-				return -E_NO_MEM;
-			if (pmap_enter(vs->pml4_pa, page, page2pa(pg), vm_pte_flags(r->prot, false)) < 0) {
-				page_free(pg, 0);
-				return -E_NO_MEM;
-			}
-			page_ref(pg);
-			vs->resident_pages++;
-			pte = pmap_lookup(vs->pml4_pa, page, &level);
+			if ((err = policy_populate(vs, r, va)) < 0)
+				return err;
+			pte = pmap_lookup(vs->pml4_pa, va, &level);
 		}
-		uint64_t n = MIN(len, page + PGSIZE - va);
-		memcpy((uint8_t *)KADDR(PTE_ADDR(*pte)) + (va - page), from, n);
+		uint64_t page_size = LEVEL_SIZE(level), off = va & (page_size - 1);
+		uint64_t n = MIN(len, PGSIZE - (va & (PGSIZE - 1)));
+		memcpy((uint8_t *)KADDR(LEAF_ADDR(*pte, level)) + off, from, n);
 		va += n;
 		from += n;
 		len -= n;
@@ -345,7 +380,7 @@ check_range(uint64_t addr, uint64_t len, uint64_t *end)
 static uint64_t
 find_free_range(struct vmspace *vs, uint64_t len)
 {
-	uint64_t align = len >= PG2M ? PG2M : PGSIZE;
+	uint64_t align = len >= PG1G ? PG1G : len >= PG2M ? PG2M : PGSIZE;
 	uint64_t floor = MAX(ROUNDUP(vs->brk, PGSIZE), UTEXT) + PG1G;	/* room for the heap */
 	if (len > UMMAPTOP)
 		return 0;
@@ -359,6 +394,26 @@ find_free_range(struct vmspace *vs, uint64_t len)
 		cand = ROUNDDOWN(r->start - len, align);
 	}
 	return 0;
+}
+
+/*
+ * If an anonymous mmap region with the same protection ends at start, grow it over
+ * [start, end) (free space) instead of making a new region, and merge it with the
+ * next region if that one continues the same object: a hole punched by munmap and
+ * mapped again rejoins its object, its reservations and its chance of promotion.
+ */
+static bool
+extend_previous(struct vmspace *vs, uint64_t start, uint64_t end, uint32_t prot)
+{
+	struct vm_region *prev = vs->regions;
+	while (prev && prev->end < start)
+		prev = prev->next;
+	if (!prev || prev->end != start || prev->kind != VR_MMAP || prev->prot != prot)
+		return false;
+	prev->end = end;
+	prev->obj->size = MAX(prev->obj->size, end - prev->start);
+	merge_with_next(prev);
+	return true;
 }
 
 int64_t
@@ -386,7 +441,9 @@ vm_mmap(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t prot, uint32_t
 		if (!addr)
 			return -E_NO_MEM;
 	}
-	int r = vm_map_region(vs, addr, addr + len, prot, VR_MMAP, OBJ_ANON);
+	if (extend_previous(vs, addr, addr + len, prot))
+		return (int64_t)addr;
+	int r = vm_map_region(vs, addr, addr + len, prot, VR_MMAP, OBJ_ANON, true);
 	return r < 0 ? r : (int64_t)addr;
 }
 
@@ -399,7 +456,8 @@ vm_munmap(struct vmspace *vs, uint64_t addr, uint64_t len)
 		return r;
 	if ((r = split_at_bounds(vs, addr, end)) < 0)
 		return r;
-	release_range(vs, addr, end);
+	if ((r = release_range(vs, addr, end, DEMOTE_MUNMAP)) < 0)
+		return r;
 	for (struct vm_region **pp = &vs->regions; *pp;) {
 		struct vm_region *reg = *pp;
 		if (reg->start >= addr && reg->end <= end) {
@@ -431,10 +489,11 @@ struct protect_ctx {
 };
 
 static void
-protect_pte(pte_t *pte, uint64_t va, void *arg)
+protect_pte(pte_t *pte, uint64_t va, int level, void *arg)
 {
 	struct protect_ctx *ctx = arg;
-	*pte = PTE_ADDR(*pte) | vm_pte_flags(ctx->prot, *pte & PTE_COW) | PTE_P;
+	uint64_t size_bit = level > 0 ? PTE_PS : 0;
+	*pte = LEAF_ADDR(*pte, level) | vm_pte_flags(ctx->prot, *pte & PTE_COW) | size_bit | PTE_P;
 	pmap_invalidate(ctx->vs->pml4_pa, va);
 }
 
@@ -459,9 +518,11 @@ vm_mprotect(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t prot)
 	for (struct vm_region *reg = first_region_ending_after(vs, addr); reg && reg->start < end; reg = reg->next)
 		reg->prot = prot;
 	struct protect_ctx ctx = { vs, prot };
-	pmap_foreach(vs->pml4_pa, addr, end, protect_pte, &ctx);
+	if ((r = pmap_foreach(vs->pml4_pa, addr, end, protect_pte, &ctx, DEMOTE_MPROTECT)) < 0)
+		return r;
 	for (struct vm_region *reg = vs->regions; reg; reg = reg->next)
 		merge_with_next(reg);
+	policy_repromote(vs, addr, end);	/* blocks whose protection became uniform again */
 	return 0;
 }
 
@@ -478,8 +539,7 @@ vm_madvise(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t advice)
 		return -E_INVAL;
 	if (!range_fully_mapped(vs, addr, end))
 		return -E_NOT_FOUND;
-	release_range(vs, addr, end);		/* next touch: demand zero */
-	return 0;
+	return release_range(vs, addr, end, DEMOTE_MADVISE);	/* next touch: demand zero */
 }
 
 /* The heap region, if the heap has any page. */
@@ -507,7 +567,7 @@ vm_sbrk(struct vmspace *vs, int64_t increment)
 			heap->end = new_top;
 			heap->obj->size = new_top - heap->start;
 		} else {
-			int r = vm_map_region(vs, vs->heap_start, new_top, PROT_READ | PROT_WRITE, VR_HEAP, OBJ_ANON);
+			int r = vm_map_region(vs, vs->heap_start, new_top, PROT_READ | PROT_WRITE, VR_HEAP, OBJ_ANON, true);
 			if (r < 0)
 				return r == -E_EXISTS ? -E_NO_MEM : r;
 		}
@@ -536,10 +596,11 @@ vm_query(struct vmspace *vs, uint64_t va, struct vm_query *q)
 	pte_t *pte = pmap_lookup(vs->pml4_pa, va, &level);
 	if (pte && (*pte & PTE_P)) {
 		q->present = 1;
-		q->page_size = 1UL << PTX_SHIFT(level);
+		q->page_size = LEVEL_SIZE(level);
 		q->cow = (*pte & PTE_COW) != 0;
-		q->pfn = PTE_ADDR(*pte) >> PGSHIFT;
+		q->pfn = (LEAF_ADDR(*pte, level) + (va & (LEVEL_SIZE(level) - 1))) >> PGSHIFT;
 	}
+	q->reservation_size = policy_reservation_at(vs, r, va);
 }
 
 void

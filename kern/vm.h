@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "inc/syscall.h"
+#include "kern/popmap.h"
 
 /* What backs a region. */
 enum vm_object_type {
@@ -13,16 +14,22 @@ enum vm_object_type {
 };
 
 /*
- * A memory object: the thing a region maps, at an offset.  Fixed-size objects (a
- * program's segments) may not grow; anonymous ones (heap, stack, mmap) may.  Regions
- * split from one region share its object (refcount).
+ * A memory object: the thing a region maps.  Its pages are indexed by virtual page
+ * number (pindex = va >> 12), so the object's aligned blocks are virtual memory's.
+ * Fixed-size objects (program segments, mmap regions) do not grow; the heap and the
+ * stack do.  Regions split from one region share its object (refcount); objects are
+ * private to one address space (fork copies them).  The population map records which
+ * pages are populated and which reservations the object holds (kern/policy.c).
  */
 struct vm_object {
 	enum vm_object_type type;
 	bool fixed_size;
 	uint32_t refcount;	/* regions referring to it */
 	uint64_t size;		/* bytes; grows with the heap */
+	struct popmap popmap;
 };
+
+extern const struct popmap_allocator popmap_kernel_allocator;
 
 /* Region kinds, for reports and placement rules. */
 enum vm_region_kind {
@@ -69,7 +76,7 @@ struct vm_region *vm_find(struct vmspace *vs, uint64_t va);
  * Returns 0, -E_INVAL, -E_EXISTS (overlap) or -E_NO_MEM.
  */
 int vm_map_region(struct vmspace *vs, uint64_t start, uint64_t end, uint32_t prot,
-		  enum vm_region_kind kind, enum vm_object_type type);
+		  enum vm_region_kind kind, enum vm_object_type type, bool grows);
 /* Copy len bytes to va in vs regardless of protection (program loading). 0 or -E_*. */
 int vm_load_bytes(struct vmspace *vs, uint64_t va, const void *src, uint64_t len);
 
