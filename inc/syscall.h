@@ -91,6 +91,14 @@ struct kcounters {
 	uint64_t eager_2m;		/* 2 MiB pages mapped at first touch (eager) */
 	uint64_t bytes_zeroed;		/* by page population */
 	uint64_t free_blocks[19];	/* free buddy blocks per order (4 KiB .. 1 GiB) */
+	uint64_t free_2m_blocks;	/* free memory in whole 2 MiB blocks, in 2 MiB units */
+	/* the page daemon */
+	uint64_t daemon_passes;
+	uint64_t daemon_preempted;	/* reservations it preempted */
+	uint64_t compactions;		/* 2 MiB blocks it emptied by migration */
+	uint64_t migrations;		/* 4 KiB pages it moved */
+	uint64_t repromotions;		/* pressure-demoted blocks promoted again */
+	uint64_t wired_pages;		/* kernel pages handed out from wired 2 MiB blocks */
 };
 
 #define VM_POLICY_BASE		0

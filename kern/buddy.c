@@ -459,3 +459,43 @@ buddy_selfcheck(struct buddy *b)
 	b->managed_pages = managed;
 	return r;
 }
+
+/*
+ * Take every free block lying inside the aligned block of 2^order pages at pfn off the
+ * free lists, as if allocated, and record them in claimed[] (pfn and order each) so
+ * the caller can give them back with buddy_free one by one, or free the whole block
+ * with buddy_free(pfn, order) once it owns every other page of it too.  Returns the
+ * number of blocks claimed (at most max), or -1 if a free block contains the whole
+ * block (then it is simply free: allocate it) or more than max would be needed.
+ * Used by the page daemon to empty a 2 MiB block before migrating its last pages.
+ */
+int
+buddy_claim_within(struct buddy *b, uint64_t pfn, unsigned order, struct buddy_claim *claimed, int max)
+{
+	KASSERT(order <= BUDDY_MAX_ORDER && (pfn & (BLOCK(order) - 1)) == 0 && pfn + BLOCK(order) <= b->npages,
+		"buddy_claim_within: bad block %lu order %u", (unsigned long)pfn, order);
+	for (unsigned k = order; k <= BUDDY_MAX_ORDER; k++) {
+		const struct page *h = &b->pages[pfn & ~(BLOCK(k) - 1)];
+		if ((h->flags & PG_FREE) && h->order >= order && buddy_pfn(b, h) + BLOCK(h->order) > pfn)
+			return -1;		/* already wholly free */
+	}
+	int n = 0;
+	for (uint64_t p = pfn; p < pfn + BLOCK(order);) {
+		struct page *pg = &b->pages[p];
+		if (pg->flags & PG_FREE) {
+			if (n == max) {
+				for (int i = 0; i < n; i++)	/* undo */
+					free_block(b, claimed[i].pfn, claimed[i].order);
+				return -1;
+			}
+			claimed[n].pfn = p;
+			claimed[n].order = pg->order;
+			n++;
+			free_remove(b, pg, pg->order);
+			p += BLOCK(claimed[n - 1].order);
+		} else {
+			p++;
+		}
+	}
+	return n;
+}

@@ -67,4 +67,11 @@ buddy_pfn(const struct buddy *b, const struct page *pg)
  */
 int buddy_selfcheck(struct buddy *b);
 
+/* A block taken off the free lists by buddy_claim_within. */
+struct buddy_claim {
+	uint64_t pfn;
+	unsigned order;
+};
+int buddy_claim_within(struct buddy *b, uint64_t pfn, unsigned order, struct buddy_claim *claimed, int max);
+
 #endif

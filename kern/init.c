@@ -12,6 +12,7 @@
 #include "kern/buddy.h"
 #include "kern/cmdline.h"
 #include "kern/console.h"
+#include "kern/daemon.h"
 #include "kern/gdt.h"
 #include "kern/ktest.h"
 #include "kern/monitor.h"
@@ -72,6 +73,7 @@ kmain(uint32_t magic, uint64_t mbi_pa)
 	}
 
 	policy_init();
+	daemon_init();
 	syscall_init();
 	sched_init();
 	const char *run = cmdline_get("run");

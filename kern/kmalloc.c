@@ -49,7 +49,7 @@ slab_freelist(struct page *slab)
 static struct page *
 slab_new(int cls)
 {
-	struct page *slab = frame_alloc(0);
+	struct page *slab = wired_page_alloc();
 	if (!slab)
 		return NULL;
 	size_t objsize = (size_t)1 << (cls + KMALLOC_MIN_SHIFT);
@@ -124,7 +124,7 @@ kfree(void *p)
 			slab_unlink(slab, cls);
 		slab->flags &= ~PG_SLAB;
 		slab->next = slab->prev = NULL;
-		page_free(slab, 0);
+		frame_free(slab);
 	} else if (was_full) {
 		slab->next = partial_slabs[cls];
 		partial_slabs[cls] = slab;

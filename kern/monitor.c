@@ -14,6 +14,7 @@
 #include "kern/console.h"
 #include "kern/ktest.h"
 #include "kern/phys.h"
+#include "kern/daemon.h"
 #include "kern/fault.h"
 #include "kern/pmap.h"
 #include "kern/policy.h"
@@ -177,10 +178,14 @@ mon_vmstat(int argc, char **argv)
 	cprintf("eager 2M pages %lu (fallbacks %lu); reservation hits %lu, 4K fallbacks %lu; zeroed %lu KiB\n",
 		policy_stats.eager_2m, policy_stats.eager_fallbacks, policy_stats.reserv_hits,
 		policy_stats.reserv_fallbacks, policy_stats.bytes_zeroed >> 10);
+	cprintf("daemon: passes %lu, preempted %lu, compactions %lu (aborted %lu), migrations %lu, "
+		"accessed bits cleared %lu, re-promotions %lu; wired pages %lu\n", daemon_stats.passes,
+		daemon_stats.preempted, daemon_stats.compactions, daemon_stats.compaction_aborts,
+		daemon_stats.migrations, daemon_stats.referenced_cleared, daemon_stats.repromotions, wired_pages);
 	cprintf("free blocks per order:");
 	for (int k = 0; k < BUDDY_ORDERS; k++)
 		cprintf(" %lu", phys_buddy.nfree[k]);
-	cprintf("\n");
+	cprintf(" (free 2 MiB blocks: %lu)\n", free_2m_blocks());
 	return 0;
 }
 

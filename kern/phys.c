@@ -43,8 +43,11 @@ phys_scan_limit(void)
 static uint64_t
 pt_page_from_buddy(void)
 {
-	struct page *pg = page_alloc_zeroed(0);
-	return pg ? page2pa(pg) : 0;
+	struct page *pg = wired_page_alloc();
+	if (!pg)
+		return 0;
+	memset(page2kva(pg), 0, PGSIZE);
+	return page2pa(pg);
 }
 
 /* Hand the frames of [start, end) that nobody owns to the buddy allocator. */

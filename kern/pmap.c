@@ -23,6 +23,7 @@
 #include "kern/console.h"
 #include "kern/multiboot.h"
 #include "kern/phys.h"
+#include "kern/policy.h"
 #include "kern/pmap.h"
 
 pte_t *kern_pml4;
@@ -232,7 +233,7 @@ free_table(uint64_t pa, int level)
 		assert(level > 0 && !(table[i] & PTE_PS));	/* leaves were unmapped by vm */
 		free_table(PTE_ADDR(table[i]), level - 1);
 	}
-	page_free(pa2page(pa), 0);
+	frame_free(pa2page(pa));
 	pmap_user_pt_pages--;
 }
 
@@ -244,7 +245,7 @@ pmap_destroy(uint64_t pml4_pa)
 	for (int i = 0; i < PML4_USER_SLOTS; i++)
 		if (pml4[i] & PTE_P)
 			free_table(PTE_ADDR(pml4[i]), 2);
-	page_free(pa2page(pml4_pa), 0);
+	frame_free(pa2page(pml4_pa));
 }
 
 int
@@ -374,7 +375,7 @@ pmap_promote(uint64_t pml4_pa, uint64_t va, int level)
 	uint64_t table_pa = PTE_ADDR(*entry);
 	*entry = base | flags | ad | PTE_PS;
 	flush_user_tlb(pml4_pa);
-	page_free(pa2page(table_pa), 0);
+	frame_free(pa2page(table_pa));
 	pmap_user_pt_pages--;
 	pmap_stats.promotions[level - 1]++;
 	return true;

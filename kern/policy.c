@@ -18,7 +18,9 @@
  *     or another reservation of the object, and — for fixed-size objects (program
  *     images, mmap regions) — lies inside the region; growing objects (heap, stack) may
  *     reserve past the region's end into free address space, where they will grow;
- *   - 1 GiB is tried before 2 MiB, then a plain 4 KiB frame;
+ *   - 1 GiB is tried before 2 MiB, then a plain 4 KiB frame; a reservation is made
+ *     only from free memory, while a frame the kernel or a fault needs may preempt
+ *     (frame_alloc), as in FreeBSD;
  *   - frames are zeroed one 4 KiB page at a time as they are handed out;
  *   - promotion is offered only when the population map says the block is full and it
  *     lies in a reservation, so a workload without reservations pays no failed attempts.
@@ -61,7 +63,7 @@ node_alloc(size_t size)
 {
 	if (size <= KMALLOC_MAX)
 		return kmalloc(size);
-	struct page *pg = frame_alloc(order_for(size));
+	struct page *pg = size <= PGSIZE ? wired_page_alloc() : frame_alloc(order_for(size));
 	if (!pg)
 		return NULL;
 	memset(page2kva(pg), 0, PGSIZE << order_for(size));
@@ -73,6 +75,8 @@ node_free(void *p, size_t size)
 {
 	if (size <= KMALLOC_MAX)
 		kfree(p);
+	else if (size <= PGSIZE)
+		frame_free(pa2page(PADDR(p)));
 	else
 		page_free(pa2page(PADDR(p)), order_for(size));
 }
@@ -85,10 +89,60 @@ free_frames(uint64_t pfn, unsigned order)
 	page_free(&phys_buddy.pages[pfn], order);
 }
 
+/*
+ * Wired clustering.  Pages the kernel keeps for itself (page-table pages, kernel heap
+ * slabs, population-map nodes) are never moved by the page daemon, so scattered
+ * they would pin many 2 MiB blocks.  They come instead from "wired" 2 MiB blocks: a
+ * reservation owned by the sentinel object below, whose frames are handed out in
+ * any order (pindex = pfn).  When the block fills, another is taken; a block whose
+ * last wired page is freed goes back to the buddy allocator whole.  Without a free
+ * 2 MiB block, a plain frame is used.
+ */
+static char wired_object;		/* the owner of wired blocks: no population map */
+static struct reserv *wired_block;	/* the block new wired pages come from */
+static bool reservations_ready;		/* reserv_system_init done (it needs kmalloc first) */
+uint64_t wired_pages;
+
+struct page *
+wired_page_alloc(void)
+{
+	static bool busy;		/* reserv_create's kmalloc may come back here */
+
+	for (int attempt = 0; attempt < 2 && reservations_ready && !busy; attempt++) {
+		if (wired_block && wired_block->popcnt < 512) {
+			uint64_t i = 0;
+			while (reserv_page_inuse(wired_block, wired_block->pindex + i))
+				i++;
+			population_clock++;
+			uint64_t pfn = reserv_alloc_page(wired_block, wired_block->pindex + i, population_clock);
+			wired_pages++;
+			return &phys_buddy.pages[pfn];
+		}
+		struct page *blk = page_alloc(RESERV_ORDER_2M);
+		if (!blk)
+			break;
+		uint64_t pfn = buddy_pfn(&phys_buddy, blk);
+		busy = true;
+		wired_block = reserv_create(RESERV_ORDER_2M, pfn, &wired_object, pfn, population_clock);
+		busy = false;
+		if (!wired_block) {
+			page_free(blk, RESERV_ORDER_2M);
+			break;
+		}
+		reserv_pin(wired_block);	/* kernel memory: never preempted */
+	}
+	return frame_alloc(0);
+}
+
 /* A reservation is going away: forget it in its object's population map. */
 static void
 detach(struct reserv *rv)
 {
+	if (rv->object == &wired_object) {
+		if (rv == wired_block)
+			wired_block = NULL;
+		return;
+	}
 	struct vm_object *obj = rv->object;
 	int level = rv->order == RESERV_ORDER_1G ? POPMAP_LEVEL_1G : POPMAP_LEVEL_2M;
 	popmap_set_reserv(&obj->popmap, rv->pindex, level, NULL);
@@ -107,6 +161,7 @@ policy_init(void)
 		cprintf("vm.policy=%s unknown: using %s\n", p, policy_names[vm_policy]);
 	if (reserv_system_init(&reserv_kernel_ops, phys_buddy.npages) < 0)
 		panic("no memory for the reservation tables");
+	reservations_ready = true;
 	cprintf("vm: policy %s\n", policy_names[vm_policy]);
 }
 
@@ -186,7 +241,7 @@ reserve_block(struct vmspace *vs, struct vm_region *r, uint64_t va)
 		if (!block_eligible(vs, r, blk, size) || popmap_count(pm, pindex, level) != 0 ||
 		    popmap_reserv_count(pm, pindex, level) != 0)
 			continue;
-		struct page *extent = frame_alloc(order);
+		struct page *extent = page_alloc(order);	/* speculative: never preempt for it */
 		if (!extent)
 			continue;
 		struct reserv *rv = reserv_create(order, buddy_pfn(&phys_buddy, extent), r->obj, pindex,

@@ -49,6 +49,10 @@ struct page *frame_alloc(unsigned order);
 /* The last mapping of frame pg is gone: give it to its reservation or the allocator. */
 void frame_free(struct page *pg);
 
+/* A 4 KiB page for the kernel's own use, clustered in wired 2 MiB blocks; free with frame_free. */
+struct page *wired_page_alloc(void);
+extern uint64_t wired_pages;		/* wired pages handed out so far */
+
 /* Whether va's page sits in a reservation of vs; its size in bytes then, else 0. */
 uint64_t policy_reservation_at(struct vmspace *vs, struct vm_region *r, uint64_t va);
 

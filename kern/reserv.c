@@ -47,7 +47,9 @@
  *
  * Invariants (checked by tests/test_reserv.c):
  *  - popcnt is the number of set bits in inuse; a live reservation has object != NULL.
- *  - on_queue iff popcnt < 2^order; each queue is ordered by stamp, oldest at the head.
+ *  - on_queue iff popcnt < 2^order and not pinned; each queue is ordered by stamp,
+ *    oldest at the head.  A pinned reservation (the kernel's wired blocks) is never
+ *    preempted.
  *  - The table entry of every superpage of a live reservation's extent points to it
  *    (2 MiB: one entry of by2m; 1 GiB: one entry of by1g); no 2 MiB reservation lies
  *    inside a 1 GiB one.
@@ -327,6 +329,7 @@ reserv_create(unsigned order, uint64_t pfn, void *object, uint64_t pindex, uint6
 	rv->stamp = now;
 	rv->prev = rv->next = NULL;
 	rv->on_queue = false;
+	rv->pinned = false;
 	enqueue_before(rv, NULL);
 	*table_slot(order, pfn) = rv;
 	rs.live[si]++;
@@ -356,7 +359,7 @@ reserv_alloc_page(struct reserv *rv, uint64_t pindex, uint64_t now)
 		dequeue(rv);
 	if (rv->popcnt == NPAGES(rv->order))
 		reserv_stats.fully_populated[size_index(rv->order)]++;
-	else
+	else if (!rv->pinned)
 		enqueue_before(rv, NULL);
 	return rv->pfn + off;
 }
@@ -390,9 +393,19 @@ reserv_free_page(struct reserv *rv, uint64_t pfn)
 		release(rv);
 		return true;
 	}
-	if (!rv->on_queue)
+	if (!rv->on_queue && !rv->pinned)
 		enqueue_by_stamp(rv);
 	return false;
+}
+
+/* Keep rv off the partially populated queue for good: it is never preempted. */
+void
+reserv_pin(struct reserv *rv)
+{
+	check_live(rv, "reserv_pin");
+	rv->pinned = true;
+	if (rv->on_queue)
+		dequeue(rv);
 }
 
 /* Dissolve rv: unused frames go back as maximal aligned blocks, used ones stay allocated. */

@@ -29,7 +29,8 @@ struct reserv {
 	uint64_t *inuse;		/* bit per frame: handed out and not freed (2^order bits) */
 	uint64_t stamp;			/* time of the most recent population (LRU order) */
 	struct reserv *prev, *next;	/* partially populated queue of its order */
-	bool on_queue;			/* on that queue; true iff popcnt < 2^order */
+	bool on_queue;			/* on that queue; true iff popcnt < 2^order and not pinned */
+	bool pinned;			/* kept off the queue: never preempted (reserv_pin) */
 };
 
 /* Cumulative counters; [0] = 2 MiB, [1] = 1 GiB. */
@@ -104,6 +105,9 @@ bool reserv_free_page(struct reserv *rv, uint64_t pfn);
  * destroyed.
  */
 void reserv_break(struct reserv *rv);
+
+/* Keep rv off the partially populated queue for good, so it is never preempted. */
+void reserv_pin(struct reserv *rv);
 
 /* The least recently grown partially populated reservation of that order, or NULL. */
 struct reserv *reserv_lru(unsigned order);

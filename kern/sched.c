@@ -14,6 +14,7 @@
 #include "inc/mmu.h"
 #include "inc/x86.h"
 #include "kern/console.h"
+#include "kern/daemon.h"
 #include "kern/gdt.h"
 #include "kern/pmap.h"
 #include "kern/proc.h"
@@ -134,6 +135,7 @@ sched_run_one(void)
 void
 sched_step(void)
 {
+	daemon_tick(sched_ticks);
 	if (!sched_run_one()) {
 		__asm__ volatile("sti; hlt; cli");	/* sti's shadow covers hlt: no lost wakeup */
 	}

@@ -13,6 +13,7 @@
 #include "inc/util.h"
 #include "inc/x86.h"
 #include "kern/console.h"
+#include "kern/daemon.h"
 #include "kern/fault.h"
 #include "kern/kmalloc.h"
 #include "kern/phys.h"
@@ -156,6 +157,13 @@ sys_counters(uint64_t ubuf, uint64_t size)
 	}
 	for (int k = 0; k < BUDDY_ORDERS; k++)
 		c.free_blocks[k] = phys_buddy.nfree[k];
+	c.free_2m_blocks = free_2m_blocks();
+	c.daemon_passes = daemon_stats.passes;
+	c.daemon_preempted = daemon_stats.preempted;
+	c.compactions = daemon_stats.compactions;
+	c.migrations = daemon_stats.migrations;
+	c.repromotions = daemon_stats.repromotions;
+	c.wired_pages = wired_pages;
 	size = MIN(size, sizeof c);
 	int r = copyout(curproc->vm, ubuf, &c, size);
 	return r < 0 ? r : (int64_t)size;

@@ -21,6 +21,7 @@
 #include "inc/string.h"
 #include "inc/util.h"
 #include "kern/console.h"
+#include "kern/daemon.h"
 #include "kern/kmalloc.h"
 #include "kern/phys.h"
 #include "kern/pmap.h"
@@ -244,6 +245,7 @@ vm_destroy(struct vmspace *vs)
 		region_free(r);
 	}
 	pmap_destroy(vs->pml4_pa);
+	daemon_forget(vs);
 	kfree(vs);
 }
 
