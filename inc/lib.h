@@ -8,6 +8,7 @@
 #define SPOS_INC_LIB_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "inc/error.h"

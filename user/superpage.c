@@ -14,6 +14,11 @@
  *   fork      parent and child write a 2 MiB page after fork: each sees its own data
  *   pressure  more reservations than free 2 MiB blocks: the least recently grown
  *             ones are preempted, nothing leaks
+ *   fragment  memory fragmented by long-lived single pages, one per 2 MiB block, then a
+ *             superpage wanted: the page daemon migrates pages to empty blocks, the
+ *             pages keep their contents, and a new 2 MiB page is obtained
+ *   spec      under memory pressure an unreferenced 2 MiB page is demoted by the page
+ *             daemon; once its pages are all referenced again it is promoted back
  *   image     the program image (a fixed-size object) never gets a reservation that
  *             reaches outside its segment: small data none, a 5 MiB bss only whole
  *             2 MiB blocks inside it
@@ -263,6 +268,93 @@ scenario_pressure(void)
 	CHECK(end.reserv_live[0] == c.reserv_live[0], "reservations left: %lu", (unsigned long)end.reserv_live[0]);
 }
 
+/* Yield until cond() holds or `ticks` timer ticks passed; returns cond(). */
+static bool
+wait_for(bool (*cond)(void), uint64_t ticks)
+{
+	uint64_t start = stats().timer_ticks;
+	while (!cond() && stats().timer_ticks - start < ticks)
+		yield();
+	return cond();
+}
+
+static uint64_t fragment_goal;
+
+static bool
+enough_free_blocks(void)
+{
+	return stats().free_2m_blocks >= fragment_goal;
+}
+
+static void
+scenario_fragment(void)
+{
+	struct kcounters c = stats();
+	uint64_t blocks = c.free_2m_blocks - 1;
+	uint8_t *p = map(blocks * PG2M);
+	for (uint64_t b = 0; b < blocks; b++)
+		fill(p + b * PG2M, NPG, b << 16);
+	/* keep one page per block: free memory is plenty, free 2 MiB blocks are not */
+	for (uint64_t b = 0; b < blocks; b++)
+		EXPECT(munmap(p + b * PG2M + PGSIZE, PG2M - PGSIZE), 0);
+	struct kcounters frag = stats();
+	printf("superpage: fragment: %lu blocks pinned by one page each, %lu pages free\n",
+	       (unsigned long)blocks, (unsigned long)frag.free_pages);
+	fragment_goal = 4;		/* the daemon's default target */
+	CHECK(wait_for(enough_free_blocks, 500), "free 2 MiB blocks stayed at %lu",
+	      (unsigned long)stats().free_2m_blocks);
+	struct kcounters after = stats();
+	CHECK(after.migrations > frag.migrations && after.compactions > frag.compactions,
+	      "free blocks came back without migration");
+	printf("superpage: fragment: the daemon migrated %lu pages and emptied %lu blocks\n",
+	       (unsigned long)(after.migrations - c.migrations), (unsigned long)(after.compactions - c.compactions));
+	for (uint64_t b = 0; b < blocks; b++)
+		check_fill(p + b * PG2M, 1, b << 16, -1);
+	uint8_t *q = map(PG2M);
+	fill(q, NPG, 0x7000);
+	expect_size(q, PG2M, "superpage after compaction");
+	check_fill(q, NPG, 0x7000, -1);
+}
+
+static uint8_t *spec_block;
+
+static bool
+spec_demoted(void)
+{
+	return query(spec_block).page_size == PGSIZE;
+}
+
+static bool
+spec_repromoted(void)
+{
+	return query(spec_block).page_size == PG2M;
+}
+
+static void
+scenario_spec(void)
+{
+	spec_block = promoted_block(0x8000);
+	struct kcounters c = stats();
+	/* pressure: fill memory until less than 1/32 of it is free (the daemon's low mark is 1/16) */
+	uint64_t len = c.free_pages * PGSIZE;
+	uint8_t *hog = map(ROUNDUP(len, PG2M));
+	uint64_t touched = 0;
+	while (stats().free_pages > c.total_pages / 32 && touched * PGSIZE < len) {
+		fill(hog + touched * PGSIZE, 64, 0);
+		touched += 64;
+	}
+	CHECK(wait_for(spec_demoted, 500), "unreferenced 2 MiB page not demoted under pressure");
+	struct kcounters mid = stats();
+	CHECK(mid.demotions[DEMOTE_BY_PRESSURE] > c.demotions[DEMOTE_BY_PRESSURE], "demotion not counted");
+	printf("superpage: spec: %lu pressure demotions\n",
+	       (unsigned long)(mid.demotions[DEMOTE_BY_PRESSURE] - c.demotions[DEMOTE_BY_PRESSURE]));
+	EXPECT(munmap(hog, ROUNDUP(len, PG2M)), 0);
+	check_fill(spec_block, NPG, 0x8000, -1);	/* references every page again */
+	CHECK(wait_for(spec_repromoted, 500), "referenced again but not promoted back");
+	CHECK(stats().repromotions > c.repromotions, "re-promotion not counted");
+	check_fill(spec_block, NPG, 0x8000, -1);
+}
+
 static uint64_t small_data = 42;
 static uint8_t big_bss[5 << 20];	/* holds at least one whole aligned 2 MiB block */
 
@@ -302,6 +394,7 @@ main(int argc, char **argv)
 		{ "promote", scenario_promote }, { "giant", scenario_giant }, { "base", scenario_base },
 		{ "eager", scenario_eager }, { "mprotect", scenario_mprotect }, { "fork", scenario_fork },
 		{ "pressure", scenario_pressure }, { "image", scenario_image },
+		{ "fragment", scenario_fragment }, { "spec", scenario_spec },
 	};
 	CHECK(argc == 2, "usage: superpage SCENARIO");
 	if (strcmp(argv[1], "munmap") == 0 || strcmp(argv[1], "dontneed") == 0) {
