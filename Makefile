@@ -73,10 +73,11 @@ gdb:
 grade: $(OBJDIR)/spos.iso
 	$(PYTHON) grade-lab --kind qemu
 
-test: $(OBJDIR)/spos.iso $(HOST_TESTS)
+test: $(OBJDIR)/spos.iso $(HOST_TESTS) $(TLBSIM)
 	$(PYTHON) grade-lab
 
 host-tests-build: $(HOST_TESTS)
+tlbsim-tool: $(TLBSIM)
 
 compile_commands.json:
 	bear -- $(MAKE) -B $(OBJDIR)/kern/kernel $(HOST_TESTS)
@@ -84,5 +85,5 @@ compile_commands.json:
 clean:
 	rm -rf $(OBJDIR) compile_commands.json
 
-.PHONY: all deps qemu qemu-gdb gdb grade test host-tests-build clean compile_commands.json
+.PHONY: all deps qemu qemu-gdb gdb grade test host-tests-build tlbsim-tool clean compile_commands.json
 .DELETE_ON_ERROR:

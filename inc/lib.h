@@ -36,6 +36,7 @@ int madvise(void *addr, size_t len, int advice);
 void *sbrk(intptr_t increment);
 int vmquery(const void *va, struct vm_query *q);
 int counters(struct kcounters *c, size_t size);
+int tlbctl(int op, uint64_t a1, uint64_t a2);
 /* Raw system call: for tests of bad numbers and bad arguments. */
 int64_t syscall6(uint64_t num, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5,
 		 uint64_t a6);

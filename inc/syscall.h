@@ -25,6 +25,7 @@ enum {
 	SYS_sbrk,		/* sbrk(increment) -> previous break */
 	SYS_vmquery,		/* vmquery(va, struct vm_query *) -> 0 */
 	SYS_counters,		/* counters(struct kcounters *, size) -> bytes written */
+	SYS_tlbctl,		/* tlbctl(op, a1, a2) -> 0: the model TLB, see TLBCTL_* */
 	NSYSCALLS
 };
 
@@ -40,6 +41,26 @@ enum {
 
 #define MADV_NORMAL	0
 #define MADV_DONTNEED	4	/* drop the pages: the next touch sees zeros */
+
+/*
+ * tlbctl operations on the trap-driven model TLB (kern/tlbtrap.c), for the calling
+ * process.  START(lo, hi): measure accesses to [lo, hi) (0, 0: all of user space),
+ * starting from an empty model and zero counts.  STOP: stop measuring (no entry stays
+ * fake-invalid).  READ(struct tlb_stats *, size): copy the counts of this process.
+ */
+#define TLBCTL_START	1
+#define TLBCTL_STOP	2
+#define TLBCTL_READ	3
+
+/* Model TLB counts of one process; [0] 4 KiB TLB, [1] 2 MiB TLB, [2] 1 GiB TLB. */
+struct tlb_stats {
+	uint64_t traps;			/* accesses that trapped into the model (= misses) */
+	uint64_t misses[3];
+	uint64_t evictions[3];
+	uint64_t walk_refs;		/* page-walk memory references of the misses */
+	uint64_t omt_walks;		/* 4 KiB misses of overlaid segments (overlay milestone) */
+	uint64_t real_faults;		/* ordinary page faults taken while measured */
+};
 
 /* wait() status: the exit code, or WSTATUS_KILLED when the kernel or kill() ended it. */
 #define WSTATUS_KILLED	0x100
@@ -99,6 +120,7 @@ struct kcounters {
 	uint64_t migrations;		/* 4 KiB pages it moved */
 	uint64_t repromotions;		/* pressure-demoted blocks promoted again */
 	uint64_t wired_pages;		/* kernel pages handed out from wired 2 MiB blocks */
+	uint64_t tlb_traps;		/* model-TLB traps, all processes (kern/tlbtrap.c) */
 };
 
 #define VM_POLICY_BASE		0

@@ -33,6 +33,7 @@
 #include "kern/pmap.h"
 #include "kern/proc.h"
 #include "kern/reserv.h"
+#include "kern/tlbtrap.h"
 #include "kern/vm.h"
 #include "kern/daemon.h"
 
@@ -108,6 +109,7 @@ struct mover {
 	struct {
 		struct vmspace *vs;
 		pte_t *pte;
+		uint64_t va;
 		struct page *from;
 	} maps[BLOCK_PAGES];
 	bool unmovable;
@@ -118,7 +120,6 @@ static void
 find_mappings(pte_t *pte, uint64_t va, int level, void *arg)
 {
 	struct mover *m = arg;
-	(void)va;
 	uint64_t pfn = LEAF_ADDR(*pte, level) >> PGSHIFT;
 	uint64_t npages = LEVEL_SIZE(level) / PGSIZE;
 	if (pfn + npages <= m->pfn || pfn >= m->pfn + BLOCK_PAGES)
@@ -128,6 +129,7 @@ find_mappings(pte_t *pte, uint64_t va, int level, void *arg)
 		return;
 	}
 	m->maps[m->count].pte = pte;
+	m->maps[m->count].va = va;
 	m->count++;
 }
 
@@ -206,6 +208,7 @@ compact_block(uint64_t pfn, uint64_t used)
 		m->maps[k].from = from;
 		*pte = page2pa(to) | (*pte & ~PTE_ADDR_MASK);
 		daemon_stats.migrations++;
+		tlbtrap_sync(m->maps[k].vs, m->maps[k].va, m->maps[k].va + PGSIZE);
 	}
 	page_free(pa2page(pfn << PGSHIFT), 9);	/* every page of the block is ours: free it whole */
 	daemon_stats.compactions++;
@@ -287,6 +290,7 @@ demote_unreferenced(void)
 			pmap_foreach(vs->pml4_pa, sample.demote[k], sample.demote[k] + PG2M, clear_accessed, NULL,
 				     DEMOTE_PRESSURE);
 			remember_demoted(vs, sample.demote[k]);
+			tlbtrap_sync(vs, sample.demote[k], sample.demote[k] + PG2M);
 		}
 	}
 }
@@ -316,6 +320,7 @@ repromote_referenced(void)
 		pmap_foreach(demoted[i].vs->pml4_pa, va, va + PG2M, count_referenced, &rc, DEMOTE_PRESSURE);
 		if (rc.referenced == BLOCK_PAGES && pmap_promote(demoted[i].vs->pml4_pa, va, 1)) {
 			daemon_stats.repromotions++;
+			tlbtrap_sync(demoted[i].vs, va, va + PG2M);
 			demoted[i].vs = NULL;
 		}
 	}

@@ -22,6 +22,7 @@
 #include "kern/phys.h"
 #include "kern/pmap.h"
 #include "kern/policy.h"
+#include "kern/tlbtrap.h"
 #include "kern/vm.h"
 #include "kern/fault.h"
 
@@ -68,12 +69,15 @@ vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 	int level, r;
 
 	fault_stats.faults++;
+	if (vs->tlb)
+		vs->tlb->real_faults++;
 	struct vm_region *reg = vm_find(vs, va);
 	if (!reg || !access_allowed(reg, err)) {
 		fault_stats.refused++;
 		return -E_FAULT;
 	}
 	pte_t *pte = pmap_lookup(vs->pml4_pa, page, &level);
+	int start_level = pte ? level : 0;
 	bool cow_write = pte && (*pte & PTE_P) && (err & PFERR_W) && (*pte & PTE_COW);
 	while (cow_write && level > 0) {	/* copy 4 KiB, not the superpage: split it */
 		if (pmap_demote(vs->pml4_pa, page, level, DEMOTE_COW) < 0) {
@@ -96,5 +100,8 @@ vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 	}
 	if (r == -E_NO_MEM)
 		fault_stats.no_memory++;
+	/* mappings around va changed (maybe promoted or demoted): the model TLB follows */
+	tlbtrap_sync(vs, ROUNDDOWN(page, start_level == 2 ? PG1G : PG2M),
+		     ROUNDDOWN(page, start_level == 2 ? PG1G : PG2M) + (start_level == 2 ? PG1G : PG2M));
 	return r;
 }

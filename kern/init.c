@@ -24,6 +24,7 @@
 #include "kern/qemu.h"
 #include "kern/run.h"
 #include "kern/syscall.h"
+#include "kern/tlbtrap.h"
 #include "kern/trap.h"
 
 /* Boot-time self-check of the buddy allocator on the live free lists. */
@@ -74,6 +75,7 @@ kmain(uint32_t magic, uint64_t mbi_pa)
 
 	policy_init();
 	daemon_init();
+	tlbtrap_init();
 	syscall_init();
 	sched_init();
 	const char *run = cmdline_get("run");

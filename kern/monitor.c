@@ -19,6 +19,7 @@
 #include "kern/pmap.h"
 #include "kern/policy.h"
 #include "kern/reserv.h"
+#include "kern/tlbtrap.h"
 #include "kern/programs.h"
 #include "kern/proc.h"
 #include "kern/qemu.h"
@@ -100,8 +101,14 @@ static int
 mon_run(int argc, char **argv)
 {
 	char cmd[256];
+	const char *verb = argv[0];
+	bool measure = argc > 1 && strcmp(argv[1], "-t") == 0;
+	if (measure) {			/* run -t PROG: measure it with the model TLB */
+		argc--;
+		argv++;
+	}
 	if (argc < 2) {
-		cprintf("usage: %s PROG [ARGS...]; programs:", argv[0]);
+		cprintf("usage: %s [-t] PROG [ARGS...] (-t: measure it with the model TLB); programs:", verb);
 		for (uint64_t i = 0; i < user_programs_count; i++)
 			cprintf(" %s", user_programs[i].name);
 		cprintf("\n");
@@ -110,10 +117,13 @@ mon_run(int argc, char **argv)
 	join_args(argc, argv, cmd, sizeof cmd);
 	int pid = run_start(cmd);
 	if (pid < 0) {
-		cprintf("%s: cannot start %s: %e\n", argv[0], argv[1], pid);
+		cprintf("%s: cannot start %s: %e\n", verb, argv[1], pid);
 		return 0;
 	}
-	if (strcmp(argv[0], "bg") == 0)
+	int r = measure ? tlbtrap_start(proc_find(pid)->vm, (uint16_t)pid, 0, 0) : 0;
+	if (r < 0)
+		cprintf("%s: cannot measure %s: %e\n", verb, argv[1], r);
+	if (strcmp(verb, "bg") == 0)
 		cprintf("[pid %d] %s started in the background\n", pid, argv[1]);
 	else
 		run_wait(pid, false);
@@ -226,6 +236,13 @@ mon_pmap(int argc, char **argv)
 }
 
 static int
+mon_tlb(int argc, char **argv)
+{
+	tlbtrap_print(argc > 1 && strcmp(argv[1], "reset") == 0);
+	return 0;
+}
+
+static int
 mon_exit(int argc, char **argv)
 {
 	int failure = argc > 1 && strcmp(argv[1], "0") != 0;
@@ -239,14 +256,15 @@ static const struct command commands[] = {
 	{ "backtrace", "backtrace of the monitor's own stack", mon_backtrace },
 	{ "meminfo", "physical memory: totals and free blocks per order", mon_meminfo },
 	{ "ktest", "ktest NAME: run an in-kernel test (no name: list them)", mon_ktest },
-	{ "run", "run PROG [ARGS]: run a user program and wait for it", mon_run },
-	{ "bg", "bg PROG [ARGS]: start a user program in the background", mon_run },
+	{ "run", "run [-t] PROG [ARGS]: run a user program and wait for it (-t: model TLB)", mon_run },
+	{ "bg", "bg [-t] PROG [ARGS]: start a user program in the background", mon_run },
 	{ "ps", "list processes", mon_ps },
 	{ "kill", "kill PID: kill a process", mon_kill },
 	{ "vm", "vm PID: the regions of a process's address space", mon_vm },
 	{ "pmap", "pmap PID VA: the mapping at VA (hex): page size, frame, reservation", mon_pmap },
 	{ "vmstat", "superpage and fault counters", mon_vmstat },
 	{ "reserv", "list reservations with their population", mon_reserv },
+	{ "tlb", "tlb [reset]: the model TLB's geometry and counts", mon_tlb },
 	{ "exit", "exit [STATUS]: stop QEMU (status 0 = success, default)", mon_exit },
 };
 

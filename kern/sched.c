@@ -18,6 +18,7 @@
 #include "kern/gdt.h"
 #include "kern/pmap.h"
 #include "kern/proc.h"
+#include "kern/tlbtrap.h"
 
 #define SCHED_HZ	100
 #define PIT_HZ		1193182
@@ -79,6 +80,7 @@ run(struct proc *p)
 	p->state = P_RUNNING;
 	tss_set_kernel_stack(kstack_top);
 	syscall_kstack_top = kstack_top;
+	tlbtrap_switch(p->vm);
 	lcr3(p->vm->pml4_pa);
 	sched_switches++;
 	swtch(&kernel_context, p->context);

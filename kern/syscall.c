@@ -20,6 +20,7 @@
 #include "kern/pmap.h"
 #include "kern/policy.h"
 #include "kern/reserv.h"
+#include "kern/tlbtrap.h"
 #include "kern/proc.h"
 #include "kern/uaccess.h"
 #include "kern/syscall.h"
@@ -164,9 +165,31 @@ sys_counters(uint64_t ubuf, uint64_t size)
 	c.migrations = daemon_stats.migrations;
 	c.repromotions = daemon_stats.repromotions;
 	c.wired_pages = wired_pages;
+	c.tlb_traps = tlb_model.stats.traps;
 	size = MIN(size, sizeof c);
 	int r = copyout(curproc->vm, ubuf, &c, size);
 	return r < 0 ? r : (int64_t)size;
+}
+
+static int64_t
+sys_tlbctl(uint64_t op, uint64_t a1, uint64_t a2)
+{
+	struct tlb_stats s;
+	int r;
+
+	switch (op) {
+	case TLBCTL_START:
+		return tlbtrap_start(curproc->vm, (uint16_t)curproc->pid, a1, a2);
+	case TLBCTL_STOP:
+		tlbtrap_stop(curproc->vm);
+		return 0;
+	case TLBCTL_READ:
+		tlbtrap_read(curproc->vm, &s);
+		r = copyout(curproc->vm, a1, &s, MIN(a2, sizeof s));
+		return r < 0 ? r : 0;
+	default:
+		return -E_INVAL;
+	}
 }
 
 static int64_t
@@ -213,6 +236,8 @@ dispatch(struct trapframe *tf)
 		return sys_vmquery(a1, a2);
 	case SYS_counters:
 		return sys_counters(a1, a2);
+	case SYS_tlbctl:
+		return sys_tlbctl(a1, a2, a3);
 	default:
 		return -E_NO_SYS;
 	}

@@ -15,6 +15,7 @@
 #include "kern/backtrace.h"
 #include "kern/qemu.h"
 #include "kern/proc.h"
+#include "kern/tlbtrap.h"
 #include "kern/trap.h"
 
 struct gate {
@@ -131,6 +132,11 @@ static void
 user_page_fault(struct trapframe *tf)
 {
 	uint64_t va = rcr2();
+	if (tf->err & PFERR_RSVD) {		/* a fake-invalid entry: a model TLB miss */
+		if (tlbtrap_fault(curproc->vm, va))
+			return;
+		proc_kill_fault("page fault at va 0x%lx (reserved bit set) rip 0x%lx", va, tf->rip);
+	}
 	int r = vm_fault(curproc->vm, va, (uint32_t)tf->err);
 
 	if (r == -E_NO_MEM)

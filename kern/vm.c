@@ -26,6 +26,7 @@
 #include "kern/phys.h"
 #include "kern/pmap.h"
 #include "kern/policy.h"
+#include "kern/tlbtrap.h"
 #include "kern/vm.h"
 
 #define PROT_ALL	(PROT_READ | PROT_WRITE | PROT_EXEC)
@@ -238,6 +239,7 @@ release_range(struct vmspace *vs, uint64_t start, uint64_t end, int cause)
 void
 vm_destroy(struct vmspace *vs)
 {
+	tlbtrap_stop(vs);
 	release_range(vs, 0, UTOP, DEMOTE_MUNMAP);	/* nothing straddles: cannot fail */
 	while (vs->regions) {
 		struct vm_region *r = vs->regions;
@@ -327,6 +329,7 @@ vm_fork(struct vmspace *parent)
 	}
 	struct fork_ctx ctx = { parent, child, 0 };
 	pmap_foreach(parent->pml4_pa, 0, UTOP, fork_pte, &ctx, DEMOTE_COW);	/* nothing straddles */
+	tlbtrap_sync(parent, 0, UTOP);	/* its entries were rewritten read-only */
 	if (ctx.error) {
 		vm_destroy(child);	/* parent pages stay COW-marked: harmless, resolved on write */
 		return NULL;
@@ -458,7 +461,9 @@ vm_munmap(struct vmspace *vs, uint64_t addr, uint64_t len)
 		return r;
 	if ((r = split_at_bounds(vs, addr, end)) < 0)
 		return r;
-	if ((r = release_range(vs, addr, end, DEMOTE_MUNMAP)) < 0)
+	r = release_range(vs, addr, end, DEMOTE_MUNMAP);
+	tlbtrap_sync(vs, addr, end);
+	if (r < 0)
 		return r;
 	for (struct vm_region **pp = &vs->regions; *pp;) {
 		struct vm_region *reg = *pp;
@@ -525,6 +530,7 @@ vm_mprotect(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t prot)
 	for (struct vm_region *reg = vs->regions; reg; reg = reg->next)
 		merge_with_next(reg);
 	policy_repromote(vs, addr, end);	/* blocks whose protection became uniform again */
+	tlbtrap_sync(vs, addr, end);
 	return 0;
 }
 
@@ -541,7 +547,9 @@ vm_madvise(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t advice)
 		return -E_INVAL;
 	if (!range_fully_mapped(vs, addr, end))
 		return -E_NOT_FOUND;
-	return release_range(vs, addr, end, DEMOTE_MADVISE);	/* next touch: demand zero */
+	r = release_range(vs, addr, end, DEMOTE_MADVISE);	/* next touch: demand zero */
+	tlbtrap_sync(vs, addr, end);
+	return r;
 }
 
 /* The heap region, if the heap has any page. */

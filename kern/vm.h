@@ -56,6 +56,7 @@ struct vmspace {
 	uint64_t heap_start;		/* first byte of the heap (page aligned) */
 	uint64_t brk;			/* current break (byte granular) */
 	uint64_t resident_pages;	/* user pages mapped */
+	struct tlb_measure *tlb;	/* model-TLB measurement, or NULL (kern/tlbtrap.c) */
 };
 
 #define USTACKSIZE	(256 * 1024UL)

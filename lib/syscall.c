@@ -131,3 +131,9 @@ counters(struct kcounters *c, size_t size)
 {
 	return (int)sc(SYS_counters, (uint64_t)c, size, 0, 0);
 }
+
+int
+tlbctl(int op, uint64_t a1, uint64_t a2)
+{
+	return (int)sc(SYS_tlbctl, (uint64_t)(uint32_t)op, a1, a2, 0);
+}
