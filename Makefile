@@ -7,6 +7,7 @@
 #   make gdb        gdb attached to `make qemu-gdb`
 #   make test       host unit tests and every grader test; last line "N passed, N failed"
 #   make grade      the grader's QEMU tests only
+#   make bench      workloads x superpage policies: model-TLB misses, faults, promotions
 #   make clean      remove obj/
 
 OBJDIR  := obj
@@ -79,11 +80,14 @@ test: $(OBJDIR)/spos.iso $(HOST_TESTS) $(TLBSIM)
 host-tests-build: $(HOST_TESTS)
 tlbsim-tool: $(TLBSIM)
 
+bench: $(OBJDIR)/spos.iso
+	$(PYTHON) tools/bench.py
+
 compile_commands.json:
 	bear -- $(MAKE) -B $(OBJDIR)/kern/kernel $(HOST_TESTS)
 
 clean:
 	rm -rf $(OBJDIR) compile_commands.json
 
-.PHONY: all deps qemu qemu-gdb gdb grade test host-tests-build tlbsim-tool clean compile_commands.json
+.PHONY: all deps qemu qemu-gdb gdb grade test host-tests-build tlbsim-tool bench clean compile_commands.json
 .DELETE_ON_ERROR:
