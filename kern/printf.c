@@ -24,16 +24,6 @@ vcprintf(const char *fmt, va_list ap)
 	return count;
 }
 
-int
-cprintf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vcprintf(fmt, ap);
-	va_end(ap);
-	return n;
-}
-
 static int panicking;
 
 void

@@ -25,21 +25,7 @@ syscall_entry:
 	pushq	%rcx				/* rip */
 	pushq	$0				/* err */
 	pushq	$T_SYSCALL			/* trapno */
-	pushq	%rax
-	pushq	%rbx
-	pushq	%rcx
-	pushq	%rdx
-	pushq	%rsi
-	pushq	%rdi
-	pushq	%rbp
-	pushq	%r8
-	pushq	%r9
-	pushq	%r10
-	pushq	%r11
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+	PUSH_GPRS
 	cld
 	movq	%rsp, %rdi
 	xorl	%ebp, %ebp

@@ -34,7 +34,43 @@
 #define T_SYSCALL	0x80	/* trapno of a `syscall` frame (no IDT gate; kern/syscallentry.S) */
 #define T_SPURIOUS	0xFF	/* LAPIC spurious vector */
 
-#ifndef __ASSEMBLER__
+#ifdef __ASSEMBLER__
+/* Save / restore the general registers in struct trapframe order (trapentry.S, syscallentry.S). */
+.macro PUSH_GPRS
+	pushq	%rax
+	pushq	%rbx
+	pushq	%rcx
+	pushq	%rdx
+	pushq	%rsi
+	pushq	%rdi
+	pushq	%rbp
+	pushq	%r8
+	pushq	%r9
+	pushq	%r10
+	pushq	%r11
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+.endm
+.macro POP_GPRS
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%r11
+	popq	%r10
+	popq	%r9
+	popq	%r8
+	popq	%rbp
+	popq	%rdi
+	popq	%rsi
+	popq	%rdx
+	popq	%rcx
+	popq	%rbx
+	popq	%rax
+.endm
+#else
 /*
  * The frame kern/trapentry.S builds on the kernel stack: general registers pushed by
  * the stub, then the vector and error code (0 when the CPU pushes none), then what

@@ -4,6 +4,8 @@
  * pushes none), pushes its vector and jumps to alltraps, which saves the general
  * registers as struct trapframe (kern/trap.h) and calls trap(tf).
  */
+#include "kern/trap.h"
+
 	.altmacro
 	.text
 
@@ -30,21 +32,7 @@ trap_vectors_start:
 	.endr
 
 alltraps:
-	pushq	%rax
-	pushq	%rbx
-	pushq	%rcx
-	pushq	%rdx
-	pushq	%rsi
-	pushq	%rdi
-	pushq	%rbp
-	pushq	%r8
-	pushq	%r9
-	pushq	%r10
-	pushq	%r11
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+	PUSH_GPRS
 	cld
 	movq	%rsp, %rdi
 	xorl	%ebp, %ebp	/* the backtrace of a trap ends at the frame */
@@ -52,21 +40,7 @@ alltraps:
 	/* trap() returns only to resume the interrupted context */
 	.globl trapret
 trapret:
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%r11
-	popq	%r10
-	popq	%r9
-	popq	%r8
-	popq	%rbp
-	popq	%rdi
-	popq	%rsi
-	popq	%rdx
-	popq	%rcx
-	popq	%rbx
-	popq	%rax
+	POP_GPRS
 	addq	$16, %rsp	/* trapno and err */
 	iretq
 

@@ -40,14 +40,3 @@ vcprintf(const char *fmt, va_list ap)
 		cputs(b.buf, b.len);
 	return b.count;
 }
-
-int
-cprintf(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	int n = vcprintf(fmt, ap);
-	va_end(ap);
-	return n;
-}

@@ -195,3 +195,14 @@ snprintf(char *buf, size_t size, const char *fmt, ...)
 	va_end(ap);
 	return n;
 }
+
+/* printf to the console: vcprintf is the kernel's (kern/printf.c) or the user library's. */
+int
+cprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vcprintf(fmt, ap);
+	va_end(ap);
+	return n;
+}
