@@ -17,14 +17,8 @@
  * Prints one line per test group, then "reserv: N checks passed"; exits 0.  On the
  * first failure prints "reserv: FAIL <what>" and exits 1.
  */
-#include <signal.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#define HARNESS_NAME "reserv"
+#include "tests/harness.h"
 
 #include "kern/reserv.h"
 
@@ -33,64 +27,6 @@
 #define O2M		RESERV_ORDER_2M
 #define O1G		RESERV_ORDER_1G
 #define SI(order)	((order) == O2M ? 0 : 1)
-
-static unsigned long checks;	/* CHECKs evaluated so far, all passed */
-
-/* Report a failed check and exit 1. */
-static void __attribute__((noreturn, format(printf, 2, 3)))
-fail(int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("reserv: FAIL ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf(" (test_reserv.c:%d)\n", line);
-	exit(1);
-}
-
-#define CHECK(cond, ...)						\
-	do {								\
-		checks++;						\
-		if (!(cond))						\
-			fail(__LINE__, __VA_ARGS__);			\
-	} while (0)
-
-static uint64_t rng_state;
-
-/* Restart the generator; seed must be nonzero. */
-static void
-rng_seed(uint64_t seed)
-{
-	rng_state = seed;
-}
-
-/* Next xorshift64* value. */
-static uint64_t
-rnd(void)
-{
-	uint64_t x = rng_state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rng_state = x;
-	return x * 0x2545F4914F6CDD1DULL;
-}
-
-/* Memory from the host, or exit. */
-static void *
-xcalloc(size_t n, size_t sz)
-{
-	void *p = calloc(n ? n : 1, sz);
-
-	if (p == NULL) {
-		printf("reserv: FAIL out of host memory\n");
-		exit(1);
-	}
-	return p;
-}
 
 /* --- Counting metadata allocator ----------------------------------------------------- */
 
@@ -958,60 +894,10 @@ misuse(int which)
 	}
 }
 
-/* Each misuse, run in a child, must die of SIGABRT after the expected KASSERT message. */
-static void
-test_kassert(void)
-{
-	for (int i = 0; i < NMISUSE; i++) {
-		char msg[1024];
-		int status, fds[2];
-		size_t len;
-		ssize_t n;
-		pid_t pid;
-
-		CHECK(pipe(fds) == 0, "pipe");
-		fflush(stdout);
-		fflush(stderr);
-		pid = fork();
-		CHECK(pid >= 0, "fork");
-		if (pid == 0) {
-			signal(SIGABRT, SIG_DFL);
-			close(fds[0]);
-			dup2(fds[1], 2);
-			misuse(i);
-			_exit(0);
-		}
-		close(fds[1]);
-		len = 0;
-		while (len < sizeof(msg) - 1 &&
-		    (n = read(fds[0], msg + len, sizeof(msg) - 1 - len)) > 0)
-			len += (size_t)n;
-		close(fds[0]);
-		msg[len] = '\0';
-		CHECK(waitpid(pid, &status, 0) == pid, "waitpid");
-		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
-		    "misuse %d not caught (status %#x)", i, status);
-		CHECK(strstr(msg, "KASSERT") && strstr(msg, misuse_expect[i]),
-		    "misuse %d: wrong message: %s", i, msg);
-	}
-	printf("reserv: kassert OK (%d misuses abort)\n", NMISUSE);
-}
-
-/* A KASSERT that fires outside a death test is a failure too (abort() is synchronous here). */
-static void
-on_abort(int sig)
-{
-	(void)sig;
-	fputs("reserv: FAIL KASSERT or abort (see stderr)\n", stdout);
-	fflush(stdout);
-	_exit(1);
-}
-
 int
 main(void)
 {
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	signal(SIGABRT, on_abort);
+	harness_start();
 	phys = xcalloc(NFRAMES, 1);
 	used = xcalloc(NFRAMES, 1);
 	ordinary = xcalloc(MAXORD, sizeof(uint64_t));
@@ -1024,13 +910,12 @@ main(void)
 	test_1g();
 	test_nomem();
 	test_random();
-	test_kassert();
+	harness_kassert(NMISUSE, misuse, misuse_expect);
 	CHECK(mem_blocks == 0 && mem_bytes == 0, "%lu bytes outstanding at exit", mem_bytes);
 	free(phys);
 	free(used);
 	free(ordinary);
 	free(calls);
 	free(expect);
-	printf("reserv: %lu checks passed\n", checks);
-	return 0;
+	return harness_done();
 }

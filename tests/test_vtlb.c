@@ -22,14 +22,8 @@
  * Prints one line per test group, then "vtlb: N checks passed"; exits 0.  On the first
  * failure prints "vtlb: FAIL <what>" and exits 1.
  */
-#include <signal.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#define HARNESS_NAME "vtlb"
+#include "tests/harness.h"
 
 #include "inc/xorshift.h"
 #include "kern/vtlb.h"
@@ -39,49 +33,11 @@
 #define MB	((uint64_t)1 << 20)
 #define GB	((uint64_t)1 << 30)
 
-static unsigned long checks;	/* CHECKs evaluated so far, all passed */
-
-/* Report a failed check and exit 1. */
-static void __attribute__((noreturn, format(printf, 2, 3)))
-fail(int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("vtlb: FAIL ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf(" (test_vtlb.c:%d)\n", line);
-	exit(1);
-}
-
-#define CHECK(cond, ...)						\
-	do {								\
-		checks++;						\
-		if (!(cond))						\
-			fail(__LINE__, __VA_ARGS__);			\
-	} while (0)
-
-static uint64_t rng_state = 0xC0FFEE;
-
 /* A test random number in [0, n) (xorshift64*, the shared generator). */
 static uint64_t
 rnd_below(uint64_t n)
 {
 	return xorshift64_below(&rng_state, n);
-}
-
-/* Memory from the host, or exit. */
-static void *
-xcalloc(size_t n, size_t sz)
-{
-	void *p = calloc(n ? n : 1, sz);
-
-	if (p == NULL) {
-		printf("vtlb: FAIL out of host memory\n");
-		exit(1);
-	}
-	return p;
 }
 
 static struct vtlb T;		/* the model under test (93 KB: not on the stack) */
@@ -1124,67 +1080,16 @@ misuse(int i)
 	}
 }
 
-/* Each misuse, run in a child, must die of SIGABRT after the expected KASSERT message. */
-static void
-test_kassert(void)
-{
-	for (int i = 0; i < NMISUSE; i++) {
-		char msg[1024];
-		int status, fds[2];
-		size_t len;
-		ssize_t n;
-		pid_t pid;
-
-		CHECK(pipe(fds) == 0, "pipe");
-		fflush(stdout);
-		fflush(stderr);
-		pid = fork();
-		CHECK(pid >= 0, "fork");
-		if (pid == 0) {
-			signal(SIGABRT, SIG_DFL);
-			close(fds[0]);
-			dup2(fds[1], 2);
-			misuse(i);
-			_exit(0);
-		}
-		close(fds[1]);
-		len = 0;
-		while (len < sizeof(msg) - 1 &&
-		    (n = read(fds[0], msg + len, sizeof(msg) - 1 - len)) > 0)
-			len += (size_t)n;
-		close(fds[0]);
-		msg[len] = '\0';
-		CHECK(waitpid(pid, &status, 0) == pid, "waitpid");
-		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
-		    "misuse %d not caught (status %#x)", i, status);
-		CHECK(strstr(msg, "KASSERT") && strstr(msg, misuse_expect[i]),
-		    "misuse %d: wrong message: %s", i, msg);
-	}
-	printf("vtlb: kassert OK (%d misuses abort)\n", NMISUSE);
-}
-
-/* A KASSERT that fires outside a death test is a failure too (abort() is synchronous here). */
-static void
-on_abort(int sig)
-{
-	(void)sig;
-	fputs("vtlb: FAIL KASSERT or abort (see stderr)\n", stdout);
-	fflush(stdout);
-	_exit(1);
-}
-
 int
 main(void)
 {
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	signal(SIGABRT, on_abort);
+	harness_start();
 	test_xorshift();
 	test_basic();
 	test_policies();
 	test_overlay();
 	test_invalidate();
 	test_exact();
-	test_kassert();
-	printf("vtlb: %lu checks passed\n", checks);
-	return 0;
+	harness_kassert(NMISUSE, misuse, misuse_expect);
+	return harness_done();
 }
