@@ -101,7 +101,7 @@ vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 	if (r == -E_NO_MEM)
 		fault_stats.no_memory++;
 	/* mappings around va changed (maybe promoted or demoted): the model TLB follows */
-	tlbtrap_sync(vs, ROUNDDOWN(page, start_level == 2 ? PG1G : PG2M),
-		     ROUNDDOWN(page, start_level == 2 ? PG1G : PG2M) + (start_level == 2 ? PG1G : PG2M));
+	uint64_t block = start_level == 2 ? PG1G : PG2M;
+	tlbtrap_sync(vs, ROUNDDOWN(page, block), ROUNDDOWN(page, block) + block);
 	return r;
 }

@@ -75,14 +75,22 @@ leaf(struct vmspace *vs, uint64_t va, enum vtlb_size *size)
 	return pte;
 }
 
+/* The hardware leaf behind a model entry (asid, va), with its space in *owner; or NULL. */
+static pte_t *
+entry_leaf(uint16_t asid, uint64_t va, struct vmspace **owner)
+{
+	enum vtlb_size size;
+	*owner = space_of(asid);
+	return *owner ? leaf(*owner, va, &size) : NULL;
+}
+
 /* CLOCK: was e's translation used since we last looked?  Read and clear the A bit. */
 static bool
 referenced(void *ctx, const struct vtlb_entry *e)
 {
 	(void)ctx;
-	struct vmspace *vs = space_of(e->asid);
-	enum vtlb_size size;
-	pte_t *pte = vs ? leaf(vs, vtlb_entry_va(e), &size) : NULL;
+	struct vmspace *vs;
+	pte_t *pte = entry_leaf(e->asid, vtlb_entry_va(e), &vs);
 	if (!pte || !(*pte & PTE_A))
 		return false;
 	*pte &= ~PTE_A;
@@ -197,14 +205,11 @@ tlbtrap_start(struct vmspace *vs, uint16_t asid, uint64_t lo, uint64_t hi)
 	tm->hi = ROUNDUP(hi, PGSIZE);
 	tm->asid = asid;
 	vs->tlb = tm;
-	if (!tlb_model.cfg.tag_by_asid) {
-		tlbtrap_switch(vs);
-		vtlb_flush(&tlb_model);
-	} else {
-		vtlb_flush_asid(&tlb_model, asid);
-	}
+	if (tlb_model.cfg.tag_by_asid)
+		vtlb_flush_asid(&tlb_model, asid);	/* nothing stale under this tag */
+	else
+		tlbtrap_switch(vs);			/* the model now holds only vs's entries */
 	arm_range(vs, 0, UTOP, true);
-	last_measured = vs;
 	return 0;
 }
 
@@ -235,9 +240,8 @@ tlbtrap_fault(struct vmspace *vs, uint64_t va)
 				 .acct = &vs->tlb->stats };
 	int n = vtlb_miss(&tlb_model, &a, victims);
 	for (int i = 0; i < n; i++) {
-		struct vmspace *owner = space_of(victims[i].asid);
-		enum vtlb_size vsize;
-		pte_t *v = owner ? leaf(owner, victims[i].va, &vsize) : NULL;
+		struct vmspace *owner;
+		pte_t *v = entry_leaf(victims[i].asid, victims[i].va, &owner);
 		if (v) {
 			*v |= PTE_TRAP;
 			pmap_invalidate(owner->pml4_pa, victims[i].va);	/* invlpg: it must trap again */
@@ -263,9 +267,8 @@ static void
 rearm_entry(void *arg, const struct vtlb_entry *e)
 {
 	(void)arg;
-	struct vmspace *owner = space_of(e->asid);
-	enum vtlb_size size;
-	pte_t *pte = owner ? leaf(owner, vtlb_entry_va(e), &size) : NULL;
+	struct vmspace *owner;
+	pte_t *pte = entry_leaf(e->asid, vtlb_entry_va(e), &owner);
 	if (pte)
 		*pte |= PTE_TRAP;	/* not loaded: the CR3 load flushes its real TLB */
 }
