@@ -76,6 +76,10 @@ struct vm_query {
 	uint64_t pfn;		/* physical frame number when present */
 	uint64_t region_start, region_end;
 	uint64_t reservation_size;	/* 2 MiB or 1 GiB if va lies in a reservation, else 0 */
+	/* the leaf entry mapping va when present (a superpage's bits cover all of it) */
+	uint32_t writable;	/* 1 if writes are allowed now (not while copy-on-write) */
+	uint32_t accessed;	/* the accessed bit */
+	uint32_t dirty;		/* the dirty bit */
 };
 
 /*
@@ -105,7 +109,7 @@ struct kcounters {
 	uint64_t reserv_live[2];
 	uint64_t reserv_partial[2];	/* live and partially populated */
 	uint64_t promotions[2];
-	uint64_t promotion_attempts[2];	/* fully populated reserved blocks offered */
+	uint64_t promotion_attempts[2];	/* blocks offered to pmap_promote (kern/policy.c) */
 	uint64_t promotion_failures[2];	/* ... whose entries were not uniform */
 	uint64_t demotions[5];		/* by cause: DEMOTE_* below */
 	uint64_t demotions_1g;		/* of which 1 GiB -> 2 MiB */

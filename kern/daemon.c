@@ -31,6 +31,7 @@
 #include "kern/console.h"
 #include "kern/phys.h"
 #include "kern/pmap.h"
+#include "kern/policy.h"
 #include "kern/proc.h"
 #include "kern/reserv.h"
 #include "kern/tlbtrap.h"
@@ -318,7 +319,7 @@ repromote_referenced(void)
 		struct refcheck rc = { 0 };
 		uint64_t va = demoted[i].va;
 		pmap_foreach(demoted[i].vs->pml4_pa, va, va + PG2M, count_referenced, &rc, DEMOTE_PRESSURE);
-		if (rc.referenced == BLOCK_PAGES && pmap_promote(demoted[i].vs->pml4_pa, va, 1)) {
+		if (rc.referenced == BLOCK_PAGES && policy_promote(demoted[i].vs, va, POPMAP_LEVEL_2M, false)) {
 			daemon_stats.repromotions++;
 			tlbtrap_sync(demoted[i].vs, va, va + PG2M);
 			demoted[i].vs = NULL;

@@ -45,7 +45,7 @@ copy_on_write(struct vmspace *vs, struct vm_region *r, uint64_t page, pte_t *pte
 {
 	struct page *old = pa2page(PTE_ADDR(*pte));
 	if (old->refcount == 1) {		/* the other sharers are gone: reuse in place */
-		*pte = PTE_ADDR(*pte) | vm_pte_flags(r->prot, false) | PTE_P;
+		*pte = PTE_ADDR(*pte) | vm_pte_flags(r->prot, false) | (*pte & PTE_AD) | PTE_P;
 		pmap_invalidate(vs->pml4_pa, page);
 		fault_stats.cow_reuse++;
 		return 0;
@@ -94,7 +94,8 @@ vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 		r = copy_on_write(vs, reg, page, pte);
 	} else {
 		uint64_t size_bit = level > 0 ? PTE_PS : 0;
-		*pte = LEAF_ADDR(*pte, level) | vm_pte_flags(reg->prot, *pte & PTE_COW) | size_bit | PTE_P;
+		*pte = LEAF_ADDR(*pte, level) | vm_pte_flags(reg->prot, *pte & PTE_COW) | (*pte & PTE_AD) | size_bit |
+		       PTE_P;
 		pmap_invalidate(vs->pml4_pa, page);
 		r = 0;
 	}

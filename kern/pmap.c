@@ -328,6 +328,31 @@ pmap_foreach(uint64_t pml4_pa, uint64_t start, uint64_t end,
 	return foreach_in_table(pml4_pa, KADDR(pml4_pa), 3, 0, start, MIN(end, UTOP), fn, arg, cause);
 }
 
+/* pmap_next_table within `table` at level l, which maps from base. */
+static uint64_t
+next_table_in(pte_t *table, int l, uint64_t base, uint64_t va, uint64_t end, int level)
+{
+	uint64_t span = LEVEL_SIZE(l);
+	for (uint64_t i = (va - base) / span; i < NPTENTRIES && base + i * span < end; i++) {
+		uint64_t a = base + i * span;
+		if (!(table[i] & PTE_P) || (table[i] & PTE_PS))
+			continue;
+		if (l == level)
+			return a;
+		uint64_t found = next_table_in(KADDR(PTE_ADDR(table[i])), l - 1, a, MAX(a, va), end, level);
+		if (found < end)
+			return found;
+	}
+	return end;
+}
+
+uint64_t
+pmap_next_table(uint64_t pml4_pa, uint64_t va, uint64_t end, int level)
+{
+	end = MIN(end, UTOP);
+	return va < end ? next_table_in(KADDR(pml4_pa), 3, 0, va, end, level) : end;
+}
+
 /*
  * ---- Superpages ----
  * A 2 MiB page is a PD entry with PTE_PS, a 1 GiB page a PDPT entry with PTE_PS; the
@@ -338,7 +363,6 @@ pmap_foreach(uint64_t pml4_pa, uint64_t start, uint64_t end,
 struct pmap_stats pmap_stats;
 
 #define LEAF_FLAGS	(0xFFFUL | PTE_NX)		/* flag bits of a leaf entry */
-#define AD_BITS		(PTE_A | PTE_D)
 
 /* Flush every user translation of the address space if it is the loaded one. */
 static void
@@ -359,14 +383,14 @@ pmap_promote(uint64_t pml4_pa, uint64_t va, int level)
 	uint64_t step = LEVEL_SIZE(level - 1);
 	bool child_is_super = level - 1 > 0;
 	uint64_t base = LEAF_ADDR(table[0], level - 1);
-	uint64_t flags = table[0] & LEAF_FLAGS & ~AD_BITS;
+	uint64_t flags = table[0] & LEAF_FLAGS & ~PTE_AD;
 	uint64_t ad = 0;
 	bool uniform = (table[0] & PTE_P) && (base & (LEVEL_SIZE(level) - 1)) == 0 && !(flags & PTE_COW);
 	for (int i = 0; i < NPTENTRIES && uniform; i++) {
 		pte_t e = table[i];
 		uniform = (e & PTE_P) && LEAF_ADDR(e, level - 1) == base + i * step &&
-			  (e & LEAF_FLAGS & ~AD_BITS) == flags && (!child_is_super || (e & PTE_PS));
-		ad |= e & AD_BITS;
+			  (e & LEAF_FLAGS & ~PTE_AD) == flags && (!child_is_super || (e & PTE_PS));
+		ad |= e & PTE_AD;
 	}
 	if (!uniform) {
 		pmap_stats.promotion_failures[level - 1]++;

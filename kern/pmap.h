@@ -45,6 +45,11 @@ void pmap_use_page_allocator(uint64_t (*alloc)(void));
 /* ---- user address spaces (the lower half of a PML4) ---- */
 
 #define PTE_COW		0x200UL	/* software bit: frame shared copy-on-write, kept read-only */
+/*
+ * Accessed and dirty bits: every rewrite of a present leaf keeps them (the page daemon
+ * samples A); only the hardware sets them, and only the daemon clears A.
+ */
+#define PTE_AD		(PTE_A | PTE_D)
 
 /* A new PML4 sharing the kernel half; returns its physical address, or 0 when out of memory. */
 uint64_t pmap_create(void);
@@ -71,6 +76,14 @@ void pmap_invalidate(uint64_t pml4_pa, uint64_t va);
  */
 int pmap_foreach(uint64_t pml4_pa, uint64_t start, uint64_t end,
 		 void (*fn)(pte_t *pte, uint64_t va, int level, void *arg), void *arg, int cause);
+
+/*
+ * The lowest address in [va, end) aligned to LEVEL_SIZE(level) whose entry at level
+ * (1: PD, 2: PDPT) points to a table rather than a superpage, or end if none (a va
+ * inside such a block gives the block's start).  Absent tables are skipped quickly,
+ * so walking a huge, sparse range costs what is mapped in it.
+ */
+uint64_t pmap_next_table(uint64_t pml4_pa, uint64_t va, uint64_t end, int level);
 
 /* ---- superpages: promotion and demotion ---- */
 
@@ -107,7 +120,10 @@ extern struct pmap_stats pmap_stats;
 bool pmap_promote(uint64_t pml4_pa, uint64_t va, int level);
 /*
  * Split the superpage at level covering va into 512 entries of the next size down,
- * same frames and flags.  0, or -E_NO_MEM when no page-table page could be allocated.
+ * same frames and flags.  Each entry gets the superpage's accessed and dirty bits: the
+ * superpage has one of each, so which of its pages were written is not known (a clean
+ * superpage gives clean pages; a dirty one dirty pages, never losing a write).
+ * 0, or -E_NO_MEM when no page-table page could be allocated.
  */
 int pmap_demote(uint64_t pml4_pa, uint64_t va, int level, int cause);
 

@@ -275,19 +275,28 @@ policy_reservation_at(struct vmspace *vs, struct vm_region *r, uint64_t va)
 	return rv ? PGSIZE << rv->order : 0;
 }
 
-/* Offer the blocks containing va for promotion, 2 MiB then 1 GiB, if fully populated. */
-static void
-try_promote(struct vmspace *vs, struct vm_region *r, uint64_t va)
+bool
+policy_promote(struct vmspace *vs, uint64_t va, int level, bool need_reservation)
 {
-	struct popmap *pm = &r->obj->popmap;
-	for (int level = POPMAP_LEVEL_2M; level <= POPMAP_LEVEL_1G; level++) {
-		uint64_t pindex = va >> PGSHIFT;
-		if (popmap_count(pm, pindex, level) != POPMAP_LEVEL_PAGES(level) || !reservation_of(r, va))
+	uint64_t size = LEVEL_SIZE(level), blk = ROUNDDOWN(va, size);
+	struct vm_region *r = vm_find(vs, blk);
+	if (!r || blk + size > r->end)
+		return false;		/* not one region: two objects or two protections */
+	if (popmap_count(&r->obj->popmap, blk >> PGSHIFT, level) != POPMAP_LEVEL_PAGES(level))
+		return false;
+	if (need_reservation && !reservation_of(r, blk))
+		return false;
+	policy_stats.promotion_attempts[level - 1]++;
+	return pmap_promote(vs->pml4_pa, blk, level);
+}
+
+/* Offer the blocks containing va for promotion, 2 MiB then 1 GiB. */
+static void
+try_promote(struct vmspace *vs, uint64_t va)
+{
+	for (int level = POPMAP_LEVEL_2M; level <= POPMAP_LEVEL_1G; level++)
+		if (!policy_promote(vs, va, level, true))
 			return;
-		policy_stats.promotion_attempts[level - 1]++;
-		if (!pmap_promote(vs->pml4_pa, va, level))
-			return;
-	}
 }
 
 /* Eager: map a zeroed 2 MiB page for the block around va, if it fits. -E_NO_MEM: fall back. */
@@ -376,7 +385,7 @@ policy_populate(struct vmspace *vs, struct vm_region *r, uint64_t va)
 	page_ref(pg);
 	vs->resident_pages++;
 	if (vm_policy == POLICY_RESERVE)
-		try_promote(vs, r, page);
+		try_promote(vs, page);
 	return 0;
 }
 
@@ -385,11 +394,10 @@ policy_repromote(struct vmspace *vs, uint64_t start, uint64_t end)
 {
 	if (vm_policy != POLICY_RESERVE)
 		return;
-	for (uint64_t blk = ROUNDDOWN(start, PG2M); blk < end; blk += PG2M) {
-		struct vm_region *r = vm_find(vs, blk);
-		if (r && blk >= r->start && blk + PG2M <= r->end)
-			try_promote(vs, r, blk);
-	}
+	/* only blocks mapped by a page table can be promoted: skip the rest quickly */
+	for (uint64_t blk = ROUNDDOWN(start, PG2M); (blk = pmap_next_table(vs->pml4_pa, blk, end, 1)) < end;
+	     blk += PG2M)
+		try_promote(vs, blk);
 }
 
 /* ---- objects going away ---- */

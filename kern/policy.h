@@ -40,6 +40,19 @@ const char *policy_name(void);
  */
 int policy_populate(struct vmspace *vs, struct vm_region *r, uint64_t va);
 
+/*
+ * The one place that decides whether the aligned block of level (POPMAP_LEVEL_2M or
+ * POPMAP_LEVEL_1G) containing va becomes a superpage, for every path: the fault that
+ * populated its last page, mprotect making it uniform again, the page daemon
+ * re-promoting a block it demoted.  The block must lie in one region (adjacent regions
+ * of one object with equal protection are merged, so this means one object and one
+ * protection) and be fully populated in that region's object; with need_reservation it
+ * must also lie in a reservation (the fault and mprotect paths: only a reservation's
+ * frames are contiguous, so other blocks are not worth an attempt; the daemon's eager
+ * 2 MiB pages have none).  pmap_promote then checks all 512 entries.  True if promoted.
+ */
+bool policy_promote(struct vmspace *vs, uint64_t va, int level, bool need_reservation);
+
 /* After a change of protection on [start, end): promote blocks that became uniform. */
 void policy_repromote(struct vmspace *vs, uint64_t start, uint64_t end);
 

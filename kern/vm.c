@@ -14,7 +14,10 @@
  *   - each present PTE holds one reference on its frame (struct page refcount);
  *   - PROT_NONE pages stay present with PTE_U clear, so their contents survive a
  *     later mprotect back to readable;
- *   - W^X: no region is ever writable and executable.
+ *   - W^X: no region is ever writable and executable, and program text (an image
+ *     segment loaded executable) never becomes writable, even after mprotect took
+ *     PROT_EXEC away: its maxprot is PROT_READ|PROT_EXEC.  POSIX would allow a
+ *     writable private copy; spos keeps code immutable instead.
  * Partial munmap/mprotect split regions; mprotect merges neighbours that become equal.
  */
 #include "inc/error.h"
@@ -151,6 +154,7 @@ vm_map_region(struct vmspace *vs, uint64_t start, uint64_t end, uint32_t prot,
 	r->start = start;
 	r->end = end;
 	r->prot = prot;
+	r->maxprot = kind == VR_IMAGE && (prot & PROT_EXEC) ? PROT_READ | PROT_EXEC : PROT_ALL;
 	r->kind = kind;
 	r->offset = 0;
 	region_insert(vs, r);
@@ -194,8 +198,8 @@ static void
 merge_with_next(struct vm_region *r)
 {
 	struct vm_region *n;
-	while ((n = r->next) && n->start == r->end && n->prot == r->prot && n->kind == r->kind &&
-	       n->obj == r->obj && n->offset == r->offset + (r->end - r->start)) {
+	while ((n = r->next) && n->start == r->end && n->prot == r->prot && n->maxprot == r->maxprot &&
+	       n->kind == r->kind && n->obj == r->obj && n->offset == r->offset + (r->end - r->start)) {
 		r->end = n->end;
 		r->next = n->next;
 		region_free(n);
@@ -278,7 +282,8 @@ fork_pte(pte_t *pte, uint64_t va, int level, void *arg)
 			return;
 		}
 	}
-	if (pmap_enter_level(ctx->child->pml4_pa, va, base, flags, level) < 0) {
+	/* the child's entry is not referenced yet; its frame holds what the parent wrote */
+	if (pmap_enter_level(ctx->child->pml4_pa, va, base, flags | (*pte & PTE_D), level) < 0) {
 		for (uint64_t i = 0; i < npages; i++)
 			popmap_clear(&cr->obj->popmap, (va >> PGSHIFT) + i);
 		ctx->error = -E_NO_MEM;
@@ -287,7 +292,7 @@ fork_pte(pte_t *pte, uint64_t va, int level, void *arg)
 	for (uint64_t i = 0; i < npages; i++)
 		page_ref(pa2page(base + i * PGSIZE));
 	ctx->child->resident_pages += npages;
-	*pte = base | flags | PTE_P;
+	*pte = base | flags | (*pte & PTE_AD) | PTE_P;
 	pmap_invalidate(ctx->parent->pml4_pa, va);
 }
 
@@ -500,7 +505,7 @@ protect_pte(pte_t *pte, uint64_t va, int level, void *arg)
 {
 	struct protect_ctx *ctx = arg;
 	uint64_t size_bit = level > 0 ? PTE_PS : 0;
-	*pte = LEAF_ADDR(*pte, level) | vm_pte_flags(ctx->prot, *pte & PTE_COW) | size_bit | PTE_P;
+	*pte = LEAF_ADDR(*pte, level) | vm_pte_flags(ctx->prot, *pte & PTE_COW) | (*pte & PTE_AD) | size_bit | PTE_P;
 	pmap_invalidate(ctx->vs->pml4_pa, va);
 }
 
@@ -518,7 +523,7 @@ vm_mprotect(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t prot)
 	if (!range_fully_mapped(vs, addr, end))
 		return -E_NOT_FOUND;
 	for (struct vm_region *reg = first_region_ending_after(vs, addr); reg && reg->start < end; reg = reg->next)
-		if (reg->kind == VR_GUARD || (reg->kind == VR_IMAGE && (prot & PROT_WRITE) && (reg->prot & PROT_EXEC)))
+		if (reg->kind == VR_GUARD || (prot & ~reg->maxprot))
 			return -E_PERM;		/* the guard stays; program text stays read-only */
 	if ((r = split_at_bounds(vs, addr, end)) < 0)
 		return r;
@@ -552,12 +557,38 @@ vm_madvise(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t advice)
 	return r;
 }
 
-/* The heap region, if the heap has any page. */
-static struct vm_region *
-heap_region(struct vmspace *vs)
+/*
+ * Grow the heap over [old_top, new_top), free address space.  Munmap, MAP_FIXED and
+ * mprotect may have cut the heap into pieces: only the top piece, the heap region
+ * ending at old_top, is extended, and only if it is still read-write; otherwise the
+ * new part becomes a read-write region of its own, continuing the top piece's object
+ * (or a new heap object if no heap piece ends at old_top).  0 or -E_NO_MEM.
+ */
+static int
+heap_grow(struct vmspace *vs, uint64_t old_top, uint64_t new_top)
 {
-	struct vm_region *r = vm_find(vs, vs->heap_start);
-	return r && r->kind == VR_HEAP ? r : NULL;
+	struct vm_region *top = old_top > vs->heap_start ? vm_find(vs, old_top - 1) : NULL;
+	if (!top || top->kind != VR_HEAP || top->end != old_top) {
+		int r = vm_map_region(vs, old_top, new_top, PROT_READ | PROT_WRITE, VR_HEAP, OBJ_ANON, true);
+		return r == -E_EXISTS ? -E_NO_MEM : r;
+	}
+	uint64_t obj_start = top->start - top->offset;
+	if (top->prot == (PROT_READ | PROT_WRITE)) {
+		top->end = new_top;
+	} else {
+		struct vm_region *r = kmalloc(sizeof *r);
+		if (!r)
+			return -E_NO_MEM;
+		*r = *top;
+		r->start = old_top;
+		r->end = new_top;
+		r->prot = PROT_READ | PROT_WRITE;
+		r->offset = old_top - obj_start;
+		r->obj->refcount++;
+		top->next = r;
+	}
+	top->obj->size = MAX(top->obj->size, new_top - obj_start);
+	return 0;
 }
 
 int64_t
@@ -569,20 +600,14 @@ vm_sbrk(struct vmspace *vs, int64_t increment)
 	if ((increment > 0 && new < old) || (increment < 0 && new > old) || new < vs->heap_start)
 		return -E_INVAL;
 	uint64_t old_top = ROUNDUP(old, PGSIZE), new_top = ROUNDUP(new, PGSIZE);
-	struct vm_region *heap = heap_region(vs);
 	if (new_top > old_top) {
 		if (new_top > UMMAPTOP || !range_is_free(vs, old_top, new_top))
 			return -E_NO_MEM;
-		if (heap) {
-			heap->end = new_top;
-			heap->obj->size = new_top - heap->start;
-		} else {
-			int r = vm_map_region(vs, vs->heap_start, new_top, PROT_READ | PROT_WRITE, VR_HEAP, OBJ_ANON, true);
-			if (r < 0)
-				return r == -E_EXISTS ? -E_NO_MEM : r;
-		}
+		int r = heap_grow(vs, old_top, new_top);
+		if (r < 0)
+			return r;
 	} else if (new_top < old_top) {
-		int r = vm_munmap(vs, new_top, old_top - new_top);
+		int r = vm_munmap(vs, new_top, old_top - new_top);	/* whatever lies there */
 		if (r < 0)
 			return r;
 	}
@@ -608,6 +633,9 @@ vm_query(struct vmspace *vs, uint64_t va, struct vm_query *q)
 		q->present = 1;
 		q->page_size = LEVEL_SIZE(level);
 		q->cow = (*pte & PTE_COW) != 0;
+		q->writable = (*pte & PTE_W) != 0;
+		q->accessed = (*pte & PTE_A) != 0;
+		q->dirty = (*pte & PTE_D) != 0;
 		q->pfn = (LEAF_ADDR(*pte, level) + (va & (LEVEL_SIZE(level) - 1))) >> PGSHIFT;
 	}
 	q->reservation_size = policy_reservation_at(vs, r, va);

@@ -44,6 +44,7 @@ enum vm_region_kind {
 struct vm_region {
 	uint64_t start, end;
 	uint32_t prot;			/* PROT_* */
+	uint32_t maxprot;		/* what mprotect may grant: program text is never writable */
 	enum vm_region_kind kind;
 	struct vm_object *obj;
 	uint64_t offset;		/* of start within obj */
