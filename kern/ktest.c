@@ -143,6 +143,8 @@ static const struct {
 	{ "rodatawrite", test_rodatawrite, "write to kernel rodata: protection fault" },
 	{ "stackoverflow", test_stackoverflow, "overflow the kernel stack: double fault on IST" },
 	{ "panic", test_panic, "panic with a message and backtrace" },
+	{ "vmh-promote", ktest_vm_promote, "pmap_promote: uniformity of all 512 entries, A/D" },
+	{ "vmh-mprotect", ktest_vm_mprotect, "mprotect failing for memory changes nothing" },
 };
 
 void

@@ -7,4 +7,8 @@ void ktest_run(const char *name);
 /* List the test names on the console. */
 void ktest_list(void);
 
+/* Promotion and mprotect tests (kern/ktest_vm.c): 0 on success. */
+int ktest_vm_promote(void);
+int ktest_vm_mprotect(void);
+
 #endif

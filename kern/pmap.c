@@ -83,10 +83,12 @@ boot_alloc_range(uint64_t *start, uint64_t *end)
 	*end = boot_alloc_next;
 }
 
-void
-pmap_use_page_allocator(uint64_t (*alloc)(void))
+pt_alloc_fn *
+pmap_use_page_allocator(pt_alloc_fn *alloc)
 {
+	pt_alloc_fn *old = page_allocator;
 	page_allocator = alloc;
+	return old;
 }
 
 uint64_t

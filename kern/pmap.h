@@ -37,8 +37,9 @@ uint64_t pt_page_alloc(void);
 void boot_alloc_range(uint64_t *start, uint64_t *end);
 /* Allocate n zeroed pages before the physical allocator exists; returns physical address. */
 uint64_t boot_alloc(uint64_t npages);
-/* After this, page-table pages come from the physical allocator. */
-void pmap_use_page_allocator(uint64_t (*alloc)(void));
+/* After this, page-table pages come from alloc (returns 0 when out of memory); returns the previous one. */
+typedef uint64_t pt_alloc_fn(void);
+pt_alloc_fn *pmap_use_page_allocator(pt_alloc_fn *alloc);
 
 #endif
 

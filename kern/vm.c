@@ -230,13 +230,35 @@ release_pte(pte_t *pte, uint64_t va, int level, void *arg)
 }
 
 /*
+ * Demote the superpages crossing the page boundary va, so that no leaf straddles it:
+ * the one step of munmap, mprotect and madvise that can fail, done before any change.
+ * 0, or -E_NO_MEM (the address space then maps the same frames with the same rights,
+ * maybe with smaller pages).
+ */
+static int
+split_leaf_at(struct vmspace *vs, uint64_t va, int cause)
+{
+	int level, r;
+	pte_t *pte;
+	while (va < UTOP && (pte = pmap_lookup(vs->pml4_pa, va, &level)) && level > 0 && (*pte & PTE_P) &&
+	       (va & (LEVEL_SIZE(level) - 1)))
+		if ((r = pmap_demote(vs->pml4_pa, va, level, cause)) < 0)
+			return r;
+	return 0;
+}
+
+/*
  * Unmap and release every resident page in [start, end); regions are untouched.
- * Superpages straddling a bound are demoted first (cause); -E_NO_MEM if that fails.
+ * Superpages straddling a bound are demoted first (cause); -E_NO_MEM if that fails,
+ * before anything was released.
  */
 static int
 release_range(struct vmspace *vs, uint64_t start, uint64_t end, int cause)
 {
 	struct release_ctx ctx = { vs };
+	int r;
+	if ((r = split_leaf_at(vs, start, cause)) < 0 || (r = split_leaf_at(vs, end, cause)) < 0)
+		return r;
 	return pmap_foreach(vs->pml4_pa, start, end, release_pte, &ctx, cause);
 }
 
@@ -525,15 +547,25 @@ vm_mprotect(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t prot)
 	for (struct vm_region *reg = first_region_ending_after(vs, addr); reg && reg->start < end; reg = reg->next)
 		if (reg->kind == VR_GUARD || (prot & ~reg->maxprot))
 			return -E_PERM;		/* the guard stays; program text stays read-only */
-	if ((r = split_at_bounds(vs, addr, end)) < 0)
-		return r;
-	for (struct vm_region *reg = first_region_ending_after(vs, addr); reg && reg->start < end; reg = reg->next)
-		reg->prot = prot;
-	struct protect_ctx ctx = { vs, prot };
-	if ((r = pmap_foreach(vs->pml4_pa, addr, end, protect_pte, &ctx, DEMOTE_MPROTECT)) < 0)
-		return r;
+	/*
+	 * All or nothing: the steps that can fail (splitting regions, demoting superpages
+	 * that cross a bound) change no protection; then regions and entries change, which
+	 * cannot fail.  On failure the split regions merge back.
+	 */
+	if ((r = split_at_bounds(vs, addr, end)) == 0 && (r = split_leaf_at(vs, addr, DEMOTE_MPROTECT)) == 0 &&
+	    (r = split_leaf_at(vs, end, DEMOTE_MPROTECT)) == 0) {
+		for (struct vm_region *reg = first_region_ending_after(vs, addr); reg && reg->start < end;
+		     reg = reg->next)
+			reg->prot = prot;
+		struct protect_ctx ctx = { vs, prot };
+		pmap_foreach(vs->pml4_pa, addr, end, protect_pte, &ctx, DEMOTE_MPROTECT);	/* nothing straddles */
+	}
 	for (struct vm_region *reg = vs->regions; reg; reg = reg->next)
 		merge_with_next(reg);
+	if (r < 0) {
+		tlbtrap_sync(vs, addr, end);	/* some superpages may have been demoted */
+		return r;
+	}
 	policy_repromote(vs, addr, end);	/* blocks whose protection became uniform again */
 	tlbtrap_sync(vs, addr, end);
 	return 0;
