@@ -115,8 +115,10 @@ extern struct pmap_stats pmap_stats;
  * Replace the 512 entries of the table under the level-(level) entry covering va by
  * one superpage entry (level 1: 2 MiB, level 2: 1 GiB), in place, without copying,
  * if they are all present, physically contiguous and aligned, with equal flags and no
- * copy-on-write.  Accessed and dirty bits are merged into the superpage entry, so none
- * is lost.  Frees the table page and flushes the TLB.  True if promoted.
+ * copy-on-write.  The superpage's accessed and dirty bits are the OR of the entries':
+ * none is lost and none invented (a block none of whose pages was written stays clean;
+ * one written page makes all of it dirty, as one D bit cannot say which).  Frees the
+ * table page and flushes the TLB.  True if promoted.
  */
 bool pmap_promote(uint64_t pml4_pa, uint64_t va, int level);
 /*
