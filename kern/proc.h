@@ -33,7 +33,7 @@ struct context {
  */
 struct proc {
 	enum proc_state state;
-	int pid;
+	int pid;			/* 1 .. PID_MAX (inc/syscall.h), never reused */
 	char name[PROC_NAME_MAX];
 	struct proc *parent;		/* NULL: started by the kernel (monitor, run=) */
 	struct vmspace *vm;
@@ -60,13 +60,20 @@ struct proc *proc_spawn(const char *name, int argc, char *const argv[], struct p
 int proc_fork(void);
 /* End the current process with status; never returns. */
 void proc_exit(int status) __attribute__((noreturn));
-/* wait for a child (pid, or -1 for any): its pid, with *status set; -E_CHILD if none. */
-int proc_wait(int pid, int *status);
-/* Mark pid killed. 0 or -E_NOT_FOUND. */
-int proc_kill(int pid);
+/*
+ * wait for a child (pid, or -1 for any): its pid, with *status set; -E_CHILD if none.
+ * pid is compared in all its 64 bits.
+ */
+int proc_wait(int64_t pid, int *status);
+/*
+ * killer (NULL: the kernel) marks pid killed.  A process may kill itself and its
+ * descendants only; the kernel may kill any process.  0, -E_NOT_FOUND if no live
+ * process has that pid (all 64 bits compared), or -E_PERM.
+ */
+int proc_kill(struct proc *killer, int64_t pid);
 /* Kill the current process for a fault: print the one-line reason, then exit. */
 void proc_kill_fault(const char *fmt, ...) __attribute__((noreturn));
-struct proc *proc_find(int pid);
+struct proc *proc_find(int64_t pid);
 /* Reap a zombie whose parent is the kernel; returns its status. */
 int proc_reap(struct proc *p);
 /* Processes that are not free. */
