@@ -120,7 +120,7 @@ mon_run(int argc, char **argv)
 		cprintf("%s: cannot start %s: %e\n", verb, argv[1], pid);
 		return 0;
 	}
-	int r = measure ? tlbtrap_start(proc_find(pid)->vm, (uint16_t)pid, 0, 0) : 0;
+	int r = measure ? tlbtrap_start(proc_find(pid)->vm, 0, 0) : 0;
 	if (r < 0)
 		cprintf("%s: cannot measure %s: %e\n", verb, argv[1], r);
 	if (strcmp(verb, "bg") == 0)

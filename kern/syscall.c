@@ -179,7 +179,7 @@ sys_tlbctl(uint64_t op, uint64_t a1, uint64_t a2)
 
 	switch (op) {
 	case TLBCTL_START:
-		return tlbtrap_start(curproc->vm, (uint16_t)curproc->pid, a1, a2);
+		return tlbtrap_start(curproc->vm, a1, a2);
 	case TLBCTL_STOP:
 		tlbtrap_stop(curproc->vm);
 		return 0;
