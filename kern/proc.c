@@ -94,6 +94,7 @@ proc_alloc(const char *name, struct proc *parent, int *err)
 	memset(p->context, 0, sizeof *p->context);
 	p->context->rip = (uint64_t)trapret;	/* swtch's ret lands in trapret, rsp = tf */
 	p->pid = (int)next_pid++;
+	fpu_init_state(p);
 	p->parent = parent;
 	strlcpy(p->name, name, sizeof p->name);
 	p->state = P_EMBRYO;		/* the caller makes it runnable once complete */
@@ -189,6 +190,7 @@ proc_fork(void)
 	}
 	*child->tf = *curproc->tf;
 	child->tf->rax = 0;		/* fork returns 0 in the child */
+	fpu_save_live(child);		/* the parent's registers, as they are now */
 	child->state = P_RUNNABLE;
 	return child->pid;
 }

@@ -12,6 +12,7 @@
 #define PROC_KSTACK_ORDER 2		/* 16 KiB kernel stack per process */
 #define PROC_MAX_ARGS	16
 #define PROC_ARG_MAX	128
+#define FPU_STATE_SIZE	512		/* an FXSAVE image: x87, MMX and SSE registers */
 
 enum proc_state {
 	P_FREE = 0,	/* slot unused */
@@ -44,6 +45,8 @@ struct proc {
 	bool killed;			/* die at the next return to user mode */
 	int exit_status;		/* for wait(): exit code, or WSTATUS_KILLED | cause */
 	uint64_t start_tick;
+	/* x87/SSE registers while it does not run (kern/sched.c); FXSAVE wants 16-byte alignment */
+	uint8_t fpu[FPU_STATE_SIZE] __attribute__((aligned(16)));
 };
 
 extern struct proc procs[NPROC];
@@ -95,6 +98,10 @@ bool sched_run_one(void);
 /* From the kernel thread: run processes, or halt until an interrupt if none can run. */
 void sched_step(void);
 extern uint64_t sched_ticks, sched_switches, procs_created;
+/* Give p the x87/SSE state of a fresh FNINIT, with SSE exceptions masked (MXCSR 0x1f80). */
+void fpu_init_state(struct proc *p);
+/* Store the registers of the running process (the live ones) as p's state: fork. */
+void fpu_save_live(struct proc *p);
 /* The top of the running process's kernel stack, for kern/syscallentry.S. */
 extern uint64_t syscall_kstack_top;
 
