@@ -47,8 +47,9 @@ enum {
  * tlbctl operations on the trap-driven model TLB (kern/tlbtrap.c), for the calling
  * process.  START(lo, hi): measure accesses to [lo, hi) (0, 0: all of user space),
  * starting from an empty model and zero counts; -E_NO_MEM when, under tlb.mode=tag,
- * every tag (tlb.tags) is taken by another live measured process.  STOP: stop measuring (no entry stays
- * fake-invalid).  READ(struct tlb_stats *, size): copy the counts of this process.
+ * every tag (tlb.tags) is taken by another live measured process.  STOP: stop
+ * measuring (no entry stays fake-invalid).  READ(struct tlb_stats *, size): copy the
+ * counts of this process.
  */
 #define TLBCTL_START	1
 #define TLBCTL_STOP	2
