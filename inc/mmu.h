@@ -45,11 +45,16 @@
 
 /* Control register bits. */
 #define CR0_PE		_UL(0x00000001)
+#define CR0_MP		_UL(0x00000002)	/* WAIT/FWAIT honour TS */
+#define CR0_EM		_UL(0x00000004)	/* no x87: x87 and SSE instructions raise #UD/#NM */
+#define CR0_TS		_UL(0x00000008)	/* task switched: the next FPU use raises #NM */
+#define CR0_NE		_UL(0x00000020)	/* x87 errors raise #MF, not the legacy IRQ 13 */
 #define CR0_WP		_UL(0x00010000)	/* supervisor writes honour read-only pages */
 #define CR0_PG		_UL(0x80000000)
 #define CR4_PAE		_UL(0x00000020)
 #define CR4_PGE		_UL(0x00000080)
 #define CR4_OSFXSR	_UL(0x00000200)
+#define CR4_OSXMMEXCPT	_UL(0x00000400)	/* unmasked SSE exceptions raise #XM */
 #define CR4_SMEP	_UL(0x00100000)
 #define CR4_SMAP	_UL(0x00200000)
 

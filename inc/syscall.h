@@ -15,7 +15,8 @@ enum {
 	SYS_fork,		/* fork() -> child pid in the parent, 0 in the child */
 	SYS_spawn,		/* spawn(name, argv) -> child pid; argv NULL-terminated, may be NULL */
 	SYS_wait,		/* wait(pid or -1, int *status or NULL) -> pid reaped */
-	SYS_kill,		/* kill(pid) -> 0: the target dies at its next return to user mode */
+	SYS_kill,		/* kill(pid) -> 0: the target dies at its next return to user mode;
+				 * only oneself or a descendant (else -E_PERM) */
 	SYS_cputs,		/* cputs(buf, len) -> len: write to the console */
 	SYS_cgetc,		/* cgetc() -> next console character, or -E_NOT_FOUND if none waiting */
 	SYS_mmap,		/* mmap(addr, len, prot, flags) -> address */
@@ -45,8 +46,10 @@ enum {
 /*
  * tlbctl operations on the trap-driven model TLB (kern/tlbtrap.c), for the calling
  * process.  START(lo, hi): measure accesses to [lo, hi) (0, 0: all of user space),
- * starting from an empty model and zero counts.  STOP: stop measuring (no entry stays
- * fake-invalid).  READ(struct tlb_stats *, size): copy the counts of this process.
+ * starting from an empty model and zero counts; -E_NO_MEM when, under tlb.mode=tag,
+ * every tag (tlb.tags) is taken by another live measured process.  STOP: stop
+ * measuring (no entry stays fake-invalid).  READ(struct tlb_stats *, size): copy the
+ * counts of this process.
  */
 #define TLBCTL_START	1
 #define TLBCTL_STOP	2
@@ -61,6 +64,12 @@ struct tlb_stats {
 	uint64_t omt_walks;		/* 4 KiB misses of overlaid segments (overlay milestone) */
 	uint64_t real_faults;		/* ordinary page faults taken while measured */
 };
+
+/*
+ * Pids run from 1 to PID_MAX and are never reused.  wait and kill take a pid as a
+ * 64-bit value and compare all of it: a value that is no pid matches no process.
+ */
+#define PID_MAX		0x7fffffff
 
 /* wait() status: the exit code, or WSTATUS_KILLED when the kernel or kill() ended it. */
 #define WSTATUS_KILLED	0x100

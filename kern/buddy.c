@@ -117,8 +117,11 @@ free_remove(struct buddy *b, struct page *pg, unsigned order)
 }
 
 /*
- * Whether the block of 2^order pages at pfn (aligned for order) overlaps a free block
- * that starts at or below pfn, which includes every free block containing it.  O(orders).
+ * Whether the block of 2^order pages at pfn (aligned for order) overlaps any free block.
+ * A free block that starts at or below pfn and reaches it has its head at pfn rounded
+ * down to some order >= order; one that starts above pfn lies wholly inside the block
+ * (free blocks are aligned), so its head, which carries PG_FREE, is one of the block's
+ * pages.  O(orders + 2^order), no more than the caller spends on the block's pages.
  */
 static bool
 overlaps_free(const struct buddy *b, uint64_t pfn, unsigned order)
@@ -129,6 +132,9 @@ overlaps_free(const struct buddy *b, uint64_t pfn, unsigned order)
 		if ((h->flags & PG_FREE) && buddy_pfn(b, h) + BLOCK(h->order) > pfn)
 			return true;
 	}
+	for (uint64_t i = 1; i < BLOCK(order); i++)
+		if (b->pages[pfn + i].flags & PG_FREE)
+			return true;
 	return false;
 }
 

@@ -7,6 +7,9 @@
  * QEMU puts them in the fw_cfg file "opt/spos/cmdline" (-fw_cfg
  * name=opt/spos/cmdline,string=...), and they are appended to GRUB's line here.
  * Words are key=value or bare keys separated by spaces; the first occurrence wins.
+ * A line longer than CMDLINE_MAX - 1 characters or CMDLINE_MAX_WORDS words stops the
+ * boot with a message and QEMU's failure status: a cut line would lose words silently
+ * (a lost run= would leave the run waiting in the monitor forever).
  *
  * QEMU's fw_cfg interface: write a 16-bit selector to port 0x510, read bytes from
  * 0x511.  Selector 0x0000 reads the signature "QEMU", 0x0019 the file directory
@@ -16,6 +19,7 @@
 #include "inc/string.h"
 #include "inc/x86.h"
 #include "kern/console.h"
+#include "kern/qemu.h"
 #include "kern/cmdline.h"
 
 #define FWCFG_PORT_SEL		0x510
@@ -47,7 +51,8 @@ be32(const uint8_t *b)
 
 /*
  * Copy fw_cfg file `name` into buf (NUL terminated, truncated to size-1).
- * Returns its length, or -1 when there is no fw_cfg device or no such file.
+ * Returns the file's whole length (above size-1 if it was truncated), or -1 when there
+ * is no fw_cfg device or no such file.
  */
 static int
 fwcfg_read_file(const char *name, char *buf, size_t size)
@@ -73,20 +78,36 @@ fwcfg_read_file(const char *name, char *buf, size_t size)
 		outw(FWCFG_PORT_SEL, select);
 		fwcfg_read(buf, n);
 		buf[n] = '\0';
-		return (int)n;
+		return (int)len;
 	}
 	return -1;
+}
+
+/* Refuse a command line that does not fit: say why and leave QEMU with failure. */
+static void __attribute__((noreturn))
+too_long(const char *what, uint64_t n, uint64_t max)
+{
+	cprintf("command line: too long: %lu %s, at most %lu; not booting with part of it\n",
+		n, what, max);
+	qemu_exit(QEMU_EXIT_FAILURE);
 }
 
 void
 cmdline_init(const char *from_loader)
 {
 	char extra[CMDLINE_MAX];
+	size_t len = strlen(from_loader);
+	int n;
 
+	if (len > CMDLINE_MAX - 1)
+		too_long("characters", len, CMDLINE_MAX - 1);
 	strlcpy(cmdline, from_loader, sizeof cmdline);
-	if (fwcfg_read_file("opt/spos/cmdline", extra, sizeof extra) > 0) {
-		size_t len = strlen(cmdline);
-		if (len > 0 && len + 1 < sizeof cmdline)
+	if ((n = fwcfg_read_file("opt/spos/cmdline", extra, sizeof extra)) > 0) {
+		uint64_t total = len + (len > 0) + (uint64_t)n;
+
+		if (total > CMDLINE_MAX - 1)
+			too_long("characters", total, CMDLINE_MAX - 1);
+		if (len > 0)
 			cmdline[len++] = ' ';
 		strlcpy(cmdline + len, extra, sizeof cmdline - len);
 	}
@@ -96,11 +117,18 @@ cmdline_init(const char *from_loader)
 
 	strlcpy(words_buf, cmdline, sizeof words_buf);
 	nwords = 0;
-	for (char *p = words_buf; *p && nwords < CMDLINE_MAX_WORDS;) {
+	for (char *p = words_buf; *p;) {
 		while (*p == ' ')
 			*p++ = '\0';
 		if (!*p)
 			break;
+		if (nwords == CMDLINE_MAX_WORDS) {
+			int more = 0;
+
+			for (; *p; p++)
+				more += *p != ' ' && (p[1] == ' ' || p[1] == '\0');
+			too_long("words", (uint64_t)(nwords + more), CMDLINE_MAX_WORDS);
+		}
 		words[nwords++] = p;
 		while (*p && *p != ' ')
 			p++;

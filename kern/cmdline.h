@@ -4,7 +4,10 @@
 
 #include <stdint.h>
 
-/* Build the command line from GRUB's and QEMU fw_cfg's "opt/spos/cmdline". */
+/*
+ * Build the command line from GRUB's and QEMU fw_cfg's "opt/spos/cmdline".  A line that
+ * does not fit (1023 characters, 64 words) ends the boot: message, QEMU failure status.
+ */
 void cmdline_init(const char *from_loader);
 /* The whole command line as parsed. */
 const char *cmdline_text(void);

@@ -120,7 +120,7 @@ mon_run(int argc, char **argv)
 		cprintf("%s: cannot start %s: %e\n", verb, argv[1], pid);
 		return 0;
 	}
-	int r = measure ? tlbtrap_start(proc_find(pid)->vm, (uint16_t)pid, 0, 0) : 0;
+	int r = measure ? tlbtrap_start(proc_find(pid)->vm, 0, 0) : 0;
 	if (r < 0)
 		cprintf("%s: cannot measure %s: %e\n", verb, argv[1], r);
 	if (strcmp(verb, "bg") == 0)
@@ -147,7 +147,7 @@ mon_kill(int argc, char **argv)
 		return 0;
 	}
 	long pid = strtol(argv[1], &end, 10);
-	int r = *end ? -E_INVAL : proc_kill((int)pid);
+	int r = *end ? -E_INVAL : proc_kill(NULL, pid);
 	if (r < 0)
 		cprintf("kill: %s: %e\n", argv[1], r);
 	return 0;
@@ -156,7 +156,7 @@ mon_kill(int argc, char **argv)
 static int
 mon_vm(int argc, char **argv)
 {
-	struct proc *p = argc == 2 ? proc_find((int)strtol(argv[1], NULL, 10)) : NULL;
+	struct proc *p = argc == 2 ? proc_find(strtol(argv[1], NULL, 10)) : NULL;
 	if (!p || !p->vm) {
 		cprintf("usage: vm PID (a live process)\n");
 		return 0;
@@ -210,7 +210,7 @@ mon_reserv(int argc, char **argv)
 static int
 mon_pmap(int argc, char **argv)
 {
-	struct proc *p = argc == 3 ? proc_find((int)strtol(argv[1], NULL, 10)) : NULL;
+	struct proc *p = argc == 3 ? proc_find(strtol(argv[1], NULL, 10)) : NULL;
 	if (!p || !p->vm) {
 		cprintf("usage: pmap PID VA (a live process)\n");
 		return 0;

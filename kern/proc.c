@@ -31,7 +31,7 @@
 struct proc procs[NPROC];
 struct proc *curproc;
 uint64_t procs_created;
-static int next_pid = 1;
+static int64_t next_pid = 1;
 
 extern char trapret[];
 
@@ -45,7 +45,7 @@ program_find(const char *name)
 }
 
 struct proc *
-proc_find(int pid)
+proc_find(int64_t pid)
 {
 	for (int i = 0; i < NPROC; i++)
 		if (procs[i].state != P_FREE && procs[i].pid == pid)
@@ -64,7 +64,8 @@ proc_count_live(void)
 
 /*
  * A free slot with a kernel stack whose first swtch enters trapret; the trapframe is
- * zeroed.  NULL with *err = -E_NO_PROC or -E_NO_MEM.
+ * zeroed.  NULL with *err = -E_NO_PROC (no slot, or the PID_MAX pids are used up) or
+ * -E_NO_MEM.
  */
 static struct proc *
 proc_alloc(const char *name, struct proc *parent, int *err)
@@ -73,7 +74,7 @@ proc_alloc(const char *name, struct proc *parent, int *err)
 	for (int i = 0; i < NPROC && !p; i++)
 		if (procs[i].state == P_FREE)
 			p = &procs[i];
-	if (!p) {
+	if (!p || next_pid > PID_MAX) {
 		*err = -E_NO_PROC;
 		return NULL;
 	}
@@ -92,7 +93,8 @@ proc_alloc(const char *name, struct proc *parent, int *err)
 	p->context = (struct context *)sp;
 	memset(p->context, 0, sizeof *p->context);
 	p->context->rip = (uint64_t)trapret;	/* swtch's ret lands in trapret, rsp = tf */
-	p->pid = next_pid++;
+	p->pid = (int)next_pid++;
+	fpu_init_state(p);
 	p->parent = parent;
 	strlcpy(p->name, name, sizeof p->name);
 	p->state = P_EMBRYO;		/* the caller makes it runnable once complete */
@@ -188,6 +190,7 @@ proc_fork(void)
 	}
 	*child->tf = *curproc->tf;
 	child->tf->rax = 0;		/* fork returns 0 in the child */
+	fpu_save_live(child);		/* the parent's registers, as they are now */
 	child->state = P_RUNNABLE;
 	return child->pid;
 }
@@ -222,7 +225,7 @@ proc_reap(struct proc *p)
 }
 
 int
-proc_wait(int pid, int *status)
+proc_wait(int64_t pid, int *status)
 {
 	for (;;) {
 		bool have_child = false;
@@ -245,12 +248,28 @@ proc_wait(int pid, int *status)
 	}
 }
 
+/* Whether p is a or a descendant of a (orphans belong to the kernel, not to a). */
+static bool
+proc_in_family(const struct proc *a, const struct proc *p)
+{
+	for (; p; p = p->parent)
+		if (p == a)
+			return true;
+	return false;
+}
+
+/*
+ * The rule is xv6's kill restricted to one's own family, so that a test or a fuzzer
+ * running beside others cannot end them; the kernel (monitor `kill`) is not limited.
+ */
 int
-proc_kill(int pid)
+proc_kill(struct proc *killer, int64_t pid)
 {
 	struct proc *p = proc_find(pid);
 	if (!p || p->state == P_ZOMBIE)
 		return -E_NOT_FOUND;
+	if (killer && !proc_in_family(killer, p))
+		return -E_PERM;
 	p->killed = true;
 	if (p->state == P_SLEEPING)
 		p->state = P_RUNNABLE;		/* let it notice */

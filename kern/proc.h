@@ -12,6 +12,7 @@
 #define PROC_KSTACK_ORDER 2		/* 16 KiB kernel stack per process */
 #define PROC_MAX_ARGS	16
 #define PROC_ARG_MAX	128
+#define FPU_STATE_SIZE	512		/* an FXSAVE image: x87, MMX and SSE registers */
 
 enum proc_state {
 	P_FREE = 0,	/* slot unused */
@@ -33,7 +34,7 @@ struct context {
  */
 struct proc {
 	enum proc_state state;
-	int pid;
+	int pid;			/* 1 .. PID_MAX (inc/syscall.h), never reused */
 	char name[PROC_NAME_MAX];
 	struct proc *parent;		/* NULL: started by the kernel (monitor, run=) */
 	struct vmspace *vm;
@@ -44,6 +45,8 @@ struct proc {
 	bool killed;			/* die at the next return to user mode */
 	int exit_status;		/* for wait(): exit code, or WSTATUS_KILLED | cause */
 	uint64_t start_tick;
+	/* x87/SSE registers while it does not run (kern/sched.c); FXSAVE wants 16-byte alignment */
+	uint8_t fpu[FPU_STATE_SIZE] __attribute__((aligned(16)));
 };
 
 extern struct proc procs[NPROC];
@@ -60,13 +63,20 @@ struct proc *proc_spawn(const char *name, int argc, char *const argv[], struct p
 int proc_fork(void);
 /* End the current process with status; never returns. */
 void proc_exit(int status) __attribute__((noreturn));
-/* wait for a child (pid, or -1 for any): its pid, with *status set; -E_CHILD if none. */
-int proc_wait(int pid, int *status);
-/* Mark pid killed. 0 or -E_NOT_FOUND. */
-int proc_kill(int pid);
+/*
+ * wait for a child (pid, or -1 for any): its pid, with *status set; -E_CHILD if none.
+ * pid is compared in all its 64 bits.
+ */
+int proc_wait(int64_t pid, int *status);
+/*
+ * killer (NULL: the kernel) marks pid killed.  A process may kill itself and its
+ * descendants only; the kernel may kill any process.  0, -E_NOT_FOUND if no live
+ * process has that pid (all 64 bits compared), or -E_PERM.
+ */
+int proc_kill(struct proc *killer, int64_t pid);
 /* Kill the current process for a fault: print the one-line reason, then exit. */
 void proc_kill_fault(const char *fmt, ...) __attribute__((noreturn));
-struct proc *proc_find(int pid);
+struct proc *proc_find(int64_t pid);
 /* Reap a zombie whose parent is the kernel; returns its status. */
 int proc_reap(struct proc *p);
 /* Processes that are not free. */
@@ -88,6 +98,10 @@ bool sched_run_one(void);
 /* From the kernel thread: run processes, or halt until an interrupt if none can run. */
 void sched_step(void);
 extern uint64_t sched_ticks, sched_switches, procs_created;
+/* Give p the x87/SSE state of a fresh FNINIT, with SSE exceptions masked (MXCSR 0x1f80). */
+void fpu_init_state(struct proc *p);
+/* Store the registers of the running process (the live ones) as p's state: fork. */
+void fpu_save_live(struct proc *p);
 /* The top of the running process's kernel stack, for kern/syscallentry.S. */
 extern uint64_t syscall_kstack_top;
 

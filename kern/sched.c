@@ -10,8 +10,19 @@
  *
  * The timer is the 8254 PIT at SCHED_HZ on IRQ 0, with the 8259 PICs remapped to
  * vectors 32..47 and every other IRQ masked.
+ *
+ * x87/SSE state.  The registers belong to the process that runs: run() loads its saved
+ * image (FXRSTOR) before switching to it and saves it (FXSAVE) when it comes back, on
+ * every switch.  Saving eagerly costs two 512-byte copies a switch, which spos does
+ * rarely; trapping the first use with CR0.TS would save them only for processes that
+ * use the FPU, at the price of a #NM handler and an owner to track.  The kernel itself
+ * is built -mgeneral-regs-only and never touches these registers, so between run()'s
+ * two steps the live registers are the running process's (fork copies them from
+ * there).  AVX state is not saved, and need not be: CR4.OSXSAVE stays clear, so AVX
+ * instructions raise #UD.
  */
 #include "inc/mmu.h"
+#include "inc/string.h"
 #include "inc/x86.h"
 #include "kern/console.h"
 #include "kern/daemon.h"
@@ -37,6 +48,51 @@ static int last_run = -1;
 
 void swtch(struct context **save, struct context *load);
 
+/* FXSAVE/FXRSTOR's control words: x87 FCW after FNINIT, SSE MXCSR at reset. */
+#define FCW_INIT	0x037f
+#define MXCSR_INIT	0x1f80
+#define FX_FCW		0	/* byte offsets in an FXSAVE image */
+#define FX_MXCSR	24
+
+static void
+fxsave(uint8_t *area)
+{
+	__asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t (*)[FPU_STATE_SIZE])area));
+}
+
+static void
+fxrstor(const uint8_t *area)
+{
+	__asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t (*)[FPU_STATE_SIZE])area));
+}
+
+/*
+ * Let user code use x87 and SSE: no emulation (EM), no task-switch trap (TS), WAIT
+ * checks TS (MP), x87 errors as #MF (NE); FXSAVE covers the SSE registers (OSFXSR);
+ * unmasked SSE exceptions raise #XM (OSXMMEXCPT).  A user #MF/#XM kills the process.
+ */
+static void
+fpu_init(void)
+{
+	lcr0((rcr0() | CR0_MP | CR0_NE) & ~(CR0_EM | CR0_TS));
+	lcr4(rcr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+	__asm__ volatile("fninit");
+}
+
+void
+fpu_init_state(struct proc *p)
+{
+	memset(p->fpu, 0, sizeof p->fpu);	/* all registers zero, tag word empty */
+	*(uint16_t *)(p->fpu + FX_FCW) = FCW_INIT;
+	*(uint32_t *)(p->fpu + FX_MXCSR) = MXCSR_INIT;
+}
+
+void
+fpu_save_live(struct proc *p)
+{
+	fxsave(p->fpu);
+}
+
 static void
 timer_interrupt(struct trapframe *tf)
 {
@@ -46,10 +102,14 @@ timer_interrupt(struct trapframe *tf)
 		yield();		/* end of the time slice */
 }
 
-/* Remap the PICs to T_IRQ0.., mask all but the timer, start the PIT at SCHED_HZ. */
+/*
+ * Enable the FPU for user code; remap the PICs to T_IRQ0.., mask all but the timer,
+ * start the PIT at SCHED_HZ.
+ */
 void
 sched_init(void)
 {
+	fpu_init();
 	outb(PIC1_DATA, 0xFF);
 	outb(PIC2_DATA, 0xFF);
 	outb(PIC1_CMD, 0x11);		/* ICW1: edge, cascade, ICW4 follows */
@@ -83,7 +143,9 @@ run(struct proc *p)
 	tlbtrap_switch(p->vm);
 	lcr3(p->vm->pml4_pa);
 	sched_switches++;
+	fxrstor(p->fpu);
 	swtch(&kernel_context, p->context);
+	fxsave(p->fpu);			/* harmless if p exited: its slot is not reused yet */
 	lcr3(kern_pml4_pa);		/* p may have exited and freed its tables */
 	curproc = NULL;
 }

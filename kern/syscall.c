@@ -104,7 +104,7 @@ sys_wait(int64_t pid, uint64_t ustatus)
 	/* check the status pointer before reaping, so a bad one loses no child */
 	if (ustatus && (r = copyout(curproc->vm, ustatus, &status, sizeof status)) < 0)
 		return r;
-	int cpid = proc_wait((int)pid, &status);
+	int cpid = proc_wait(pid, &status);
 	if (cpid > 0 && ustatus)
 		copyout(curproc->vm, ustatus, &status, sizeof status);
 	return cpid;
@@ -179,7 +179,7 @@ sys_tlbctl(uint64_t op, uint64_t a1, uint64_t a2)
 
 	switch (op) {
 	case TLBCTL_START:
-		return tlbtrap_start(curproc->vm, (uint16_t)curproc->pid, a1, a2);
+		return tlbtrap_start(curproc->vm, a1, a2);
 	case TLBCTL_STOP:
 		tlbtrap_stop(curproc->vm);
 		return 0;
@@ -213,7 +213,7 @@ dispatch(struct trapframe *tf)
 	case SYS_wait:
 		return sys_wait((int64_t)a1, a2);
 	case SYS_kill:
-		return proc_kill((int)a1);
+		return proc_kill(curproc, (int64_t)a1);
 	case SYS_cputs:
 		return sys_cputs(a1, a2);
 	case SYS_cgetc: {

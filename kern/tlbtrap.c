@@ -23,8 +23,21 @@
  * model's entries for the range and re-arms its traps, as a real TLB is invalidated.
  * Kernel accesses to user memory (copyin/copyout) go through the direct map and are
  * not TLB accesses of the process.  Counts go to the model (global) and to the space's
- * struct tlb_measure.  ASIDs are pids; tlb.mode=tag keeps entries across switches,
- * tlb.mode=flush (default) empties the model when another measured space runs.
+ * struct tlb_measure.  tlb.mode=tag keeps entries across switches, tlb.mode=flush
+ * (default) empties the model when another measured space runs.
+ *
+ * Tags.  In tag mode every live measured space needs a tag of its own: two spaces
+ * sharing one see each other's entries, so an eviction re-arms the wrong space's
+ * entry and an armed entry the model holds "resident" traps (vtlb_miss panics).  Pids
+ * do not fit the model's 16-bit tags, so tags come from a free set of tlb.tags tags
+ * (default and at most 65536; fewer make recycling quick to test), taken next-fit so a
+ * freed tag rests before it is reused, and given back when the space stops measuring
+ * (exit included).  Stopping flushes the tag's entries, and a reused tag is flushed
+ * again, so a new owner never inherits an entry.  With no tag free, measuring fails
+ * with -E_NO_MEM.  Flush mode needs no tags: every measured space uses tag 0.
+ *
+ * A bad tlb.* word (malformed, or a geometry out of range) stops the boot: a
+ * measurement under another geometry than the one asked for would be silently wrong.
  */
 #include "inc/error.h"
 #include "inc/memlayout.h"
@@ -37,16 +50,23 @@
 #include "kern/kmalloc.h"
 #include "kern/pmap.h"
 #include "kern/proc.h"
+#include "kern/qemu.h"
 #include "kern/vm.h"
 #include "kern/tlbtrap.h"
+
+#define TLB_TAGS_MAX	65536		/* every value of the model's 16-bit tag */
 
 struct vtlb tlb_model;
 bool tlbtrap_available;
 static struct vmspace *last_measured;	/* flush mode: whose entries the model holds */
+static uint64_t tag_used[TLB_TAGS_MAX / 64];	/* tag mode: bit t set while tag t is taken */
+static uint32_t ntags = TLB_TAGS_MAX;	/* tags 0 .. ntags-1 are handed out */
+static uint32_t tag_next;		/* where the next-fit search for a free tag starts */
 static struct vmspace *space_of(uint16_t asid);
 
 static const char *const repl_names[] = { "fifo", "random", "clock" };
 static const char *const size_names[] = { "4k", "2m", "1g" };
+static const uint16_t max_entries[VTLB_NSIZES] = { VTLB_MAX_4K, VTLB_MAX_2M, VTLB_MAX_1G };
 
 /*
  * The address space an entry tagged asid belongs to, or NULL.  Untagged (flush mode),
@@ -98,18 +118,35 @@ referenced(void *ctx, const struct vtlb_entry *e)
 	return true;
 }
 
-/* Parse "ENTRIES:WAYS:REPL[:SEED]" into g; keep g on a malformed value. */
+/* Stop the boot over the tlb.* word key=v, saying why (see the top of the file). */
+static void __attribute__((noreturn))
+bad_word(const char *key, const char *v, const char *why, unsigned long n, unsigned long max)
+{
+	cprintf("tlb: bad %s=%s: ", key, v);
+	cprintf(why, n, max);
+	cprintf("; not booting\n");
+	qemu_exit(QEMU_EXIT_FAILURE);
+}
+
+/*
+ * Parse key=ENTRIES[:WAYS[:REPL[:SEED]]] into g, the geometry of TLB size k; what is
+ * left out keeps g's value.  Stops the boot on a malformed word, entries outside
+ * 1..VTLB_MAX_* of that size, or ways that do not divide the entries.
+ */
 static void
-parse_geometry(const char *key, struct vtlb_geometry *g)
+parse_geometry(const char *key, enum vtlb_size k, struct vtlb_geometry *g)
 {
 	const char *v = cmdline_get(key);
+	unsigned long entries, ways = g->ways;
 	char *end;
 	if (!v)
 		return;
 	struct vtlb_geometry n = *g;
-	n.entries = (uint16_t)strtoul(v, &end, 10);
+	entries = strtoul(v, &end, 10);
+	if (end == v)
+		bad_word(key, v, "no number of entries", 0, 0);
 	if (*end == ':')
-		n.ways = (uint16_t)strtoul(end + 1, &end, 10);
+		ways = strtoul(end + 1, &end, 10);
 	if (*end == ':') {
 		const char *r = end + 1;
 		for (int i = 0; i < 3; i++)
@@ -120,10 +157,14 @@ parse_geometry(const char *key, struct vtlb_geometry *g)
 	}
 	if (*end == ':')
 		n.seed = strtoul(end + 1, &end, 0);
-	if (n.entries == 0 || n.ways == 0 || n.entries % n.ways != 0 || *end != '\0') {
-		cprintf("tlb: ignoring malformed %s=%s\n", key, v);
-		return;
-	}
+	if (*end != '\0')
+		bad_word(key, v, "malformed (ENTRIES:WAYS:fifo|random|clock:SEED)", 0, 0);
+	if (entries < 1 || entries > max_entries[k])
+		bad_word(key, v, "%lu entries, at most %lu", entries, max_entries[k]);
+	if (ways < 1 || entries % ways != 0)
+		bad_word(key, v, "%lu ways do not divide %lu entries", ways, entries);
+	n.entries = (uint16_t)entries;
+	n.ways = (uint16_t)ways;
 	*g = n;
 }
 
@@ -140,19 +181,49 @@ tlbtrap_init(void)
 	tlbtrap_available = phys_bits < 52;
 	struct vtlb_config c;
 	vtlb_default_config(&c);
-	parse_geometry("tlb.4k", &c.tlb[VTLB_4K]);
-	parse_geometry("tlb.2m", &c.tlb[VTLB_2M]);
-	parse_geometry("tlb.1g", &c.tlb[VTLB_1G]);
+	parse_geometry("tlb.4k", VTLB_4K, &c.tlb[VTLB_4K]);
+	parse_geometry("tlb.2m", VTLB_2M, &c.tlb[VTLB_2M]);
+	parse_geometry("tlb.1g", VTLB_1G, &c.tlb[VTLB_1G]);
 	const char *mode = cmdline_get("tlb.mode");
 	c.tag_by_asid = mode && strcmp(mode, "tag") == 0;
-	if (c.tlb[VTLB_4K].entries > VTLB_MAX_4K || c.tlb[VTLB_2M].entries > VTLB_MAX_2M ||
-	    c.tlb[VTLB_1G].entries > VTLB_MAX_1G) {
-		cprintf("tlb: geometry too large; using the default\n");
-		vtlb_default_config(&c);
+	const char *tags = cmdline_get("tlb.tags");
+	if (tags) {
+		char *end;
+		unsigned long n = strtoul(tags, &end, 10);
+		if (end == tags || *end != '\0' || n < 1 || n > TLB_TAGS_MAX)
+			bad_word("tlb.tags", tags, "%lu tags, at least 1 and at most %lu", n, TLB_TAGS_MAX);
+		ntags = (uint32_t)n;
 	}
 	vtlb_init(&tlb_model, &c, referenced, NULL);
 	if (!tlbtrap_available)
 		cprintf("tlb: %u physical address bits: no reserved bit for traps, measuring off\n", phys_bits);
+}
+
+/* ---- tags ---- */
+
+/* Take a free tag (next-fit) and flush whatever the model holds under it; -E_NO_MEM if none. */
+static int
+tag_alloc(void)
+{
+	for (uint32_t i = 0; i < ntags; i++) {
+		uint32_t t = (tag_next + i) % ntags;
+		if (tag_used[t / 64] & (1ull << (t % 64)))
+			continue;
+		tag_used[t / 64] |= 1ull << (t % 64);
+		tag_next = (t + 1) % ntags;
+		vtlb_flush_asid(&tlb_model, (uint16_t)t);
+		return (int)t;
+	}
+	return -E_NO_MEM;
+}
+
+/* Give tag t back; its entries were flushed. */
+static void
+tag_free(uint16_t t)
+{
+	if (!(tag_used[t / 64] & (1ull << (t % 64))))
+		panic("tlbtrap: tag %u freed but not taken", t);
+	tag_used[t / 64] &= ~(1ull << (t % 64));
 }
 
 /* ---- arming and disarming ---- */
@@ -188,7 +259,7 @@ arm_range(struct vmspace *vs, uint64_t lo, uint64_t hi, bool set)
 }
 
 int
-tlbtrap_start(struct vmspace *vs, uint16_t asid, uint64_t lo, uint64_t hi)
+tlbtrap_start(struct vmspace *vs, uint64_t lo, uint64_t hi)
 {
 	if (!tlbtrap_available)
 		return -E_NO_SYS;
@@ -201,13 +272,19 @@ tlbtrap_start(struct vmspace *vs, uint16_t asid, uint64_t lo, uint64_t hi)
 	struct tlb_measure *tm = kmalloc(sizeof *tm);
 	if (!tm)
 		return -E_NO_MEM;
+	memset(tm, 0, sizeof *tm);
 	tm->lo = ROUNDDOWN(lo, PGSIZE);
 	tm->hi = ROUNDUP(hi, PGSIZE);
-	tm->asid = asid;
+	if (tlb_model.cfg.tag_by_asid) {
+		int tag = tag_alloc();
+		if (tag < 0) {
+			kfree(tm);
+			return tag;
+		}
+		tm->asid = (uint16_t)tag;
+	}
 	vs->tlb = tm;
-	if (tlb_model.cfg.tag_by_asid)
-		vtlb_flush_asid(&tlb_model, asid);	/* nothing stale under this tag */
-	else
+	if (!tlb_model.cfg.tag_by_asid)
 		tlbtrap_switch(vs);			/* the model now holds only vs's entries */
 	arm_range(vs, 0, UTOP, true);
 	return 0;
@@ -220,6 +297,8 @@ tlbtrap_stop(struct vmspace *vs)
 		return;
 	arm_range(vs, 0, UTOP, false);
 	vtlb_flush_asid(&tlb_model, vs->tlb->asid);
+	if (tlb_model.cfg.tag_by_asid)
+		tag_free(vs->tlb->asid);
 	if (last_measured == vs)
 		last_measured = NULL;
 	kfree(vs->tlb);
@@ -307,7 +386,7 @@ tlbtrap_print(bool reset)
 {
 	const struct vtlb_config *c = &tlb_model.cfg;
 	cprintf("model TLB (%s, %s):", tlbtrap_available ? "available" : "unavailable",
-		c->tag_by_asid ? "tagged by pid" : "flushed on switch");
+		c->tag_by_asid ? "tagged" : "flushed on switch");
 	for (int k = 0; k < VTLB_NSIZES; k++)
 		cprintf(" %s %u entries %u-way %s;", size_names[k], c->tlb[k].entries, c->tlb[k].ways,
 			repl_names[c->tlb[k].repl]);

@@ -12,7 +12,7 @@ struct vmspace;
 /* Measurement state of one address space (vmspace.tlb; NULL when not measured). */
 struct tlb_measure {
 	uint64_t lo, hi;		/* measured range of virtual addresses */
-	uint16_t asid;			/* the model's tag for it (the pid) */
+	uint16_t asid;			/* the model's tag for it (tag mode; else 0) */
 	struct vtlb_stats stats;	/* its share of the model's counts */
 	uint64_t real_faults;		/* ordinary page faults while measured */
 };
@@ -22,8 +22,11 @@ extern bool tlbtrap_available;
 
 /* Set the model's geometry from the command line (tlb.4k=ENTRIES:WAYS:REPL, ...). */
 void tlbtrap_init(void);
-/* Start measuring [lo, hi) of vs (0, 0: everything) as asid.  0 or -E_*. */
-int tlbtrap_start(struct vmspace *vs, uint16_t asid, uint64_t lo, uint64_t hi);
+/*
+ * Start measuring [lo, hi) of vs (0, 0: everything), under a tag of its own in tag mode.
+ * 0, -E_NO_SYS (no trap bit), -E_INVAL (bad range) or -E_NO_MEM (no memory, no free tag).
+ */
+int tlbtrap_start(struct vmspace *vs, uint64_t lo, uint64_t hi);
 /* Stop measuring vs: every fake-invalid entry becomes valid again. */
 void tlbtrap_stop(struct vmspace *vs);
 /* A page fault with PFERR_RSVD at va in vs: a model miss if it is a fake-invalid entry. */

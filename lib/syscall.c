@@ -66,15 +66,15 @@ spawn(const char *name, const char *const *argv)
 }
 
 int
-wait(int pid, int *status)
+wait(int64_t pid, int *status)
 {
-	return (int)sc(SYS_wait, (uint64_t)(int64_t)pid, (uint64_t)status, 0, 0);
+	return (int)sc(SYS_wait, (uint64_t)pid, (uint64_t)status, 0, 0);
 }
 
 int
-kill(int pid)
+kill(int64_t pid)
 {
-	return (int)sc(SYS_kill, (uint64_t)(int64_t)pid, 0, 0, 0);
+	return (int)sc(SYS_kill, (uint64_t)pid, 0, 0, 0);
 }
 
 int

@@ -559,6 +559,7 @@ test_selfcheck(void)
 static const char *const misuse_expect[] = {
 	"already free", "already free", "already free", "not aligned", "outside the page",
 	"too large", "runs past", "is reserved", "is reserved", "already free", "outside",
+	"already free", "already free", "already free",
 };
 #define NMISUSE	(int)(sizeof(misuse_expect) / sizeof(misuse_expect[0]))
 
@@ -623,6 +624,22 @@ misuse(int which)
 		break;
 	case 10:	/* adding past the end */
 		arena_make(&a, 6, NULL, (const struct range[]){ { 4, 4 }, { 0, 0 } });
+		break;
+	case 11:	/* free of a block whose second page was freed on its own already */
+		arena_make(&a, 16, NULL, (const struct range[]){ { 0, 16 }, { 0, 0 } });
+		p0 = buddy_alloc(&a.b, 2);
+		buddy_free(&a.b, p0 + 1, 0);
+		buddy_free(&a.b, p0, 2);
+		break;
+	case 12:	/* free of a block whose upper half is free already */
+		arena_make(&a, 8, NULL, r8);
+		p0 = buddy_alloc(&a.b, 3);
+		buddy_free(&a.b, p0 + 4, 2);
+		buddy_free(&a.b, p0, 3);
+		break;
+	case 13:	/* adding a range around a page that is free already */
+		arena_make(&a, 8, NULL, page5);
+		buddy_add_range(&a.b, 0, 8);
 		break;
 	}
 }
