@@ -271,6 +271,20 @@ test_reserve_growing(void)
 	return phys_free_pages() == before ? 0 : 6;
 }
 
+/* The monitor's `reserv` listing shows wired blocks as such, with their true population. */
+static int
+test_wired_report(void)
+{
+	struct page *pg[3];
+	for (int i = 0; i < 3; i++)
+		if (!(pg[i] = wired_page_alloc()))
+			return 1;
+	policy_print_reservations();
+	for (int i = 0; i < 3; i++)
+		frame_free(pg[i]);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
@@ -285,6 +299,7 @@ static const struct {
 	{ "panic", test_panic, "panic with a message and backtrace" },
 	{ "reserveoom", test_reserve_oom, "first touch with one free 2 MiB block and no kernel heap room" },
 	{ "reservegrow", test_reserve_growing, "a heap starting below a 1 GiB boundary reserves above it" },
+	{ "wiredreport", test_wired_report, "the reservation listing shows a wired block's population" },
 };
 
 void
