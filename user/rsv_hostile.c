@@ -10,8 +10,9 @@
  *             2048 page tables to make the daemon's walks long, memory fragmented one
  *             page per 2 MiB block: the daemon's passes are bounded, it does not churn
  *             pages, and this process keeps running between passes
- *   wired     a child fills several wired blocks with page tables and exits: later
- *             kernel pages come from the room left in those blocks, not a new block
+ *   wired     a child fills several wired blocks with page tables and exits: the
+ *             blocks drain back to the allocator, and later kernel pages come from the
+ *             room left in those kept, not a new block
  * Prints "rsv_hostile: SCENARIO OK"; a failed check prints "rsv_hostile: FAIL ...".
  */
 #include "user/utest.h"
@@ -174,6 +175,8 @@ scenario_wired(void)
 	EXPECT(wait(child, &status), child);
 	CHECK(status == 0, "child status %d", status);
 	struct kcounters c = stats();
+	CHECK(c.wired_blocks <= c.wired_in_use / NPG + 1, "%lu wired blocks kept for %lu pages in use",
+	      (unsigned long)c.wired_blocks, (unsigned long)c.wired_in_use);
 	page_tables(64);
 	struct kcounters after = stats();
 	uint64_t used = c.free_pages - after.free_pages;
