@@ -134,6 +134,14 @@ struct kcounters {
 	uint64_t repromotions;		/* pressure-demoted blocks promoted again */
 	uint64_t wired_pages;		/* kernel pages handed out from wired 2 MiB blocks */
 	uint64_t tlb_traps;		/* model-TLB traps, all processes (kern/tlbtrap.c) */
+	/* what the page daemon's passes did (kern/daemon.h) */
+	uint64_t daemon_no_room;	/* compactions given up: nowhere below 2 MiB to move pages */
+	uint64_t daemon_last_preempted;	/* reservations the latest pass broke */
+	uint64_t daemon_last_migrated;	/* pages the latest pass moved */
+	uint64_t daemon_max_preempted;	/* the most reservations one pass broke */
+	uint64_t daemon_max_migrated;	/* the most pages one pass moved */
+	uint64_t wired_blocks;		/* live wired 2 MiB blocks */
+	uint64_t wired_in_use;		/* pages in use in them */
 };
 
 #define VM_POLICY_BASE		0

@@ -3,16 +3,28 @@
  *
  * Navarro et al. (OSDI'02 §4.6-4.7) pair reservations with a page daemon that
  * restores contiguity and demotes superpages speculatively under memory pressure.
- * spos runs one pass every vm.daemon.period timer ticks, on the kernel thread between
- * time slices (kern/sched.c), and each pass does at most a bounded amount of work:
+ * spos runs one pass every vm.daemon.period timer ticks (at least 2, so that a whole
+ * time slice goes to processes between two passes however long a pass takes), on the
+ * kernel thread between time slices (kern/sched.c), and each pass does a bounded
+ * amount of work: at most PREEMPTIONS_PER_PASS reservations broken and
+ * MIGRATIONS_PER_PASS pages moved.
  *
  *   1. Free 2 MiB blocks below vm.daemon.target: preempt partially populated
- *      reservations, least recently grown first (their unused frames return).
+ *      reservations whose break gives back a whole free 2 MiB block (a 1 GiB one with
+ *      an empty 2 MiB part), least recently grown first, until the target is met.
+ *      Breaking a reservation that has a page in use in every 2 MiB block gains no
+ *      block, so those are left alone here.
  *   2. Still below target: restore contiguity by migration.  Choose the 2 MiB physical
  *      block that needs the fewest moves (fewest allocated pages, all of them movable:
- *      user pages mapped by exactly one 4 KiB PTE, outside any reservation), take its
- *      free pieces off the free lists (buddy_claim_within) so nothing new lands there,
- *      copy each page to a frame elsewhere, repoint its PTE, and free the whole block.
+ *      user pages mapped by exactly one 4 KiB PTE, either outside any reservation or
+ *      in a partial 2 MiB reservation that has not grown since the last pass, which is
+ *      broken first), take its free pieces off the free lists (buddy_claim_within) so
+ *      nothing new lands there, copy each page to a frame elsewhere, repoint its PTE,
+ *      and free the whole block.  Destination frames come only from free pieces
+ *      smaller than 2 MiB: taking one from a free 2 MiB block would split it and gain
+ *      nothing.  If those pieces are too few, the least recently grown partial
+ *      reservation is broken to provide them, within the pass's bound; otherwise the
+ *      block is given up.
  *      The address spaces moved from are not loaded (the daemon runs with the kernel's
  *      tables), and loading them later flushes their TLB entries, so no shootdown.
  *   3. Free memory below vm.daemon.low pages: speculative demotion.  A 2 MiB mapping
@@ -41,6 +53,9 @@
 #define BLOCK_PAGES		512
 #define MAX_CANDIDATE_USED	128	/* migrate blocks with at most this many pages in use */
 #define COMPACTIONS_PER_PASS	4
+#define MIGRATIONS_PER_PASS	256	/* pages moved by one pass, at most */
+#define PREEMPTIONS_PER_PASS	8	/* reservations broken by one pass, at most */
+#define MIN_PERIOD		2	/* a pass, then at least one whole time slice */
 #define DEMOTED_MAX		64	/* pressure-demoted blocks watched for re-promotion */
 
 struct daemon_stats daemon_stats;
@@ -48,6 +63,8 @@ static uint64_t period = 25;		/* ticks between passes (vm.daemon.period) */
 static uint64_t target_2m = 4;		/* free 2 MiB blocks wanted (vm.daemon.target) */
 static uint64_t low_pages;		/* pressure below this many free pages (vm.daemon.low) */
 static uint64_t last_pass;
+static uint64_t clock_at_last_pass;	/* reserv_clock() when the previous pass ran */
+static uint64_t pass_preempted, pass_migrated;	/* work done by the pass under way */
 
 static struct {
 	struct vmspace *vs;
@@ -57,7 +74,7 @@ static struct {
 void
 daemon_init(void)
 {
-	period = MAX(cmdline_get_u64("vm.daemon.period", period), 1);
+	period = MAX(cmdline_get_u64("vm.daemon.period", period), MIN_PERIOD);
 	target_2m = cmdline_get_u64("vm.daemon.target", target_2m);
 	low_pages = cmdline_get_u64("vm.daemon.low", phys_buddy.managed_pages / 16);
 }
@@ -71,26 +88,44 @@ free_2m_blocks(void)
 	return n;
 }
 
+/* Free pages in free blocks smaller than 2 MiB: where migrated pages may go. */
+static uint64_t
+small_free_pages(void)
+{
+	uint64_t n = 0;
+	for (int k = 0; k < 9; k++)
+		n += phys_buddy.nfree[k] << k;
+	return n;
+}
+
+/* Break one reservation for a request of 2^order frames, within the pass's bound. */
+static bool
+preempt(unsigned order)
+{
+	if (pass_preempted == PREEMPTIONS_PER_PASS || !reserv_preempt_for(order))
+		return false;
+	pass_preempted++;
+	daemon_stats.preempted++;
+	return true;
+}
+
 /* ---- 1. preemption ---- */
 
 static void
 preempt_for_target(void)
 {
-	while (free_2m_blocks() < target_2m && (reserv_lru(RESERV_ORDER_2M) || reserv_lru(RESERV_ORDER_1G))) {
-		if (!reserv_preempt(RESERV_ORDER_2M))
-			reserv_preempt(RESERV_ORDER_1G);
-		daemon_stats.preempted++;
-	}
+	while (free_2m_blocks() < target_2m && preempt(RESERV_ORDER_2M))
+		;
 }
 
 /* ---- 2. contiguity restoration ---- */
 
-/* Pages in use in the 2 MiB block at pfn; BLOCK_PAGES + 1 if it can never be freed. */
+/* Pages in use in the 2 MiB block at pfn, counted up to limit; BLOCK_PAGES + 1 if it can never be freed. */
 static uint64_t
-block_used(uint64_t pfn)
+block_used(uint64_t pfn, uint64_t limit)
 {
 	uint64_t used = 0;
-	for (uint64_t p = pfn; p < pfn + BLOCK_PAGES;) {
+	for (uint64_t p = pfn; p < pfn + BLOCK_PAGES && used < limit;) {
 		struct page *pg = &phys_buddy.pages[p];
 		if (pg->flags & PG_RESERVED)
 			return BLOCK_PAGES + 1;
@@ -148,16 +183,41 @@ known_unmovable(uint64_t pfn)
 	return false;
 }
 
-/* The block with the fewest pages in use (> 0) not known to be unmovable, or -1. */
+/*
+ * The partial 2 MiB reservation holding the block at pfn that the daemon may break to
+ * compact it (one that has not grown since the previous pass), or NULL.
+ */
+static struct reserv *
+idle_reservation(uint64_t pfn)
+{
+	struct reserv *rv = reserv_of_frame(pfn);
+	if (rv && rv->order == RESERV_ORDER_2M && rv->on_queue && rv->stamp <= clock_at_last_pass)
+		return rv;
+	return NULL;
+}
+
+/*
+ * The block with the fewest pages in use (> 0, at most limit) not known to be
+ * unmovable, or -1.  Reserved frames stay where their offset says, so a block in a
+ * reservation is a candidate only if idle_reservation allows breaking it.
+ */
 static int64_t
-choose_block(uint64_t *used_out)
+choose_block(uint64_t limit, uint64_t *used_out)
 {
 	int64_t best = -1;
-	uint64_t best_used = MAX_CANDIDATE_USED + 1;
+	uint64_t best_used = limit + 1;
 	for (uint64_t pfn = 0; pfn + BLOCK_PAGES <= phys_buddy.npages; pfn += BLOCK_PAGES) {
-		if (reserv_of_frame(pfn) || known_unmovable(pfn))
-			continue;		/* reserved frames stay where their offset says */
-		uint64_t used = block_used(pfn);
+		if (known_unmovable(pfn))
+			continue;
+		uint64_t used;
+		if (reserv_of_frame(pfn)) {
+			struct reserv *rv = idle_reservation(pfn);
+			if (!rv)
+				continue;
+			used = rv->popcnt;
+		} else {
+			used = block_used(pfn, best_used);
+		}
 		if (used > 0 && used < best_used) {
 			best = (int64_t)pfn;
 			best_used = used;
@@ -167,10 +227,38 @@ choose_block(uint64_t *used_out)
 	return best;
 }
 
+/*
+ * Make sure free pieces smaller than 2 MiB outside the block at pfn can take its used
+ * pages, breaking partial reservations (whose unused frames come back as such pieces)
+ * if needed.  The block's own free pieces do not count: they are claimed.
+ */
+static bool
+make_room(uint64_t pfn, uint64_t used)
+{
+	for (;;) {
+		uint64_t own = reserv_of_frame(pfn) ? 0 : BLOCK_PAGES - used;
+		if (small_free_pages() >= own + used)
+			return true;
+		if (!preempt(0))
+			return false;
+	}
+}
+
+/* A frame for a migrated page, never split off a free 2 MiB-or-larger block; NULL if none. */
+static struct page *
+destination_frame(void)
+{
+	return small_free_pages() > 0 ? page_alloc(0) : NULL;
+}
+
 static struct mover mover;		/* 12 KiB: too big for a kernel stack */
 
-/* Move every page out of the block at pfn (used pages in use) and free it.  True on success. */
-static bool
+/*
+ * Move every page out of the block at pfn (used pages in use) and free it.  1 on
+ * success, 0 if the block cannot be emptied (kernel pages, page tables, shared
+ * frames), -1 if there is no room for its pages now.
+ */
+static int
 compact_block(uint64_t pfn, uint64_t used)
 {
 	struct buddy_claim claimed[BLOCK_PAGES];
@@ -187,18 +275,28 @@ compact_block(uint64_t pfn, uint64_t used)
 			m->maps[k].vs = procs[i].vm;
 	}
 	if (m->unmovable || (uint64_t)m->count != used)
-		return false;			/* kernel pages, page tables or shared frames */
+		return 0;			/* kernel pages, page tables or shared frames */
+	if (!make_room(pfn, used))
+		return -1;
+	struct reserv *rv = reserv_of_frame(pfn);
+	if (rv) {				/* idle, as choose_block checked: break it */
+		if (pass_preempted == PREEMPTIONS_PER_PASS)
+			return -1;
+		reserv_break(rv);
+		pass_preempted++;
+		daemon_stats.preempted++;
+	}
 	int nclaimed = buddy_claim_within(&phys_buddy, pfn, 9, claimed, BLOCK_PAGES);
 	if (nclaimed < 0)
-		return false;
+		return 0;
 	for (int k = 0; k < m->count; k++) {
-		struct page *to = page_alloc(0);	/* cannot land in the claimed block */
+		struct page *to = destination_frame();	/* cannot land in the claimed block */
 		if (!to) {
 			for (int i = 0; i < nclaimed; i++)	/* keep what moved; give the rest back */
 				page_free(&phys_buddy.pages[claimed[i].pfn], claimed[i].order);
 			for (int j = 0; j < k; j++)
 				page_free(m->maps[j].from, 0);
-			return false;
+			return -1;
 		}
 		/* the address space is not loaded: its TLB entries go at its next CR3 load */
 		pte_t *pte = m->maps[k].pte;
@@ -209,22 +307,28 @@ compact_block(uint64_t pfn, uint64_t used)
 		m->maps[k].from = from;
 		*pte = page2pa(to) | (*pte & ~PTE_ADDR_MASK);
 		daemon_stats.migrations++;
+		pass_migrated++;
 		tlbtrap_sync(m->maps[k].vs, m->maps[k].va, m->maps[k].va + PGSIZE);
 	}
 	page_free(pa2page(pfn << PGSHIFT), 9);	/* every page of the block is ours: free it whole */
 	daemon_stats.compactions++;
-	return true;
+	return 1;
 }
 
 static void
 restore_contiguity(void)
 {
 	for (int n = 0; n < COMPACTIONS_PER_PASS && free_2m_blocks() < target_2m; n++) {
-		uint64_t used;
-		int64_t pfn = choose_block(&used);
+		uint64_t used, budget = MIGRATIONS_PER_PASS - pass_migrated;
+		int64_t pfn = choose_block(MIN(MAX_CANDIDATE_USED, budget), &used);
 		if (pfn < 0)
 			return;
-		if (!compact_block((uint64_t)pfn, used)) {
+		int r = compact_block((uint64_t)pfn, used);
+		if (r < 0) {
+			daemon_stats.no_room++;	/* the fewest pages to move did not fit: none will */
+			return;
+		}
+		if (r == 0) {
 			daemon_stats.compaction_aborts++;
 			unmovable[unmovable_next] = (uint64_t)pfn + 1;
 			unmovable_next = (unmovable_next + 1) % UNMOVABLE_MEMORY;
@@ -339,11 +443,17 @@ void
 daemon_pass(void)
 {
 	daemon_stats.passes++;
+	pass_preempted = pass_migrated = 0;
 	preempt_for_target();
 	restore_contiguity();
 	repromote_referenced();
 	if (phys_free_pages() < low_pages)
 		demote_unreferenced();
+	clock_at_last_pass = reserv_clock();
+	daemon_stats.last_preempted = pass_preempted;
+	daemon_stats.last_migrated = pass_migrated;
+	daemon_stats.max_pass_migrated = MAX(daemon_stats.max_pass_migrated, pass_migrated);
+	daemon_stats.max_pass_preempted = MAX(daemon_stats.max_pass_preempted, pass_preempted);
 }
 
 void

@@ -14,6 +14,11 @@ struct daemon_stats {
 	uint64_t compaction_aborts;	/* candidate blocks that turned out unmovable */
 	uint64_t referenced_cleared;	/* superpage accessed bits it cleared */
 	uint64_t repromotions;		/* pressure-demoted blocks promoted again */
+	uint64_t no_room;		/* compactions given up: no free pieces below 2 MiB to move to */
+	uint64_t last_preempted;	/* reservations the latest pass broke */
+	uint64_t last_migrated;		/* pages the latest pass moved */
+	uint64_t max_pass_preempted;	/* the most reservations one pass broke */
+	uint64_t max_pass_migrated;	/* the most pages one pass moved */
 };
 
 extern struct daemon_stats daemon_stats;

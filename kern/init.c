@@ -67,15 +67,14 @@ kmain(uint32_t magic, uint64_t mbi_pa)
 	cprintf("memory: %lu KiB usable, %lu pages free\n", phys_usable_bytes >> 10, phys_free_pages());
 	check_buddy();
 
-	const char *test = cmdline_get("test");
-	if (test) {
-		ktest_run(test);	/* returns only if there is no such test */
-		qemu_exit(QEMU_EXIT_FAILURE);
-	}
-
 	policy_init();
 	daemon_init();
 	tlbtrap_init();
+	const char *test = cmdline_get("test");
+	if (test) {		/* with the memory system up, before the timer starts */
+		ktest_run(test);	/* returns only if there is no such test */
+		qemu_exit(QEMU_EXIT_FAILURE);
+	}
 	syscall_init();
 	sched_init();
 	const char *run = cmdline_get("run");

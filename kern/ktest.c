@@ -10,8 +10,12 @@
 #include "inc/string.h"
 #include "inc/util.h"
 #include "kern/console.h"
+#include "kern/kmalloc.h"
 #include "kern/phys.h"
+#include "kern/policy.h"
 #include "kern/qemu.h"
+#include "kern/reserv.h"
+#include "kern/vm.h"
 #include "kern/ktest.h"
 
 /*
@@ -131,6 +135,156 @@ test_panic(void)
 	panic("ktest panic: deliberate panic %d", 42);
 }
 
+/* ---- reservations near OOM and for growing objects (issue 15) ---- */
+
+/* Blocks taken from the allocator, chained through their own first words. */
+struct held {
+	struct held *next;
+	uint64_t order;			/* buddy order; WIRED_HELD: a wired page */
+};
+#define WIRED_HELD	(~0UL)
+
+static struct held *
+hold(struct held *chain, struct page *pg, uint64_t order)
+{
+	struct held *h = page2kva(pg);
+	h->next = chain;
+	h->order = order;
+	return h;
+}
+
+static void
+release_held(struct held *chain)
+{
+	while (chain) {
+		struct held *h = chain;
+		chain = h->next;
+		if (h->order == WIRED_HELD)
+			frame_free(pa2page(PADDR(h)));
+		else
+			page_free(pa2page(PADDR(h)), h->order);
+	}
+}
+
+/*
+ * Kernel heap objects of size bytes from a slab that has free slots left: allocate
+ * until one opens a new slab (its page then counts one slot in use).  The objects are
+ * chained through their first word; kfree_chain frees them.
+ */
+static void *
+warm_slab(size_t size, void *chain)
+{
+	for (;;) {
+		void **obj = kmalloc(size);
+		if (!obj)
+			return chain;
+		*obj = chain;
+		chain = obj;
+		if (pa2page(PADDR(obj))->refcount == 1)
+			return chain;
+	}
+}
+
+static void
+kfree_chain(void *chain)
+{
+	while (chain) {
+		void *next = *(void **)chain;
+		kfree(chain);
+		chain = next;
+	}
+}
+
+/*
+ * The first touch of a fresh mmap region when free memory is exactly one 2 MiB block
+ * and the kernel heap and wired blocks have no room: the reservation takes that block,
+ * and linking it into the object's population map needs a node page, whose allocation
+ * preempts; it must not preempt the new reservation (it used to, and then linked it
+ * after freeing it).  The page must still be populated, and everything come back.
+ */
+static int
+test_reserve_oom(void)
+{
+	const uint64_t base = 0x40000000UL;
+	uint64_t before = phys_free_pages();
+	struct vmspace *vs = vm_create();
+	if (!vs || vm_map_region(vs, base, base + PG2M, PROT_READ | PROT_WRITE, VR_MMAP, OBJ_ANON, false) < 0)
+		return 1;
+	void *objects = warm_slab(32, NULL);
+	objects = warm_slab(64, objects);
+	objects = warm_slab(128, objects);
+	struct page *spare = page_alloc(RESERV_ORDER_2M);
+	if (!spare)
+		return 2;
+	struct held *chain = NULL;
+	for (int k = BUDDY_MAX_ORDER; k >= 0; k--)
+		for (struct page *pg; (pg = page_alloc(k)) != NULL;)
+			chain = hold(chain, pg, k);
+	for (struct page *pg; (pg = wired_page_alloc()) != NULL;)
+		chain = hold(chain, pg, WIRED_HELD);
+	page_free(spare, RESERV_ORDER_2M);
+	uint64_t live = reserv_count(RESERV_ORDER_2M);
+	int err = policy_populate(vs, vm_find(vs, base), base);
+	cprintf("ktest reserveoom: populate %d, reservation %lu bytes, 2 MiB reservations %lu -> %lu\n", err,
+		policy_reservation_at(vs, vm_find(vs, base), base), live, reserv_count(RESERV_ORDER_2M));
+	release_held(chain);
+	kfree_chain(objects);
+	vm_destroy(vs);
+	if (err != 0)
+		return 3;
+	if (phys_free_pages() != before) {
+		cprintf("ktest reserveoom: free pages %lu before, %lu after\n", before, phys_free_pages());
+		return 4;
+	}
+	return 0;
+}
+
+/*
+ * A heap (a growing object) starting one page below a 1 GiB boundary: its first
+ * touch must not reserve the block below its start, where it never grows; once it
+ * has grown past the boundary, a touch there reserves the block above.
+ */
+static int
+test_reserve_growing(void)
+{
+	const uint64_t boundary = 4 * PG1G;
+	uint64_t before = phys_free_pages();
+	uint64_t want = phys_buddy.nfree[BUDDY_MAX_ORDER] > 0 ? PG1G : PG2M;	/* the largest extent free */
+	struct vmspace *vs = vm_create();
+	if (!vs || vm_map_region(vs, boundary - PGSIZE, boundary, PROT_READ | PROT_WRITE, VR_HEAP, OBJ_ANON, true) < 0)
+		return 1;
+	struct vm_region *r = vm_find(vs, boundary - PGSIZE);
+	if (policy_populate(vs, r, boundary - PGSIZE) < 0)
+		return 2;
+	uint64_t below = policy_reservation_at(vs, r, boundary - PGSIZE);
+	r->end = boundary + PGSIZE;		/* as sbrk grows it */
+	r->obj->size = r->end - r->start;
+	if (policy_populate(vs, r, boundary) < 0)
+		return 3;
+	uint64_t above = policy_reservation_at(vs, r, boundary);
+	cprintf("ktest reservegrow: reservation below the boundary %lu bytes, above %lu bytes\n", below, above);
+	vm_destroy(vs);
+	if (below != 0)
+		return 4;
+	if (above != want)
+		return 5;
+	return phys_free_pages() == before ? 0 : 6;
+}
+
+/* The monitor's `reserv` listing shows wired blocks as such, with their true population. */
+static int
+test_wired_report(void)
+{
+	struct page *pg[3];
+	for (int i = 0; i < 3; i++)
+		if (!(pg[i] = wired_page_alloc()))
+			return 1;
+	policy_print_reservations();
+	for (int i = 0; i < 3; i++)
+		frame_free(pg[i]);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
@@ -145,6 +299,9 @@ static const struct {
 	{ "panic", test_panic, "panic with a message and backtrace" },
 	{ "vmh-promote", ktest_vm_promote, "pmap_promote: uniformity of all 512 entries, A/D" },
 	{ "vmh-mprotect", ktest_vm_mprotect, "mprotect failing for memory changes nothing" },
+	{ "reserveoom", test_reserve_oom, "first touch with one free 2 MiB block and no kernel heap room" },
+	{ "reservegrow", test_reserve_growing, "a heap starting below a 1 GiB boundary reserves above it" },
+	{ "wiredreport", test_wired_report, "the reservation listing shows a wired block's population" },
 };
 
 void

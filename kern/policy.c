@@ -16,8 +16,9 @@
  *     alignment;
  *   - a block is eligible for a reservation if it does not overlap a populated page
  *     or another reservation of the object, and — for fixed-size objects (program
- *     images, mmap regions) — lies inside the region; growing objects (heap, stack) may
- *     reserve past the region's end into free address space, where they will grow;
+ *     images, mmap regions) — lies inside the object; growing objects (heap, stack) may
+ *     reserve past their end into free address space, where they will grow, but never
+ *     below their start;
  *   - 1 GiB is tried before 2 MiB, then a plain 4 KiB frame; a reservation is made
  *     only from free memory, while a frame the kernel or a fault needs may preempt
  *     (frame_alloc), as in FreeBSD;
@@ -93,45 +94,83 @@ free_frames(uint64_t pfn, unsigned order)
  * Wired clustering.  Pages the kernel keeps for itself (page-table pages, kernel heap
  * slabs, population-map nodes) are never moved by the page daemon, so scattered
  * they would pin many 2 MiB blocks.  They come instead from "wired" 2 MiB blocks: a
- * reservation owned by the sentinel object below, whose frames are handed out in
- * any order (pindex = pfn).  When the block fills, another is taken; a block whose
- * last wired page is freed goes back to the buddy allocator whole.  Without a free
- * 2 MiB block, a plain frame is used.
+ * pinned reservation owned by the sentinel object below, whose frames are handed out
+ * in any order (pindex = pfn).  A small pool of such blocks is kept, and a page comes
+ * from the fullest one that has room, so the emptiest drain; a block whose last wired
+ * page is freed goes back to the buddy allocator whole and leaves the pool.  Only
+ * when every block of a full pool is full, or no 2 MiB block is free, is a plain
+ * frame used.  (A single current block would strand the free frames of every block
+ * it replaced until their last page went.)
  */
+#define WIRED_POOL	8		/* wired blocks at most: 16 MiB of kernel pages */
 static char wired_object;		/* the owner of wired blocks: no population map */
-static struct reserv *wired_block;	/* the block new wired pages come from */
+static struct reserv *wired_pool[WIRED_POOL];	/* live wired blocks; NULL: free slot */
 static bool reservations_ready;		/* reserv_system_init done (it needs kmalloc first) */
 uint64_t wired_pages;
+
+/* The fullest wired block with a free frame, or NULL. */
+static struct reserv *
+wired_block_with_room(void)
+{
+	struct reserv *best = NULL;
+	for (int i = 0; i < WIRED_POOL; i++)
+		if (wired_pool[i] && wired_pool[i]->popcnt < 512 && (!best || wired_pool[i]->popcnt > best->popcnt))
+			best = wired_pool[i];
+	return best;
+}
+
+/* Put a new wired block into a free slot of the pool; false if the pool is full or memory short. */
+static bool
+wired_block_add(void)
+{
+	static bool busy;		/* reserv_create's kmalloc comes back here: plain frame */
+	int slot = 0;
+	while (slot < WIRED_POOL && wired_pool[slot])
+		slot++;
+	if (slot == WIRED_POOL || busy)
+		return false;
+	struct page *blk = page_alloc(RESERV_ORDER_2M);
+	if (!blk)
+		return false;
+	uint64_t pfn = buddy_pfn(&phys_buddy, blk);
+	busy = true;
+	struct reserv *rv = reserv_create(RESERV_ORDER_2M, pfn, &wired_object, pfn, population_clock);
+	busy = false;
+	if (!rv) {
+		page_free(blk, RESERV_ORDER_2M);
+		return false;
+	}
+	reserv_pin(rv);			/* kernel memory: never preempted */
+	wired_pool[slot] = rv;
+	return true;
+}
 
 struct page *
 wired_page_alloc(void)
 {
-	static bool busy;		/* reserv_create's kmalloc may come back here */
+	struct reserv *rv = NULL;
+	if (reservations_ready && !(rv = wired_block_with_room()) && wired_block_add())
+		rv = wired_block_with_room();
+	if (!rv)
+		return frame_alloc(0);
+	uint64_t i = 0;
+	while (reserv_page_inuse(rv, rv->pindex + i))
+		i++;
+	population_clock++;
+	uint64_t pfn = reserv_alloc_page(rv, rv->pindex + i, population_clock);
+	wired_pages++;
+	return &phys_buddy.pages[pfn];
+}
 
-	for (int attempt = 0; attempt < 2 && reservations_ready && !busy; attempt++) {
-		if (wired_block && wired_block->popcnt < 512) {
-			uint64_t i = 0;
-			while (reserv_page_inuse(wired_block, wired_block->pindex + i))
-				i++;
-			population_clock++;
-			uint64_t pfn = reserv_alloc_page(wired_block, wired_block->pindex + i, population_clock);
-			wired_pages++;
-			return &phys_buddy.pages[pfn];
+void
+wired_usage(uint64_t *blocks, uint64_t *in_use)
+{
+	*blocks = *in_use = 0;
+	for (int i = 0; i < WIRED_POOL; i++)
+		if (wired_pool[i]) {
+			(*blocks)++;
+			*in_use += wired_pool[i]->popcnt;
 		}
-		struct page *blk = page_alloc(RESERV_ORDER_2M);
-		if (!blk)
-			break;
-		uint64_t pfn = buddy_pfn(&phys_buddy, blk);
-		busy = true;
-		wired_block = reserv_create(RESERV_ORDER_2M, pfn, &wired_object, pfn, population_clock);
-		busy = false;
-		if (!wired_block) {
-			page_free(blk, RESERV_ORDER_2M);
-			break;
-		}
-		reserv_pin(wired_block);	/* kernel memory: never preempted */
-	}
-	return frame_alloc(0);
 }
 
 /* A reservation is going away: forget it in its object's population map. */
@@ -139,8 +178,9 @@ static void
 detach(struct reserv *rv)
 {
 	if (rv->object == &wired_object) {
-		if (rv == wired_block)
-			wired_block = NULL;
+		for (int i = 0; i < WIRED_POOL; i++)
+			if (wired_pool[i] == rv)
+				wired_pool[i] = NULL;
 		return;
 	}
 	struct vm_object *obj = rv->object;
@@ -173,24 +213,18 @@ policy_name(void)
 
 /* ---- frames ---- */
 
-/* Preempt the least recently grown partial reservation of either size; false if none. */
-static bool
-preempt_one(void)
-{
-	struct reserv *small = reserv_lru(RESERV_ORDER_2M), *big = reserv_lru(RESERV_ORDER_1G);
-	if (!small && !big)
-		return false;
-	if (big && (!small || big->stamp < small->stamp))
-		return reserv_preempt(RESERV_ORDER_1G);
-	return reserv_preempt(RESERV_ORDER_2M);
-}
-
+/*
+ * Preemption takes the least recently grown partial reservation, of either size, among
+ * those whose break returns a free block of the size asked for: breaking one whose
+ * every such block holds a page in use would return frames that cannot serve the
+ * request (a 2 MiB request is never served by breaking a 2 MiB reservation in use).
+ */
 struct page *
 frame_alloc(unsigned order)
 {
 	struct page *pg;
 	while (!(pg = page_alloc(order)))
-		if (!preempt_one())
+		if (!reserv_preempt_for(order))
 			return NULL;
 	return pg;
 }
@@ -215,22 +249,49 @@ zero_frame(uint64_t pa, uint64_t size)
 	policy_stats.bytes_zeroed += size;
 }
 
-/* Whether the aligned block [blk, blk+size) may be reserved for region r. */
+/* Whether regions of obj cover [start, end) without a hole. */
+static bool
+object_covers(struct vmspace *vs, struct vm_object *obj, uint64_t start, uint64_t end)
+{
+	uint64_t va = start;
+	for (struct vm_region *o = vs->regions; o && va < end; o = o->next) {
+		if (o->end <= va)
+			continue;
+		if (o->start > va || o->obj != obj)
+			return false;
+		va = o->end;
+	}
+	return va >= end;
+}
+
+/*
+ * Whether the aligned block [blk, blk+size) may be reserved for region r.  A
+ * fixed-size object (program segment, mmap region) reserves only blocks it covers
+ * wholly, as Navarro caps a reservation at the object's size.  A growing object
+ * (heap, stack) grows at its end: the block must start inside it and may reach past
+ * its end only into free address space.
+ */
 static bool
 block_eligible(struct vmspace *vs, struct vm_region *r, uint64_t blk, uint64_t size)
 {
 	if (blk + size <= blk || blk + size > UTOP || blk < UTEXT)
 		return false;
 	if (r->obj->fixed_size)
-		return blk >= r->start && blk + size <= r->end;
-	/* a growing object: the rest of the block must be free address space */
+		return object_covers(vs, r->obj, blk, blk + size);
+	if (blk < r->start - r->offset)
+		return false;		/* below the object's start: it never grows there */
 	for (struct vm_region *o = vs->regions; o; o = o->next)
 		if (o != r && o->obj != r->obj && o->start < blk + size && blk < o->end)
 			return false;
 	return true;
 }
 
-/* Make a reservation of the largest eligible size containing va; NULL if none. */
+/*
+ * Make a reservation of the largest eligible size containing va; NULL if none.
+ * Linking it into the population map may allocate nodes, and an allocation may
+ * preempt: the new reservation is pinned meanwhile, or it could be preempted (it is
+ * partial, and near OOM the only one) and then linked after being freed.
+ */
 static struct reserv *
 reserve_block(struct vmspace *vs, struct vm_region *r, uint64_t va)
 {
@@ -246,11 +307,15 @@ reserve_block(struct vmspace *vs, struct vm_region *r, uint64_t va)
 			continue;
 		struct reserv *rv = reserv_create(order, buddy_pfn(&phys_buddy, extent), r->obj, pindex,
 						  population_clock);
-		if (!rv || popmap_set_reserv(pm, pindex, level, rv) < 0) {
-			if (rv)
-				reserv_break(rv);	/* gives the whole extent back */
-			else
-				page_free(extent, order);
+		if (!rv) {
+			page_free(extent, order);
+			continue;
+		}
+		reserv_pin(rv);
+		int err = popmap_set_reserv(pm, pindex, level, rv);
+		reserv_unpin(rv);
+		if (err < 0) {
+			reserv_break(rv);	/* gives the whole extent back */
 			continue;
 		}
 		return rv;
@@ -426,9 +491,11 @@ static void
 print_reserv(struct reserv *rv, void *arg)
 {
 	(void)arg;
+	const char *state = rv->object == &wired_object ? "wired  " :
+			    rv->popcnt < (1UL << rv->order) ? "partial" : "full   ";
 	cprintf("  %s pfn 0x%08lx va 0x%012lx populated %6u/%-6lu %s stamp %lu\n",
 		rv->order == RESERV_ORDER_1G ? "1G" : "2M", rv->pfn, rv->pindex << PGSHIFT, rv->popcnt,
-		1UL << rv->order, rv->on_queue ? "partial" : "full   ", rv->stamp);
+		1UL << rv->order, state, rv->stamp);
 }
 
 void

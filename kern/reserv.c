@@ -398,7 +398,7 @@ reserv_free_page(struct reserv *rv, uint64_t pfn)
 	return false;
 }
 
-/* Keep rv off the partially populated queue for good: it is never preempted. */
+/* Keep rv off the partially populated queue until reserv_unpin: it is never preempted. */
 void
 reserv_pin(struct reserv *rv)
 {
@@ -406,6 +406,17 @@ reserv_pin(struct reserv *rv)
 	rv->pinned = true;
 	if (rv->on_queue)
 		dequeue(rv);
+}
+
+/* rv may be preempted again: back on its queue by its stamp unless it is full. */
+void
+reserv_unpin(struct reserv *rv)
+{
+	check_live(rv, "reserv_unpin");
+	KASSERT(rv->pinned, "reserv_unpin: %p is not pinned", (void *)rv);
+	rv->pinned = false;
+	if (rv->popcnt < NPAGES(rv->order))
+		enqueue_by_stamp(rv);
 }
 
 /* Dissolve rv: unused frames go back as maximal aligned blocks, used ones stay allocated. */
@@ -445,6 +456,55 @@ reserv_preempt(unsigned order)
 	reserv_stats.preempted[size_index(order)]++;
 	reserv_break(rv);
 	return true;
+}
+
+/* Aligned 2^order blocks of rv with no frame in use. */
+uint64_t
+reserv_free_blocks(const struct reserv *rv, unsigned order)
+{
+	uint64_t n = NPAGES(rv->order), size = NPAGES(order), count = 0;
+
+	if (order >= rv->order)
+		return rv->popcnt == 0 ? 1 : 0;
+	if (order == 0)
+		return n - rv->popcnt;
+	for (uint64_t i = 0; i < n; i += size)		/* a result past i + size: none in use */
+		if (find_bit(rv->inuse, i, i + size, true) >= i + size)
+			count++;
+	return count;
+}
+
+/*
+ * Break the least recently grown partial reservation, of either size, whose break
+ * gives back a free aligned block of 2^order frames.  Breaking one that has a frame in
+ * use in every such block would return nothing the request can use, so those are
+ * passed over: the two queues are walked together, oldest stamp first.
+ */
+bool
+reserv_preempt_for(unsigned order)
+{
+	struct reserv *small = rs.partial[0].head, *big = rs.partial[1].head;
+
+	while (small != NULL || big != NULL) {
+		struct reserv **next = big != NULL && (small == NULL || big->stamp < small->stamp) ?
+		    &big : &small;
+		struct reserv *rv = *next;
+
+		if (reserv_free_blocks(rv, order) > 0) {
+			reserv_stats.preempted[size_index(rv->order)]++;
+			reserv_break(rv);
+			return true;
+		}
+		*next = rv->next;
+	}
+	return false;
+}
+
+/* The latest time passed in. */
+uint64_t
+reserv_clock(void)
+{
+	return rs.now;
 }
 
 /* Reservations on the partial queue of that order. */

@@ -106,14 +106,34 @@ bool reserv_free_page(struct reserv *rv, uint64_t pfn);
  */
 void reserv_break(struct reserv *rv);
 
-/* Keep rv off the partially populated queue for good, so it is never preempted. */
+/* Keep rv off the partially populated queue, so it is never preempted, until reserv_unpin. */
 void reserv_pin(struct reserv *rv);
+
+/* Undo reserv_pin: rv goes back on its queue by its stamp if it is partially populated. */
+void reserv_unpin(struct reserv *rv);
 
 /* The least recently grown partially populated reservation of that order, or NULL. */
 struct reserv *reserv_lru(unsigned order);
 
 /* Break reserv_lru(order) to give its free frames back; false if there is none. */
 bool reserv_preempt(unsigned order);
+
+/*
+ * Aligned blocks of 2^order frames that breaking rv would give back whole: those of its
+ * extent with no frame in use (for order >= rv->order: 1 if rv has no frame in use, else 0).
+ */
+uint64_t reserv_free_blocks(const struct reserv *rv, unsigned order);
+
+/*
+ * Break the least recently grown partially populated reservation, of either size,
+ * among those whose break gives back a whole free aligned block of 2^order frames
+ * (reserv_free_blocks(rv, order) > 0), so that a request of that order can succeed.
+ * False, and nothing broken, if there is none.  O(partially populated reservations).
+ */
+bool reserv_preempt_for(unsigned order);
+
+/* The latest time passed in (reserv_create, reserv_alloc_page): the growth clock. */
+uint64_t reserv_clock(void);
 
 /* Reservations of that order on the partially populated queue. */
 uint64_t reserv_partial_count(unsigned order);

@@ -166,6 +166,12 @@ sys_counters(uint64_t ubuf, uint64_t size)
 	c.repromotions = daemon_stats.repromotions;
 	c.wired_pages = wired_pages;
 	c.tlb_traps = tlb_model.stats.traps;
+	c.daemon_no_room = daemon_stats.no_room;
+	c.daemon_last_preempted = daemon_stats.last_preempted;
+	c.daemon_last_migrated = daemon_stats.last_migrated;
+	c.daemon_max_preempted = daemon_stats.max_pass_preempted;
+	c.daemon_max_migrated = daemon_stats.max_pass_migrated;
+	wired_usage(&c.wired_blocks, &c.wired_in_use);
 	size = MIN(size, sizeof c);
 	int r = copyout(curproc->vm, ubuf, &c, size);
 	return r < 0 ? r : (int64_t)size;

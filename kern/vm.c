@@ -475,7 +475,7 @@ vm_mmap(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t prot, uint32_t
 	}
 	if (extend_previous(vs, addr, addr + len, prot))
 		return (int64_t)addr;
-	int r = vm_map_region(vs, addr, addr + len, prot, VR_MMAP, OBJ_ANON, true);
+	int r = vm_map_region(vs, addr, addr + len, prot, VR_MMAP, OBJ_ANON, false);	/* fixed size */
 	return r < 0 ? r : (int64_t)addr;
 }
 

@@ -311,8 +311,11 @@ cmp_block(const void *x, const void *y)
 	return (u->pfn > v->pfn) - (u->pfn < v->pfn);
 }
 
+static bool preempt_useful;	/* do_break preempts with reserv_preempt_for(order) */
+
 /*
- * Break rv (preempting when order is nonzero: then rv must be the LRU of that order):
+ * Break rv (preempting when order is nonzero: then rv must be the LRU of that order, or
+ * with preempt_useful the one reserv_preempt_for(order) picks):
  * exactly the not-in-use frames come back, as maximal aligned blocks; the in-use ones
  * become ordinary.
  */
@@ -324,7 +327,10 @@ do_break(struct reserv *rv, unsigned preempt_order)
 
 	calls_reset();
 	ndetached = 0;
-	if (preempt_order != 0) {
+	if (preempt_order != 0 && preempt_useful) {
+		CHECK(reserv_preempt_for(preempt_order), "preempt_for found nothing");
+		want.preempted[SI(m.order)]++;
+	} else if (preempt_order != 0) {
 		CHECK(reserv_preempt(preempt_order), "preempt found nothing");
 		want.preempted[SI(preempt_order)]++;
 	} else {
@@ -582,6 +588,47 @@ test_lru(void)
 }
 
 /* Breaking returns exactly the unused frames, as maximal aligned blocks. */
+/*
+ * Preemption for a request of 2^order frames takes the least recently grown reservation
+ * of either size whose break gives back a free aligned block of that order, passing over
+ * older ones that would not; a pinned one is never taken, and unpinning queues it again.
+ */
+static void
+test_preempt_for(void)
+{
+	struct reserv *a, *b, *c;
+
+	setup(NFRAMES);
+	a = make(O2M, 0, &objs[0], 0);
+	b = make(O1G, NPAGES(O1G), &objs[1], 0);
+	c = make(O2M, 512, &objs[2], 512);
+	populate(a, 0);
+	populate(b, 0);
+	populate(c, 3);
+	CHECK(reserv_free_blocks(a, O2M) == 0 && reserv_free_blocks(a, 0) == 511 &&
+	    reserv_free_blocks(a, 3) == 63, "free blocks of a 2 MiB reservation with frame 0 in use");
+	CHECK(reserv_free_blocks(b, O2M) == 511 && reserv_free_blocks(b, O1G) == 0,
+	    "free 2 MiB blocks of a 1 GiB reservation with frame 0 in use");
+	preempt_useful = true;
+	do_break(b, O2M);		/* a is older, but its break frees no 2 MiB block */
+	check_state(10);
+	CHECK(!reserv_preempt_for(O2M), "2 MiB reservations in use give no 2 MiB block");
+	reserv_pin(a);
+	CHECK(reserv_lru(O2M) == c, "a pinned reservation leaves its queue");
+	do_break(c, 1);			/* a would be older, but it is pinned */
+	CHECK(!reserv_preempt_for(0), "a pinned reservation is never preempted");
+	reserv_unpin(a);
+	CHECK(reserv_lru(O2M) == a && a->on_queue, "unpinning queues it again");
+	do_break(a, 3);
+	preempt_useful = false;
+	check_state(10);
+	while (nordinary > 0)
+		free_ordinary(0);
+	check_state(10);
+	teardown();
+	printf("reserv: preempt-for OK\n");
+}
+
 static void
 test_break(void)
 {
@@ -906,6 +953,7 @@ main(void)
 	rng_seed(0xBEEF5EED);
 	test_lifecycle();
 	test_lru();
+	test_preempt_for();
 	test_break();
 	test_1g();
 	test_nomem();
