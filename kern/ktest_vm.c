@@ -147,7 +147,6 @@ unchanged(struct vmspace *vs, uint64_t va, uint64_t end, uint32_t prot)
 int
 ktest_vm_mprotect(void)
 {
-	policy_init();
 	struct vmspace *vs = vm_create();
 	uint32_t rw = PROT_READ | PROT_WRITE;
 	uint64_t end = TVA + 2 * PG2M;
