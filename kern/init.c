@@ -13,7 +13,9 @@
 #include "kern/cmdline.h"
 #include "kern/console.h"
 #include "kern/daemon.h"
+#include "kern/failinject.h"
 #include "kern/gdt.h"
+#include "kern/invariant.h"
 #include "kern/ktest.h"
 #include "kern/monitor.h"
 #include "kern/multiboot.h"
@@ -66,6 +68,7 @@ kmain(uint32_t magic, uint64_t mbi_pa)
 	phys_init();
 	cprintf("memory: %lu KiB usable, %lu pages free\n", phys_usable_bytes >> 10, phys_free_pages());
 	check_buddy();
+	invariant_init();
 
 	const char *test = cmdline_get("test");
 	if (test) {
@@ -78,6 +81,7 @@ kmain(uint32_t magic, uint64_t mbi_pa)
 	tlbtrap_init();
 	syscall_init();
 	sched_init();
+	failinject_init();
 	const char *run = cmdline_get("run");
 	if (run)
 		run_boot_program(run);
