@@ -377,7 +377,7 @@ one_call(void)
 		r = syscall6(SYS_counters, rand_target(a2), a2, 0, 0, 0, 0);
 		break;
 	case SYS_tlbctl:
-		a1 = chance(8) ? rnd(8) : measure ? TLBCTL_START : 1 + rnd(3);
+		a1 = chance(8) ? rnd(8) : !measure ? 1 + rnd(3) : chance(8) ? TLBCTL_START : TLBCTL_READ;
 		a2 = chance(2) ? 0 : rand_addr();
 		a3 = a1 == TLBCTL_READ ? rnd(128) : chance(2) ? 0 : rand_addr();
 		if (a1 == TLBCTL_READ)
