@@ -370,18 +370,21 @@ one_call(void)
 		r = syscall6(SYS_sbrk, a1, 0, 0, 0, 0, 0);
 		break;
 	case SYS_vmquery:
-		r = syscall6(SYS_vmquery, rand_addr(), rand_target(sizeof(struct vm_query)), 0, 0, 0, 0);
+		a1 = rand_addr();
+		a2 = rand_target(sizeof(struct vm_query));
+		r = syscall6(SYS_vmquery, a1, a2, 0, 0, 0, 0);
 		break;
 	case SYS_counters:
 		a2 = chance(2) ? rnd(sizeof(struct kcounters) + 16) : rand_len();
-		r = syscall6(SYS_counters, rand_target(a2), a2, 0, 0, 0, 0);
+		a1 = rand_target(MIN(a2, sizeof(struct kcounters)));	/* what the kernel writes */
+		r = syscall6(SYS_counters, a1, a2, 0, 0, 0, 0);
 		break;
 	case SYS_tlbctl:
 		a1 = chance(8) ? rnd(8) : !measure ? 1 + rnd(3) : chance(8) ? TLBCTL_START : TLBCTL_READ;
 		a2 = chance(2) ? 0 : rand_addr();
 		a3 = a1 == TLBCTL_READ ? rnd(128) : chance(2) ? 0 : rand_addr();
 		if (a1 == TLBCTL_READ)
-			a2 = rand_target(a3);
+			a2 = rand_target(MIN(a3, sizeof(struct tlb_stats)));
 		r = syscall6(SYS_tlbctl, a1, a2, a3, 0, 0, 0);
 		break;
 	case SYS_kcheck:
