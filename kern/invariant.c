@@ -521,7 +521,7 @@ check_model_owner(void)
 	for (int i = 0; i < NPROC; i++)
 		if (procs[i].state != P_FREE && procs[i].vm == owner && owner->tlb)
 			return;
-	violation("model TLB: its owner 0x%p is not a live measured space", owner);
+	violation("model TLB: its owner %p is not a live measured space", owner);
 }
 
 /* ---- everything ---- */
