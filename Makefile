@@ -8,6 +8,7 @@
 #   make test       host unit tests and every grader test; last line "N passed, N failed"
 #   make grade      the grader's QEMU tests only
 #   make bench      workloads x superpage policies: model-TLB misses, faults, promotions
+#   make fuzz       a long fuzzing campaign (FUZZ="--calls N ..." passes tools/fuzz.py options)
 #   make clean      remove obj/
 
 OBJDIR  := obj
@@ -77,6 +78,10 @@ grade: $(OBJDIR)/spos.iso
 test: $(OBJDIR)/spos.iso $(HOST_TESTS) $(TLBSIM)
 	$(PYTHON) grade-lab
 
+FUZZ ?=
+fuzz: $(OBJDIR)/spos.iso
+	$(PYTHON) tools/fuzz.py $(FUZZ)
+
 host-tests-build: $(HOST_TESTS)
 tlbsim-tool: $(TLBSIM)
 
@@ -89,5 +94,5 @@ compile_commands.json:
 clean:
 	rm -rf $(OBJDIR) compile_commands.json
 
-.PHONY: all deps qemu qemu-gdb gdb grade test host-tests-build tlbsim-tool bench clean compile_commands.json
+.PHONY: all deps qemu qemu-gdb gdb grade test host-tests-build tlbsim-tool bench fuzz clean compile_commands.json
 .DELETE_ON_ERROR:

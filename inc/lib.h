@@ -37,6 +37,8 @@ void *sbrk(intptr_t increment);
 int vmquery(const void *va, struct vm_query *q);
 int counters(struct kcounters *c, size_t size);
 int tlbctl(int op, uint64_t a1, uint64_t a2);
+int kcheck(int op, uint64_t va);
+int64_t failnth(int kind, uint64_t k, uint64_t n);
 /* Raw system call: for tests of bad numbers and bad arguments. */
 int64_t syscall6(uint64_t num, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5,
 		 uint64_t a6);

@@ -27,6 +27,8 @@ enum {
 	SYS_vmquery,		/* vmquery(va, struct vm_query *) -> 0 */
 	SYS_counters,		/* counters(struct kcounters *, size) -> bytes written */
 	SYS_tlbctl,		/* tlbctl(op, a1, a2) -> 0: the model TLB, see TLBCTL_* */
+	SYS_kcheck,		/* kcheck(op, va) -> violations: the invariant checker, see KCHECK_* */
+	SYS_failnth,		/* failnth(kind, k, n) -> failures injected: see FAIL_* */
 	NSYSCALLS
 };
 
@@ -54,6 +56,26 @@ enum {
 #define TLBCTL_START	1
 #define TLBCTL_STOP	2
 #define TLBCTL_READ	3
+
+/*
+ * kcheck operations (kern/invariant.c).  RUN: check every kernel invariant, print each
+ * violation on the console, return their number.  SELFTEST(va): plant corruptions
+ * one at a time around the caller's page at va (present, private, writable, not
+ * executable, in a region followed by another, with a second populated page in its
+ * 2 MiB block), check that the checker reports each, undo them; returns how many were
+ * missed, or -E_INVAL if va does not qualify or the system was not clean.
+ */
+#define KCHECK_RUN	0
+#define KCHECK_SELFTEST	1
+
+/*
+ * failnth(kind, k, n): make allocations k .. k+n-1 of kind, counted from now, fail
+ * as if memory ran out (kern/failinject.c); k == 0 disarms.  Returns how many
+ * failures the previous arming of kind injected.
+ */
+#define FAIL_FRAME	0	/* page_alloc: every physical frame, user or kernel */
+#define FAIL_KMALLOC	1	/* kmalloc: kernel objects */
+#define FAIL_NKINDS	2
 
 /* Model TLB counts of one process; [0] 4 KiB TLB, [1] 2 MiB TLB, [2] 1 GiB TLB. */
 struct tlb_stats {

@@ -13,7 +13,9 @@
 #include "kern/cmdline.h"
 #include "kern/console.h"
 #include "kern/daemon.h"
+#include "kern/failinject.h"
 #include "kern/gdt.h"
+#include "kern/invariant.h"
 #include "kern/ktest.h"
 #include "kern/monitor.h"
 #include "kern/multiboot.h"
@@ -26,6 +28,14 @@
 #include "kern/syscall.h"
 #include "kern/tlbtrap.h"
 #include "kern/trap.h"
+
+/*
+ * Below this much usable RAM, the kernel image (2.5 MiB with the embedded programs),
+ * its tables and a few processes leave too little to run anything worth running:
+ * say so and stop, instead of failing later in some allocation.  (Under QEMU, -m 9M
+ * is the smallest that boots: GRUB itself stops at -m 8M.)
+ */
+#define MIN_USABLE_BYTES	(7UL << 20)
 
 /* Boot-time self-check of the buddy allocator on the live free lists. */
 static void
@@ -65,7 +75,13 @@ kmain(uint32_t magic, uint64_t mbi_pa)
 	pmap_init_kernel(MAX(phys_limit, 4 * PG1G));	/* 4 GiB at least: device memory */
 	phys_init();
 	cprintf("memory: %lu KiB usable, %lu pages free\n", phys_usable_bytes >> 10, phys_free_pages());
+	if (phys_usable_bytes < MIN_USABLE_BYTES) {
+		cprintf("memory: spos needs at least %lu KiB of RAM, has %lu KiB: give QEMU more (-m)\n",
+			MIN_USABLE_BYTES >> 10, phys_usable_bytes >> 10);
+		qemu_exit(QEMU_EXIT_FAILURE);
+	}
 	check_buddy();
+	invariant_init();
 
 	policy_init();
 	daemon_init();
@@ -77,6 +93,7 @@ kmain(uint32_t magic, uint64_t mbi_pa)
 	}
 	syscall_init();
 	sched_init();
+	failinject_init();
 	const char *run = cmdline_get("run");
 	if (run)
 		run_boot_program(run);

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include "inc/string.h"
 #include "kern/console.h"
+#include "kern/failinject.h"
 #include "kern/phys.h"
 #include "kern/policy.h"
 #include "kern/kmalloc.h"
@@ -83,7 +84,7 @@ slab_unlink(struct page *slab, int cls)
 void *
 kmalloc(size_t size)
 {
-	if (size == 0 || size > KMALLOC_MAX)
+	if (size == 0 || size > KMALLOC_MAX || failinject_now(FAIL_KMALLOC))
 		return NULL;
 	int cls = size_class(size);
 	struct page *slab = partial_slabs[cls];
@@ -129,6 +130,12 @@ kfree(void *p)
 		slab->next = partial_slabs[cls];
 		partial_slabs[cls] = slab;
 	}
+}
+
+bool
+kmalloc_is_slab(const struct page *pg)
+{
+	return (pg->flags & PG_SLAB) != 0;
 }
 
 uint64_t

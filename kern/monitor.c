@@ -16,6 +16,7 @@
 #include "kern/phys.h"
 #include "kern/daemon.h"
 #include "kern/fault.h"
+#include "kern/invariant.h"
 #include "kern/pmap.h"
 #include "kern/policy.h"
 #include "kern/reserv.h"
@@ -127,6 +128,8 @@ mon_run(int argc, char **argv)
 		cprintf("[pid %d] %s started in the background\n", pid, argv[1]);
 	else
 		run_wait(pid, false);
+	if (invariant_at_exit && strcmp(verb, "bg") != 0)
+		invariant_check(true);
 	return 0;
 }
 
@@ -243,6 +246,14 @@ mon_tlb(int argc, char **argv)
 }
 
 static int
+mon_check(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	invariant_check(true);
+	return 0;
+}
+
+static int
 mon_exit(int argc, char **argv)
 {
 	int failure = argc > 1 && strcmp(argv[1], "0") != 0;
@@ -265,6 +276,7 @@ static const struct command commands[] = {
 	{ "vmstat", "superpage and fault counters", mon_vmstat },
 	{ "reserv", "list reservations with their population", mon_reserv },
 	{ "tlb", "tlb [reset]: the model TLB's geometry and counts", mon_tlb },
+	{ "check", "check every kernel memory invariant (kern/invariant.c)", mon_check },
 	{ "exit", "exit [STATUS]: stop QEMU (status 0 = success, default)", mon_exit },
 };
 

@@ -13,6 +13,7 @@
 #include "inc/string.h"
 #include "inc/util.h"
 #include "kern/console.h"
+#include "kern/failinject.h"
 #include "kern/multiboot.h"
 #include "kern/pmap.h"
 #include "kern/phys.h"
@@ -98,6 +99,8 @@ phys_init(void)
 struct page *
 page_alloc(unsigned order)
 {
+	if (failinject_now(FAIL_FRAME))
+		return NULL;
 	return buddy_alloc(&phys_buddy, order);
 }
 

@@ -386,6 +386,20 @@ popmap_reserv_count(const struct popmap *pm, uint64_t pindex, int level)
 	return n != NULL ? n->nreserv : 0;
 }
 
+uint64_t
+popmap_reserv_total(const struct popmap *pm)
+{
+	const struct pm_hdr *root = pm->root;
+	return root != NULL ? root->nreserv : 0;
+}
+
+uint64_t
+popmap_root_count(const struct popmap *pm)
+{
+	const struct pm_hdr *root = pm->root;
+	return root != NULL ? root->count : 0;
+}
+
 /*
  * The first populated page >= from in the block [base, base + SPAN(level)) of node n
  * (base <= from < its end), in *out; false if none.  Children without pages are skipped.

@@ -85,6 +85,14 @@ int popmap_set_reserv(struct popmap *pm, uint64_t pindex, int level, void *rv);
 uint64_t popmap_reserv_count(const struct popmap *pm, uint64_t pindex, int level);
 
 /*
+ * Reservation pointers held anywhere in the map, and populated pages as the tree's root
+ * counts them (equal to pm->populated while the map is consistent).  O(1); for the
+ * invariant checker (kern/invariant.c).
+ */
+uint64_t popmap_reserv_total(const struct popmap *pm);
+uint64_t popmap_root_count(const struct popmap *pm);
+
+/*
  * The first populated pindex >= from, in *pindex; false if there is none.
  * Skips empty subtrees: O(512 * depth) at worst.
  */

@@ -10,6 +10,7 @@
 #include "inc/string.h"
 #include "inc/syscall.h"
 #include "kern/console.h"
+#include "kern/invariant.h"
 #include "kern/phys.h"
 #include "kern/proc.h"
 #include "kern/qemu.h"
@@ -105,5 +106,6 @@ run_boot_program(const char *cmd)
 		cprintf("run: no leak\n");
 	else
 		cprintf("run: LEAK of %ld pages\n", (long)(before - after));
-	qemu_exit(status == 0 && after == before ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
+	int violations = invariant_at_exit ? invariant_check(true) : 0;
+	qemu_exit(status == 0 && after == before && violations == 0 ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
 }

@@ -14,7 +14,9 @@
 #include "inc/x86.h"
 #include "kern/console.h"
 #include "kern/daemon.h"
+#include "kern/failinject.h"
 #include "kern/fault.h"
+#include "kern/invariant.h"
 #include "kern/kmalloc.h"
 #include "kern/phys.h"
 #include "kern/pmap.h"
@@ -199,6 +201,19 @@ sys_tlbctl(uint64_t op, uint64_t a1, uint64_t a2)
 }
 
 static int64_t
+sys_kcheck(uint64_t op, uint64_t va)
+{
+	switch (op) {
+	case KCHECK_RUN:
+		return invariant_check(false);
+	case KCHECK_SELFTEST:
+		return invariant_selftest(curproc->vm, va);
+	default:
+		return -E_INVAL;
+	}
+}
+
+static int64_t
 dispatch(struct trapframe *tf)
 {
 	uint64_t a1 = tf->rdi, a2 = tf->rsi, a3 = tf->rdx, a4 = tf->r10;
@@ -244,6 +259,10 @@ dispatch(struct trapframe *tf)
 		return sys_counters(a1, a2);
 	case SYS_tlbctl:
 		return sys_tlbctl(a1, a2, a3);
+	case SYS_kcheck:
+		return sys_kcheck(a1, a2);
+	case SYS_failnth:
+		return a1 > INT32_MAX ? -E_INVAL : failinject_arm((int)a1, a2, a3);
 	default:
 		return -E_NO_SYS;
 	}

@@ -364,6 +364,12 @@ tlbtrap_switch(struct vmspace *vs)
 	last_measured = vs;
 }
 
+struct vmspace *
+tlbtrap_owner(void)
+{
+	return tlb_model.cfg.tag_by_asid ? NULL : last_measured;
+}
+
 void
 tlbtrap_read(struct vmspace *vs, struct tlb_stats *out)
 {

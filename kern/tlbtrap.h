@@ -35,6 +35,11 @@ bool tlbtrap_fault(struct vmspace *vs, uint64_t va);
 void tlbtrap_sync(struct vmspace *vs, uint64_t start, uint64_t end);
 /* vs is about to run (flush mode: the model holds only the running space's entries). */
 void tlbtrap_switch(struct vmspace *vs);
+/*
+ * Flush mode: the space whose entries the model holds (NULL: none).  Tag mode: NULL,
+ * entries belong to the space measured with their tag.  For kern/invariant.c.
+ */
+struct vmspace *tlbtrap_owner(void);
 /* Copy vs's counts out. */
 void tlbtrap_read(struct vmspace *vs, struct tlb_stats *out);
 /* Print the geometry and the global counts (monitor `tlb`); reset them if reset. */

@@ -137,3 +137,15 @@ tlbctl(int op, uint64_t a1, uint64_t a2)
 {
 	return (int)sc(SYS_tlbctl, (uint64_t)(uint32_t)op, a1, a2, 0);
 }
+
+int
+kcheck(int op, uint64_t va)
+{
+	return (int)sc(SYS_kcheck, (uint64_t)(uint32_t)op, va, 0, 0);
+}
+
+int64_t
+failnth(int kind, uint64_t k, uint64_t n)
+{
+	return sc(SYS_failnth, (uint64_t)(uint32_t)kind, k, n, 0);
+}
