@@ -30,12 +30,15 @@
 #include "kern/trap.h"
 
 /*
- * Below this much usable RAM, the kernel image (2.5 MiB with the embedded programs),
- * its tables and a few processes leave too little to run anything worth running:
- * say so and stop, instead of failing later in some allocation.  (Under QEMU, -m 9M
- * is the smallest that boots: GRUB itself stops at -m 8M.)
+ * Below this much usable RAM, the kernel image (about 3 MiB with the embedded
+ * programs), its tables and a few processes leave too little to run anything worth
+ * running: say so and stop, instead of failing later in some allocation.  GRUB itself
+ * needs room to read the image: with a 3 MiB image it loads nothing at -m 9M and
+ * prints only to the screen, so the floor sits a few MiB above that, where the
+ * kernel is still loaded and can say why it stops (-m 12M; 13M is the smallest that
+ * boots).
  */
-#define MIN_USABLE_BYTES	(7UL << 20)
+#define MIN_USABLE_BYTES	(12UL << 20)
 
 /* Boot-time self-check of the buddy allocator on the live free lists. */
 static void

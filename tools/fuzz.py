@@ -2,14 +2,15 @@
 """tools/fuzz.py: long fuzzing campaigns (make fuzz).
 
 Boots spos once per job with run=fuzz,SEED,CALLS,SLICE[,OPTS] under each configuration
-(vm.policy base, eager, reserve, and reserve with the model TLB measuring), seeds
+(vm.policy base, eager, reserve, reserve with the model TLB measuring, base under the
+most aggressive page daemon, and tagged model TLBs with 4 tags), seeds
 FIRST, FIRST+1, ..., jobs in parallel on the cores, until TOTAL calls are made.  A
 job passes when QEMU exits with success and the fuzzer's last line says OK; a panic,
 kernel fault, invariant violation, leak, killed fuzzer or timeout fails it.  Prints
 each failure with its seed and the exact command to reproduce it, then a summary.
 
     tools/fuzz.py [--calls 1000000] [--per-job 20000] [--slice 1000] [--seed 1]
-                  [--jobs N] [--configs base,eager,reserve,tlb] [--opts H] [--mem 128M]
+                  [--jobs N] [--configs base,eager,reserve,tlb,daemon,tag] [--opts k] [--mem 128M]
 """
 import argparse
 import concurrent.futures
@@ -27,6 +28,10 @@ CONFIGS = {
     "eager": ("vm.policy=eager", ""),
     "reserve": ("vm.policy=reserve", ""),
     "tlb": ("vm.policy=reserve", "t"),
+    # the daemon at its most aggressive (issue 15's livelock configuration)
+    "daemon": ("vm.policy=base vm.daemon.period=1 vm.daemon.target=64 vm.daemon.low=100000", ""),
+    # measured processes forking under tagged model TLBs with few tags (recycled at once)
+    "tag": ("vm.policy=reserve tlb.mode=tag tlb.tags=4", "t"),
 }
 
 
@@ -75,8 +80,8 @@ def main():
     ap.add_argument("--slice", type=int, default=1000, help="calls between invariant checks")
     ap.add_argument("--seed", type=int, default=1, help="first seed")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="QEMUs at once")
-    ap.add_argument("--configs", default="base,eager,reserve,tlb")
-    ap.add_argument("--opts", default="", help="extra fuzzer option letters (e.g. H, k)")
+    ap.add_argument("--configs", default=",".join(CONFIGS))
+    ap.add_argument("--opts", default="k", help="extra fuzzer option letters (k: kill pids that alias in 32 bits; H: keep off the heap)")
     ap.add_argument("--extra", default="", help="extra kernel command-line words")
     ap.add_argument("--mem", default="128M")
     ap.add_argument("--timeout", type=int, default=300)
