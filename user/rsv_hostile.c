@@ -17,24 +17,6 @@
  */
 #include "user/utest.h"
 
-#define NPG	512		/* 4 KiB pages in a 2 MiB block */
-
-static struct kcounters
-stats(void)
-{
-	struct kcounters c;
-	EXPECT(counters(&c, sizeof c), sizeof c);
-	return c;
-}
-
-static struct vm_query
-query(const void *va)
-{
-	struct vm_query q;
-	EXPECT(vmquery(va, &q), 0);
-	return q;
-}
-
 static uint8_t *
 map(void *hint, uint64_t len)
 {
@@ -54,7 +36,7 @@ small_at(uint64_t align)
 	uint8_t *p = map(aligned, PGSIZE);
 	CHECK(p == aligned, "hint %p not taken: %p", aligned, p);
 	*(volatile uint64_t *)p = 1;
-	struct vm_query q = query(p);
+	struct vm_query q = query_va(p);
 	uint64_t used = before - free_pages();
 	printf("rsv_hostile: 4 KiB mmap at a %lu MiB boundary: reservation %lu bytes, %lu pages used\n",
 	       (unsigned long)(align >> 20), (unsigned long)q.reservation_size, (unsigned long)used);
@@ -66,7 +48,7 @@ small_at(uint64_t align)
 static void
 scenario_small(void)
 {
-	if (stats().total_pages > (uint64_t)2 * PG1G / PGSIZE)
+	if (stats_now().total_pages > (uint64_t)2 * PG1G / PGSIZE)
 		small_at(PG1G);
 	small_at(PG2M);
 }
@@ -75,8 +57,8 @@ scenario_small(void)
 static void
 sleep_ticks(uint64_t ticks)
 {
-	uint64_t start = stats().timer_ticks;
-	while (stats().timer_ticks - start < ticks)
+	uint64_t start = stats_now().timer_ticks;
+	while (stats_now().timer_ticks - start < ticks)
 		yield();
 }
 
@@ -89,18 +71,18 @@ scenario_preempt(void)
 	for (int i = 0; i < PARTIALS; i++)
 		*(volatile uint64_t *)(part + i * PG2M) = (uint64_t)i;
 	for (int i = 0; i < PARTIALS; i++)
-		CHECK(query(part + i * PG2M).reservation_size == PG2M, "block %d has no reservation", i);
+		CHECK(query_va(part + i * PG2M).reservation_size == PG2M, "block %d has no reservation", i);
 	/* fill whole blocks until only 2 are free: below the daemon's target of 4 */
-	uint64_t nhog = stats().free_2m_blocks - 2;
+	uint64_t nhog = stats_now().free_2m_blocks - 2;
 	uint8_t *hog = map(NULL, nhog * PG2M);
 	for (uint64_t off = 0; off < nhog * PG2M; off += PGSIZE)
 		*(volatile uint64_t *)(hog + off) = off;
-	struct kcounters c = stats();
+	struct kcounters c = stats_now();
 	sleep_ticks(200);		/* several passes (every 25 ticks by default) */
-	struct kcounters after = stats();
+	struct kcounters after = stats_now();
 	int left = 0;
 	for (int i = 0; i < PARTIALS; i++) {
-		left += query(part + i * PG2M).reservation_size == PG2M;
+		left += query_va(part + i * PG2M).reservation_size == PG2M;
 		CHECK(*(volatile uint64_t *)(part + i * PG2M) == (uint64_t)i, "block %d lost its data", i);
 	}
 	printf("rsv_hostile: preempt: %lu passes: %d of %d partial reservations left, %lu broken by the daemon, "
@@ -128,9 +110,9 @@ page_tables(uint64_t n)
 static void
 scenario_progress(void)
 {
-	CHECK(stats().policy == VM_POLICY_BASE, "boot with vm.policy=base");
+	CHECK(stats_now().policy == VM_POLICY_BASE, "boot with vm.policy=base");
 	page_tables(2048);		/* every page-table walk of the daemon's is long */
-	struct kcounters c = stats();
+	struct kcounters c = stats_now();
 	uint64_t blocks = c.free_2m_blocks - 1;
 	uint8_t *p = map(NULL, blocks * PG2M);
 	for (uint64_t b = 0; b < blocks; b++)
@@ -139,13 +121,13 @@ scenario_progress(void)
 	for (uint64_t b = 0; b < blocks; b++)
 		EXPECT(munmap(p + b * PG2M + PGSIZE, PG2M - PGSIZE), 0);
 	/* run for 200 ticks: count the ticks this process saw */
-	uint64_t start = stats().timer_ticks, last = start, seen = 0;
+	uint64_t start = stats_now().timer_ticks, last = start, seen = 0;
 	while (last - start < 200) {
-		uint64_t now = stats().timer_ticks;
+		uint64_t now = stats_now().timer_ticks;
 		seen += now != last;
 		last = now;
 	}
-	struct kcounters after = stats();
+	struct kcounters after = stats_now();
 	for (uint64_t b = 0; b < blocks; b++)
 		CHECK(*(volatile uint64_t *)(p + b * PG2M) == b, "block %lu lost its data", (unsigned long)b);
 	printf("rsv_hostile: progress: %lu blocks fragmented; in 200 ticks this process saw %lu, the daemon ran "
@@ -164,7 +146,7 @@ scenario_progress(void)
 static void
 scenario_wired(void)
 {
-	CHECK(stats().policy == VM_POLICY_BASE, "boot with vm.policy=base");
+	CHECK(stats_now().policy == VM_POLICY_BASE, "boot with vm.policy=base");
 	int child = fork();
 	CHECK(child >= 0, "fork: %e", child);
 	if (child == 0) {
@@ -174,11 +156,11 @@ scenario_wired(void)
 	int status;
 	EXPECT(wait(child, &status), child);
 	CHECK(status == 0, "child status %d", status);
-	struct kcounters c = stats();
+	struct kcounters c = stats_now();
 	CHECK(c.wired_blocks <= c.wired_in_use / NPG + 1, "%lu wired blocks kept for %lu pages in use",
 	      (unsigned long)c.wired_blocks, (unsigned long)c.wired_in_use);
 	page_tables(64);
-	struct kcounters after = stats();
+	struct kcounters after = stats_now();
 	uint64_t used = c.free_pages - after.free_pages;
 	printf("rsv_hostile: wired: 64 page tables after the child: %lu pages used; wired blocks %lu -> %lu, "
 	       "%lu -> %lu pages in use\n", (unsigned long)used, (unsigned long)c.wired_blocks,

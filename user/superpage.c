@@ -26,24 +26,6 @@
  */
 #include "user/utest.h"
 
-#define NPG	512		/* 4 KiB pages in a 2 MiB block */
-
-static struct kcounters
-stats(void)
-{
-	struct kcounters c;
-	EXPECT(counters(&c, sizeof c), sizeof c);
-	return c;
-}
-
-static struct vm_query
-query(const void *va)
-{
-	struct vm_query q;
-	EXPECT(vmquery(va, &q), 0);
-	return q;
-}
-
 /* A fresh anonymous mapping of len bytes (len >= 2 MiB comes back 2 MiB aligned). */
 static uint8_t *
 map(uint64_t len)
@@ -76,7 +58,7 @@ check_fill(uint8_t *p, int npages, uint64_t tag, int except)
 static void
 expect_size(const void *va, uint64_t size, const char *when)
 {
-	struct vm_query q = query(va);
+	struct vm_query q = query_va(va);
 	CHECK(q.present && q.page_size == size, "%s: page size %lu at %p, expected %lu", when,
 	      (unsigned long)q.page_size, va, (unsigned long)size);
 }
@@ -85,9 +67,9 @@ static void
 scenario_promote(void)
 {
 	uint8_t *p = map(2 * PG2M);
-	struct kcounters before = stats();
+	struct kcounters before = stats_now();
 	fill(p, NPG - 1, 0x1000);
-	struct vm_query q = query(p);
+	struct vm_query q = query_va(p);
 	CHECK(q.reservation_size == PG2M, "511 pages: reservation %lu, expected 2 MiB",
 	      (unsigned long)q.reservation_size);
 	expect_size(p, PGSIZE, "511 pages touched");
@@ -95,13 +77,13 @@ scenario_promote(void)
 	expect_size(p, PG2M, "512 pages touched");
 	expect_size(p + PG2M - 1, PG2M, "512 pages touched (last byte)");
 	check_fill(p, NPG, 0x1000, -1);
-	struct kcounters after = stats();
+	struct kcounters after = stats_now();
 	CHECK(after.promotions[0] == before.promotions[0] + 1, "promotions %lu -> %lu",
 	      (unsigned long)before.promotions[0], (unsigned long)after.promotions[0]);
 	printf("superpage: 512 touches, 1 promotion to 2 MiB, physical frame 0x%lx\n",
 	       (unsigned long)q.pfn);
 	/* the frames were contiguous from the start: frame i at pfn + i */
-	CHECK((query(p).pfn & 511) == 0, "2 MiB page not 2 MiB aligned physically");
+	CHECK((query_va(p).pfn & 511) == 0, "2 MiB page not 2 MiB aligned physically");
 	EXPECT(munmap(p, 2 * PG2M), 0);
 }
 
@@ -111,15 +93,15 @@ scenario_giant(void)
 	uint8_t *p = mmap(NULL, PG1G, PROT_READ | PROT_WRITE, MAP_ANON | MAP_PRIVATE);
 	CHECK(!MMAP_FAILED(p), "mmap 1 GiB: %e", (int)(int64_t)p);
 	CHECK(((uint64_t)p & (PG1G - 1)) == 0, "1 GiB mmap not 1 GiB aligned: %p", p);
-	CHECK(query(p).mapped, "not mapped");
+	CHECK(query_va(p).mapped, "not mapped");
 	for (uint64_t off = 0; off < PG1G; off += PGSIZE)
 		*(volatile uint64_t *)(p + off) = off;
-	struct vm_query q = query(p + 12345);
+	struct vm_query q = query_va(p + 12345);
 	CHECK(q.reservation_size == PG1G, "reservation %lu, expected 1 GiB", (unsigned long)q.reservation_size);
 	expect_size(p, PG1G, "1 GiB touched");
 	for (uint64_t off = 0; off < PG1G; off += 64 * PGSIZE)
 		CHECK(*(volatile uint64_t *)(p + off) == off, "data lost at +0x%lx", (unsigned long)off);
-	struct kcounters c = stats();
+	struct kcounters c = stats_now();
 	printf("superpage: 1 GiB touched: %lu promotions to 2 MiB, %lu to 1 GiB\n",
 	       (unsigned long)c.promotions[0], (unsigned long)c.promotions[1]);
 	CHECK(c.promotions[1] >= 1, "no 1 GiB promotion");
@@ -132,8 +114,8 @@ scenario_base(void)
 	uint8_t *p = map(PG2M);
 	fill(p, NPG, 0x2000);
 	expect_size(p, PGSIZE, "base policy");
-	CHECK(query(p).reservation_size == 0, "base policy made a reservation");
-	struct kcounters c = stats();
+	CHECK(query_va(p).reservation_size == 0, "base policy made a reservation");
+	struct kcounters c = stats_now();
 	CHECK(c.policy == VM_POLICY_BASE, "policy %lu", (unsigned long)c.policy);
 	CHECK(c.promotions[0] == 0 && c.promotion_attempts[0] == 0, "promotions %lu attempts %lu",
 	      (unsigned long)c.promotions[0], (unsigned long)c.promotion_attempts[0]);
@@ -146,7 +128,7 @@ scenario_eager(void)
 	uint8_t *p = map(PG2M);
 	*(volatile uint8_t *)(p + 5 * PGSIZE) = 1;
 	expect_size(p, PG2M, "eager, first touch");
-	struct kcounters c = stats();
+	struct kcounters c = stats_now();
 	CHECK(c.policy == VM_POLICY_EAGER && c.eager_2m >= 1, "policy %lu, eager 2 MiB pages %lu",
 	      (unsigned long)c.policy, (unsigned long)c.eager_2m);
 	CHECK(*(volatile uint64_t *)(p + PG2M - 8) == 0, "eager page not zeroed");
@@ -168,14 +150,14 @@ static void
 scenario_mprotect(void)
 {
 	uint8_t *p = promoted_block(0x4000);
-	struct kcounters before = stats();
+	struct kcounters before = stats_now();
 	EXPECT(mprotect(p + 7 * PGSIZE, PGSIZE, PROT_READ), 0);
 	expect_size(p, PGSIZE, "after mprotect of one page");
-	struct vm_query q = query(p + 7 * PGSIZE);
+	struct vm_query q = query_va(p + 7 * PGSIZE);
 	CHECK(q.prot == PROT_READ, "prot %u", q.prot);
-	CHECK(query(p + 8 * PGSIZE).prot == (PROT_READ | PROT_WRITE), "neighbour lost write");
+	CHECK(query_va(p + 8 * PGSIZE).prot == (PROT_READ | PROT_WRITE), "neighbour lost write");
 	check_fill(p, NPG, 0x4000, -1);
-	struct kcounters mid = stats();
+	struct kcounters mid = stats_now();
 	CHECK(mid.demotions[DEMOTE_BY_MPROTECT] == before.demotions[DEMOTE_BY_MPROTECT] + 1, "no demotion counted");
 	EXPECT(mprotect(p + 7 * PGSIZE, PGSIZE, PROT_READ | PROT_WRITE), 0);
 	fill(p + 7 * PGSIZE, 1, 0x4000 + 7);
@@ -190,10 +172,10 @@ drop_and_refill(int use_munmap)
 	uint8_t *p = promoted_block(0x5000);
 	uint8_t *victim = p + 9 * PGSIZE;
 	int cause = use_munmap ? DEMOTE_BY_MUNMAP : DEMOTE_BY_MADVISE;
-	struct kcounters before = stats();
+	struct kcounters before = stats_now();
 	if (use_munmap) {
 		EXPECT(munmap(victim, PGSIZE), 0);
-		CHECK(!query(victim).mapped, "unmapped page still mapped");
+		CHECK(!query_va(victim).mapped, "unmapped page still mapped");
 		EXPECT((int64_t)mmap(victim, PGSIZE, PROT_READ | PROT_WRITE, MAP_ANON | MAP_PRIVATE | MAP_FIXED),
 		       (int64_t)victim);
 	} else {
@@ -201,11 +183,11 @@ drop_and_refill(int use_munmap)
 	}
 	expect_size(p, PGSIZE, "after dropping one page");
 	check_fill(p, NPG, 0x5000, 9);
-	struct kcounters mid = stats();
+	struct kcounters mid = stats_now();
 	CHECK(mid.demotions[cause] == before.demotions[cause] + 1, "no demotion counted");
 	CHECK(*(volatile uint64_t *)victim == 0, "dropped page did not come back zero");
 	/* the hole mapped again rejoins its region, object and reservation */
-	struct vm_query q = query(victim);
+	struct vm_query q = query_va(victim);
 	CHECK(q.region_start == (uint64_t)p && q.region_end == (uint64_t)p + PG2M,
 	      "region after refill %lx-%lx", (unsigned long)q.region_start, (unsigned long)q.region_end);
 	fill(victim, 1, 0x5000 + 9);
@@ -233,7 +215,7 @@ scenario_fork(void)
 	check_fill(p, 100, 0x6000, -1);
 	check_fill(p + 100 * PGSIZE, 2, 0xd000, -1);
 	check_fill(p + 102 * PGSIZE, NPG - 102, 0x6000 + 102, -1);
-	CHECK(stats().demotions[DEMOTE_BY_COW] >= 1, "no copy-on-write demotion counted");
+	CHECK(stats_now().demotions[DEMOTE_BY_COW] >= 1, "no copy-on-write demotion counted");
 	EXPECT(munmap(p, PG2M), 0);
 	printf("superpage: fork: free pages %lu before, %lu after unmapping\n", (unsigned long)before,
 	       (unsigned long)free_pages());
@@ -242,7 +224,7 @@ scenario_fork(void)
 static void
 scenario_pressure(void)
 {
-	struct kcounters c = stats();
+	struct kcounters c = stats_now();
 	uint64_t blocks = c.free_pages / NPG + 8;	/* more 2 MiB blocks than memory holds */
 	uint8_t *p = map(blocks * PG2M);
 	for (uint64_t b = 0; b < blocks; b++)		/* one page per block: a reservation each */
@@ -254,14 +236,14 @@ scenario_pressure(void)
 		CHECK(*(volatile uint64_t *)(p + b * PG2M) == b, "block %lu lost its data", (unsigned long)b);
 	for (uint64_t b = blocks - 8; b < blocks; b++)
 		check_fill(p + b * PG2M + PGSIZE, NPG - 1, b << 16, -1);
-	struct kcounters after = stats();
+	struct kcounters after = stats_now();
 	printf("superpage: %lu blocks touched: %lu reservations created, %lu preempted\n",
 	       (unsigned long)blocks, (unsigned long)(after.reserv_created[0] - c.reserv_created[0]),
 	       (unsigned long)(after.reserv_preempted[0] - c.reserv_preempted[0]));
 	CHECK(after.reserv_preempted[0] > c.reserv_preempted[0], "no reservation preempted");
 	EXPECT(munmap(p, blocks * PG2M), 0);
 	/* all back but the page-table pages, which stay until exit (from wired blocks) */
-	struct kcounters end = stats();
+	struct kcounters end = stats_now();
 	CHECK(end.free_pages + (end.pt_pages - c.pt_pages) >= c.free_pages,
 	      "free pages %lu + %lu page-table pages after, %lu before", (unsigned long)end.free_pages,
 	      (unsigned long)(end.pt_pages - c.pt_pages), (unsigned long)c.free_pages);
@@ -272,8 +254,8 @@ scenario_pressure(void)
 static bool
 wait_for(bool (*cond)(void), uint64_t ticks)
 {
-	uint64_t start = stats().timer_ticks;
-	while (!cond() && stats().timer_ticks - start < ticks)
+	uint64_t start = stats_now().timer_ticks;
+	while (!cond() && stats_now().timer_ticks - start < ticks)
 		yield();
 	return cond();
 }
@@ -283,13 +265,13 @@ static uint64_t fragment_goal;
 static bool
 enough_free_blocks(void)
 {
-	return stats().free_2m_blocks >= fragment_goal;
+	return stats_now().free_2m_blocks >= fragment_goal;
 }
 
 static void
 scenario_fragment(void)
 {
-	struct kcounters c = stats();
+	struct kcounters c = stats_now();
 	uint64_t blocks = c.free_2m_blocks - 1;
 	uint8_t *p = map(blocks * PG2M);
 	for (uint64_t b = 0; b < blocks; b++)
@@ -297,19 +279,19 @@ scenario_fragment(void)
 	/* keep one page per block: free memory is plenty, free 2 MiB blocks are not */
 	for (uint64_t b = 0; b < blocks; b++)
 		EXPECT(munmap(p + b * PG2M + PGSIZE, PG2M - PGSIZE), 0);
-	struct kcounters frag = stats();
+	struct kcounters frag = stats_now();
 	printf("superpage: fragment: %lu blocks pinned by one page each, %lu pages free\n",
 	       (unsigned long)blocks, (unsigned long)frag.free_pages);
 	fragment_goal = 4;		/* the daemon's default target */
 	CHECK(wait_for(enough_free_blocks, 500), "free 2 MiB blocks stayed at %lu",
-	      (unsigned long)stats().free_2m_blocks);
+	      (unsigned long)stats_now().free_2m_blocks);
 	/*
 	 * The daemon may have started compacting during the munmap loop, before frag was
 	 * taken, so the baseline is c, taken before the blocks were filled.  munmap cannot
 	 * free a whole block (each keeps a page), so every block that came back since was
 	 * emptied by migration.
 	 */
-	struct kcounters after = stats();
+	struct kcounters after = stats_now();
 	CHECK(after.migrations > c.migrations && after.compactions > c.compactions,
 	      "free blocks came back without migration");
 	printf("superpage: fragment: the daemon migrated %lu pages and emptied %lu blocks\n",
@@ -327,37 +309,37 @@ static uint8_t *spec_block;
 static bool
 spec_demoted(void)
 {
-	return query(spec_block).page_size == PGSIZE;
+	return query_va(spec_block).page_size == PGSIZE;
 }
 
 static bool
 spec_repromoted(void)
 {
-	return query(spec_block).page_size == PG2M;
+	return query_va(spec_block).page_size == PG2M;
 }
 
 static void
 scenario_spec(void)
 {
 	spec_block = promoted_block(0x8000);
-	struct kcounters c = stats();
+	struct kcounters c = stats_now();
 	/* pressure: fill memory until less than 1/32 of it is free (the daemon's low mark is 1/16) */
 	uint64_t len = c.free_pages * PGSIZE;
 	uint8_t *hog = map(ROUNDUP(len, PG2M));
 	uint64_t touched = 0;
-	while (stats().free_pages > c.total_pages / 32 && touched * PGSIZE < len) {
+	while (stats_now().free_pages > c.total_pages / 32 && touched * PGSIZE < len) {
 		fill(hog + touched * PGSIZE, 64, 0);
 		touched += 64;
 	}
 	CHECK(wait_for(spec_demoted, 500), "unreferenced 2 MiB page not demoted under pressure");
-	struct kcounters mid = stats();
+	struct kcounters mid = stats_now();
 	CHECK(mid.demotions[DEMOTE_BY_PRESSURE] > c.demotions[DEMOTE_BY_PRESSURE], "demotion not counted");
 	printf("superpage: spec: %lu pressure demotions\n",
 	       (unsigned long)(mid.demotions[DEMOTE_BY_PRESSURE] - c.demotions[DEMOTE_BY_PRESSURE]));
 	EXPECT(munmap(hog, ROUNDUP(len, PG2M)), 0);
 	check_fill(spec_block, NPG, 0x8000, -1);	/* references every page again */
 	CHECK(wait_for(spec_repromoted, 500), "referenced again but not promoted back");
-	CHECK(stats().repromotions > c.repromotions, "re-promotion not counted");
+	CHECK(stats_now().repromotions > c.repromotions, "re-promotion not counted");
 	check_fill(spec_block, NPG, 0x8000, -1);
 }
 
@@ -368,14 +350,14 @@ static void
 scenario_image(void)
 {
 	small_data++;
-	struct vm_query q = query(&small_data);
+	struct vm_query q = query_va(&small_data);
 	CHECK(q.present && q.reservation_size == 0, "small data: reservation %lu",
 	      (unsigned long)q.reservation_size);
 	for (uint64_t off = 0; off < sizeof big_bss; off += PGSIZE)
 		big_bss[off] = 1;
 	int reserved = 0;
 	for (uint64_t off = 0; off < sizeof big_bss; off += PGSIZE) {
-		q = query(big_bss + off);
+		q = query_va(big_bss + off);
 		uint64_t blk = ROUNDDOWN((uint64_t)big_bss + off, PG2M);
 		if (q.reservation_size) {
 			CHECK(q.reservation_size == PG2M && blk >= q.region_start && blk + PG2M <= q.region_end,

@@ -40,6 +40,26 @@ expect_result(int64_t got, int64_t want, const char *what)
 		     describe(want, w, sizeof w));
 }
 
+#define NPG	512		/* 4 KiB pages in a 2 MiB block */
+
+/* The kernel's counters now (fails the test if the call does). */
+static inline struct kcounters
+stats_now(void)
+{
+	struct kcounters c;
+	EXPECT(counters(&c, sizeof c), sizeof c);
+	return c;
+}
+
+/* What is mapped at va (fails the test if vmquery does). */
+static inline struct vm_query
+query_va(const void *va)
+{
+	struct vm_query q;
+	EXPECT(vmquery(va, &q), 0);
+	return q;
+}
+
 /* The kernel's count of free physical pages. */
 static inline uint64_t
 free_pages(void)

@@ -21,24 +21,7 @@
  */
 #include "user/utest.h"
 
-#define NPG	512		/* 4 KiB pages in a 2 MiB block */
 #define RW	(PROT_READ | PROT_WRITE)
-
-static struct kcounters
-stats(void)
-{
-	struct kcounters c;
-	EXPECT(counters(&c, sizeof c), sizeof c);
-	return c;
-}
-
-static struct vm_query
-query(const void *va)
-{
-	struct vm_query q;
-	EXPECT(vmquery(va, &q), 0);
-	return q;
-}
 
 /* A fresh anonymous mapping; 2 MiB or more comes back 2 MiB aligned. */
 static uint8_t *
@@ -65,7 +48,7 @@ poke(uint8_t *p, uint64_t v)
 static void
 expect_region(const void *va, uint64_t start, uint64_t end, uint32_t prot)
 {
-	struct vm_query q = query(va);
+	struct vm_query q = query_va(va);
 	CHECK(q.mapped && q.region_start == start && q.region_end == end && q.prot == prot,
 	      "%p: region %lx-%lx prot %u, expected %lx-%lx prot %u", va, (unsigned long)q.region_start,
 	      (unsigned long)q.region_end, q.prot, (unsigned long)start, (unsigned long)end, prot);
@@ -74,7 +57,7 @@ expect_region(const void *va, uint64_t start, uint64_t end, uint32_t prot)
 static void
 expect_bits(const void *va, uint64_t size, int writable, int accessed, int dirty, const char *when)
 {
-	struct vm_query q = query(va);
+	struct vm_query q = query_va(va);
 	CHECK(q.present && q.page_size == size && (int)q.writable == writable && (int)q.accessed == accessed &&
 	      (int)q.dirty == dirty, "%s: %p size %lu W%u A%u D%u, expected size %lu W%d A%d D%d", when, va,
 	      (unsigned long)q.page_size, q.writable, q.accessed, q.dirty, (unsigned long)size, writable,
@@ -123,7 +106,7 @@ scenario_sbrk(void)
 	      "heap contents changed");
 	/* shrinking back releases the range, whatever lies in it */
 	EXPECT(sbrk(-7 * (int64_t)PGSIZE), h + 8 * PGSIZE);
-	CHECK(!query(h + PGSIZE).mapped && !query(h + 5 * PGSIZE).mapped, "shrunk range still mapped");
+	CHECK(!query_va(h + PGSIZE).mapped && !query_va(h + 5 * PGSIZE).mapped, "shrunk range still mapped");
 	expect_region(h, b, b + PGSIZE, RW);
 }
 
@@ -143,15 +126,15 @@ prot_case(uint32_t prot, int odd, uint32_t odd_prot, int last)
 			(void)peek(p + (uint64_t)i * PGSIZE);
 	EXPECT(mprotect(p + (uint64_t)odd * PGSIZE, PGSIZE, odd_prot), 0);
 	(void)peek(p + (uint64_t)last * PGSIZE);
-	struct vm_query q = query(p + (uint64_t)odd * PGSIZE);
+	struct vm_query q = query_va(p + (uint64_t)odd * PGSIZE);
 	CHECK(q.present && q.page_size == PGSIZE && q.prot == odd_prot && q.writable == !!(odd_prot & PROT_WRITE),
 	      "page %d prot %u among pages of prot %u: size %lu W%u after the block filled", odd, odd_prot,
 	      prot, (unsigned long)q.page_size, q.writable);
-	q = query(p + (uint64_t)(odd == 0 ? 1 : 0) * PGSIZE);
+	q = query_va(p + (uint64_t)(odd == 0 ? 1 : 0) * PGSIZE);
 	CHECK(q.page_size == PGSIZE && q.writable == !!(prot & PROT_WRITE), "neighbour size %lu W%u",
 	      (unsigned long)q.page_size, q.writable);
 	EXPECT(mprotect(p + (uint64_t)odd * PGSIZE, PGSIZE, prot), 0);
-	q = query(p);
+	q = query_va(p);
 	CHECK(q.page_size == PG2M && q.writable == !!(prot & PROT_WRITE),
 	      "protection made uniform again: size %lu W%u", (unsigned long)q.page_size, q.writable);
 	EXPECT(munmap(p, PG2M), 0);
@@ -217,7 +200,7 @@ scenario_ad(void)
 	EXPECT(mprotect(p, 4 * PGSIZE, RW), 0);
 	expect_bits(p, PGSIZE, 1, 1, 1, "written, then writable again");
 	expect_bits(p + PGSIZE, PGSIZE, 1, 1, 0, "read, then writable again");
-	CHECK(!query(p + 2 * PGSIZE).present, "mprotect populated a page");
+	CHECK(!query_va(p + 2 * PGSIZE).present, "mprotect populated a page");
 	int pid = fork();
 	CHECK(pid >= 0, "fork: %e", pid);
 	if (pid == 0) {
@@ -231,7 +214,7 @@ scenario_ad(void)
 	CHECK(status == 0, "child status %d", status);
 	expect_bits(p, PGSIZE, 0, 1, 1, "parent after fork, written page");
 	expect_bits(p + PGSIZE, PGSIZE, 0, 1, 0, "parent after fork, read page");
-	CHECK(query(p).cow, "not copy-on-write after fork");
+	CHECK(query_va(p).cow, "not copy-on-write after fork");
 	poke(p + PGSIZE, 2);		/* the sharer is gone: reused in place */
 	expect_bits(p + PGSIZE, PGSIZE, 1, 1, 1, "reused after copy-on-write");
 	EXPECT(munmap(p, 4 * PGSIZE), 0);
@@ -247,7 +230,7 @@ extern uint8_t vmh_text_page[];
 static void
 scenario_text(void)
 {
-	struct vm_query q = query(vmh_text_page);
+	struct vm_query q = query_va(vmh_text_page);
 	CHECK(q.prot == (PROT_READ | PROT_EXEC), "text prot %u", q.prot);
 	EXPECT(mprotect(vmh_text_page, PGSIZE, RW), -E_PERM);
 	EXPECT(mprotect(vmh_text_page, PGSIZE, PROT_READ), 0);
@@ -255,11 +238,11 @@ scenario_text(void)
 	EXPECT(mprotect(vmh_text_page, PGSIZE, PROT_WRITE), -E_PERM);
 	EXPECT(mprotect(vmh_text_page, PGSIZE, PROT_NONE), 0);
 	EXPECT(mprotect(vmh_text_page, PGSIZE, RW), -E_PERM);
-	q = query(vmh_text_page);
+	q = query_va(vmh_text_page);
 	CHECK(q.prot == PROT_NONE && !q.writable, "text page prot %u W%u after refused calls", q.prot, q.writable);
 	EXPECT(mprotect(vmh_text_page, PGSIZE, PROT_READ | PROT_EXEC), 0);
 	((void (*)(void))vmh_text_page)();
-	q = query(vmh_text_page);
+	q = query_va(vmh_text_page);
 	CHECK(q.prot == (PROT_READ | PROT_EXEC) && q.region_start < (uint64_t)vmh_text_page,
 	      "text not whole again: prot %u region %lx-%lx", q.prot, (unsigned long)q.region_start,
 	      (unsigned long)q.region_end);
@@ -271,9 +254,9 @@ scenario_text(void)
 static bool
 wait_until(bool (*cond)(uint8_t *), uint8_t *p, uint64_t ticks)
 {
-	uint64_t start = stats().timer_ticks;
+	uint64_t start = stats_now().timer_ticks;
 	while (!cond(p)) {
-		if (stats().timer_ticks - start > ticks)
+		if (stats_now().timer_ticks - start > ticks)
 			return false;
 		yield();
 	}
@@ -283,13 +266,13 @@ wait_until(bool (*cond)(uint8_t *), uint8_t *p, uint64_t ticks)
 static bool
 is_4k(uint8_t *p)
 {
-	return query(p).page_size == PGSIZE;
+	return query_va(p).page_size == PGSIZE;
 }
 
 static bool
 is_2m(uint8_t *p)
 {
-	return query(p).page_size == PG2M;
+	return query_va(p).page_size == PG2M;
 }
 
 static void
@@ -303,11 +286,11 @@ read_all(uint8_t *p, uint64_t tag)
 static uint8_t *
 demoted_block(uint64_t tag)
 {
-	uint64_t eager = stats().eager_2m;
+	uint64_t eager = stats_now().eager_2m;
 	uint8_t *p = map(PG2M, RW);
 	for (int i = 0; i < NPG; i++)
 		poke(p + (uint64_t)i * PGSIZE, tag + i);
-	CHECK(stats().eager_2m > eager, "eager: no 2 MiB page");
+	CHECK(stats_now().eager_2m > eager, "eager: no 2 MiB page");
 	CHECK(wait_until(is_4k, p, 500), "not demoted under pressure");
 	return p;
 }
@@ -323,7 +306,7 @@ scenario_repromote(void)
 	EXPECT(munmap(b, PGSIZE), 0);
 	EXPECT(mmap(b, PGSIZE, RW, MAP_ANON | MAP_PRIVATE | MAP_FIXED), b);
 	poke(b, 0x2000);		/* the frame just freed comes back: contiguous again */
-	CHECK(query(b).region_end == (uint64_t)b + PGSIZE, "page 0 joined the old region");
+	CHECK(query_va(b).region_end == (uint64_t)b + PGSIZE, "page 0 joined the old region");
 	read_all(b, 0x2000);
 	CHECK(!wait_until(is_2m, b, 50), "one 2 MiB page made of two objects");
 	read_all(b, 0x2000);
@@ -341,7 +324,7 @@ scenario_huge(void)
 	uint64_t offs[] = { 0, PG2M, 1UL << 40, len - PGSIZE };
 	for (size_t i = 0; i < ARRAY_SIZE(offs); i++)
 		poke(p + offs[i], i + 1);
-	uint64_t t0 = stats().timer_ticks;
+	uint64_t t0 = stats_now().timer_ticks;
 	for (int round = 0; round < 4; round++) {
 		EXPECT(mprotect(p, len, PROT_READ), 0);
 		EXPECT(mprotect(p, len, RW), 0);
@@ -352,7 +335,7 @@ scenario_huge(void)
 	CHECK(peek(p + (1UL << 40)) == 0, "DONTNEED kept contents");
 	EXPECT(munmap(p, len), 0);
 	printf("vmh_hostile: huge: 8 mprotects of 64 TiB in %lu ticks\n",
-	       (unsigned long)(stats().timer_ticks - t0));
+	       (unsigned long)(stats_now().timer_ticks - t0));
 }
 
 int
