@@ -18,6 +18,10 @@
  * The fuzzer must survive its own calls: a destructive range (munmap, mprotect,
  * madvise; a buffer the kernel writes) never touches its text, data, bss or stack.
  * One child in four is a "kamikaze" without that rule, whose death is expected.  A
+ * kamikaze can also wreck its memory without dying (MADV_DONTNEED zeroes its bss, a
+ * kernel-written buffer lands on its data), so whether it is one, and that it never
+ * forks, is kept on a page of its own that even a kamikaze leaves alone, and a
+ * kamikaze never reports a failure: its checks read memory it may have wrecked.  A
  * killed ordinary child, a violation, a failed kcheck, a kernel panic or a hang fail
  * the run; the grader reads the last line:
  *     fuzz: seed S: N calls, M children, V violations, OK
@@ -35,8 +39,14 @@
 static uint64_t rng;
 static uint64_t seed, ncalls, slice;
 static bool verbose, measure, wild_kill, spare_heap;
-static bool kamikaze;			/* a child allowed to destroy itself */
-static int depth;			/* 0: the main process */
+/* Who this process is, alone on its page (see the top of the file). */
+static union {
+	struct {
+		bool kamikaze;		/* a child allowed to destroy itself */
+		int depth;		/* 0: the main process */
+	};
+	uint8_t page[PGSIZE];
+} self __attribute__((aligned(PGSIZE)));
 
 static struct {
 	uint64_t addr, len;
@@ -48,6 +58,21 @@ static struct {
 	bool kamikaze, killed_by_us;
 } kids[MAXKIDS + 8];
 static int nkids;
+
+/* fail(), except in a kamikaze, which exits quietly: its memory may be wrecked. */
+#define fuzz_fail(...)                                          \
+	do {                                                    \
+		if (self.kamikaze)                              \
+			exit(KAMIKAZE_GAVE_UP);                 \
+		fail(__VA_ARGS__);                              \
+	} while (0)
+#undef CHECK
+#define CHECK(cond, fmt, ...)                                   \
+	do {                                                    \
+		if (!(cond))                                    \
+			fuzz_fail("FAIL " fmt, ##__VA_ARGS__);  \
+	} while (0)
+#define KAMIKAZE_GAVE_UP	99
 
 static uint64_t image_end;		/* text, data and bss lie in [UTEXT, image_end) */
 static uint64_t calls_made, children, violations, low_memory;
@@ -134,13 +159,28 @@ hits_self(uint64_t addr, uint64_t len)
 	return (lo < image_end && hi > UTEXT) || hi > USTACKTOP - 1024 * 1024;
 }
 
+/* Whether [addr, addr+len) meets the page that says who we are. */
+static bool
+hits_identity(uint64_t addr, uint64_t len)
+{
+	uint64_t lo = ROUNDDOWN(addr, PGSIZE), hi = addr + MAX(ROUNDUP(len, PGSIZE), PGSIZE);
+	return hi >= lo && lo < (uint64_t)&self + PGSIZE && hi > (uint64_t)&self;
+}
+
+/* Whether this process may destroy or write [addr, addr+len). */
+static bool
+may_hit(uint64_t addr, uint64_t len)
+{
+	return self.kamikaze ? !hits_identity(addr, len) : !hits_self(addr, len);
+}
+
 /* An address for a range the call may destroy (or a buffer the kernel writes). */
 static uint64_t
 rand_target(uint64_t len)
 {
 	for (;;) {
 		uint64_t a = rand_addr();
-		if (kamikaze || !hits_self(a, len))
+		if (may_hit(a, len))
 			return a;
 	}
 }
@@ -168,7 +208,7 @@ touch(uint64_t va)
 	volatile uint8_t *page = opaque_ptr(ROUNDDOWN(va, PGSIZE));
 	if (q.prot & (PROT_READ | PROT_EXEC))
 		(void)*p;
-	if ((q.prot & PROT_WRITE) && (kamikaze || !hits_self(va, 1))) {
+	if ((q.prot & PROT_WRITE) && may_hit(va, 1)) {
 		*page = 0xC3;			/* ret: in case the page becomes executable */
 		if ((va & (PGSIZE - 1)) >= 8)
 			*p = (uint8_t)rnd(256);
@@ -212,7 +252,7 @@ forget_kid(int pid, int status)
 		if (kids[i].pid != pid)
 			continue;
 		if ((status & WSTATUS_KILLED) && !kids[i].kamikaze && !kids[i].killed_by_us)
-			fail("FAIL seed %lu: child %d (an ordinary one) was killed", seed, pid);
+			fuzz_fail("FAIL seed %lu: child %d (an ordinary one) was killed", seed, pid);
 		kids[i] = kids[--nkids];
 		return;
 	}
@@ -223,14 +263,14 @@ static void run_calls(uint64_t n);
 static void
 fork_child(void)
 {
-	if (depth > 0 || nkids >= MAXKIDS)
+	if (self.depth > 0 || nkids >= MAXKIDS)
 		return;
 	bool kz = chance(4);
 	uint64_t child_seed = xorshift64star(&rng);
 	int pid = fork();
 	if (pid == 0) {
-		depth = 1;
-		kamikaze = kz;
+		self.depth = 1;
+		self.kamikaze = kz;
 		nkids = 0;
 		rng = xorshift64_seed(child_seed);
 		run_calls(CHILD_CALLS);
@@ -305,7 +345,7 @@ one_call(void)
 	int64_t r = 0;
 	switch (num) {
 	case SYS_exit:
-		if (depth > 0 && chance(CHILD_CALLS / 4))
+		if (self.depth > 0 && chance(CHILD_CALLS / 4))
 			exit((int)rnd(256) & 0x7F);
 		break;
 	case SYS_getpid:
@@ -317,7 +357,7 @@ one_call(void)
 		fork_child();
 		break;
 	case SYS_spawn:
-		if (depth == 0 || chance(8))
+		if (self.depth == 0 || chance(8))
 			do_spawn();
 		break;
 	case SYS_wait: {
@@ -449,7 +489,7 @@ main(int argc, char **argv)
 		CHECK(v >= 0, "seed %lu: kcheck returned %d", seed, v);
 		violations += (uint64_t)v;
 		if (v > 0)
-			fail("FAIL seed %lu: %d invariant violations after %lu calls", seed, v, calls_made);
+			fuzz_fail("FAIL seed %lu: %d invariant violations after %lu calls", seed, v, calls_made);
 	}
 	printf("\nfuzz: seed %lu: %lu calls, %lu children, %lu violations, OK\n", seed, calls_made, children,
 	       violations);
