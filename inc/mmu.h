@@ -39,7 +39,7 @@
 #define PTE_G		_UL(0x100)		/* global */
 #define PTE_AVAIL	_UL(0xE00)		/* bits 9-11: ignored by the MMU, ours */
 #define PTE_NX		(_UL(1) << 63)	/* no execute (needs EFER.NXE) */
-#define PTE_TRAP	(_UL(1) << 51)	/* reserved bit: model-TLB fake-invalid (kern/tlbtrap.c) */
+#define PTE_TRAP	(_UL(1) << 51)	/* reserved bit: model-TLB fake-invalid (kern/mm/tlbtrap.c) */
 #define PTE_ADDR_MASK	_UL(0x0007FFFFFFFFF000)	/* bits 12-50: bit 51 is PTE_TRAP */
 #define PTE_ADDR(pte)	((pte) & PTE_ADDR_MASK)
 

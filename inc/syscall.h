@@ -46,7 +46,7 @@ enum {
 #define MADV_DONTNEED	4	/* drop the pages: the next touch sees zeros */
 
 /*
- * tlbctl operations on the trap-driven model TLB (kern/tlbtrap.c), for the calling
+ * tlbctl operations on the trap-driven model TLB (kern/mm/tlbtrap.c), for the calling
  * process.  START(lo, hi): measure accesses to [lo, hi) (0, 0: all of user space),
  * starting from an empty model and zero counts; -E_NO_MEM when, under tlb.mode=tag,
  * every tag (tlb.tags) is taken by another live measured process.  STOP: stop
@@ -58,7 +58,7 @@ enum {
 #define TLBCTL_READ	3
 
 /*
- * kcheck operations (kern/invariant.c).  RUN: check every kernel invariant, print each
+ * kcheck operations (kern/mm/invariant.c).  RUN: check every kernel invariant, print each
  * violation on the console, return their number.  SELFTEST(va): plant corruptions
  * one at a time around the caller's page at va (present, private, writable, not
  * executable, in a region followed by another, with a second populated page in its
@@ -70,7 +70,7 @@ enum {
 
 /*
  * failnth(kind, k, n): make allocations k .. k+n-1 of kind, counted from now, fail
- * as if memory ran out (kern/failinject.c); k == 0 disarms.  Returns how many
+ * as if memory ran out (kern/mm/failinject.c); k == 0 disarms.  Returns how many
  * failures the previous arming of kind injected.
  */
 #define FAIL_FRAME	0	/* page_alloc: every physical frame, user or kernel */
@@ -140,7 +140,7 @@ struct kcounters {
 	uint64_t reserv_live[2];
 	uint64_t reserv_partial[2];	/* live and partially populated */
 	uint64_t promotions[2];
-	uint64_t promotion_attempts[2];	/* blocks offered to pmap_promote (kern/policy.c) */
+	uint64_t promotion_attempts[2];	/* blocks offered to pmap_promote (kern/mm/policy.c) */
 	uint64_t promotion_failures[2];	/* ... whose entries were not uniform */
 	uint64_t demotions[5];		/* by cause: DEMOTE_* below */
 	uint64_t demotions_1g;		/* of which 1 GiB -> 2 MiB */
@@ -155,8 +155,8 @@ struct kcounters {
 	uint64_t migrations;		/* 4 KiB pages it moved */
 	uint64_t repromotions;		/* pressure-demoted blocks promoted again */
 	uint64_t wired_pages;		/* kernel pages handed out from wired 2 MiB blocks */
-	uint64_t tlb_traps;		/* model-TLB traps, all processes (kern/tlbtrap.c) */
-	/* what the page daemon's passes did (kern/daemon.h) */
+	uint64_t tlb_traps;		/* model-TLB traps, all processes (kern/mm/tlbtrap.c) */
+	/* what the page daemon's passes did (kern/mm/daemon.h) */
 	uint64_t daemon_no_room;	/* compactions given up: nowhere below 2 MiB to move pages */
 	uint64_t daemon_last_preempted;	/* reservations the latest pass broke */
 	uint64_t daemon_last_migrated;	/* pages the latest pass moved */

@@ -169,7 +169,7 @@ hlt(void)
 	__asm__ volatile("hlt");
 }
 
-/* With SMAP on, stac/clac open and close kernel access to user pages (kern/uaccess.c). */
+/* With SMAP on, stac/clac open and close kernel access to user pages (kern/mm/uaccess.c). */
 static inline void
 stac(void)
 {

@@ -1,7 +1,7 @@
 /*
  * xorshift64* (Marsaglia's xorshift with Vigna's multiplicative output scrambling): the
  * one pseudo-random generator that must give the same numbers everywhere -- the model
- * TLB's random replacement (kern/vtlb.c), its reference simulator (tests/tlbsim.c) and
+ * TLB's random replacement (kern/mm/lib/vtlb.c), its reference simulator (tests/tlbsim.c) and
  * user workloads that generate page sequences -- so that a run can be repeated exactly
  * from its seed.  Header-only, no state of its own: the caller keeps a uint64_t.
  * Not for anything that needs unpredictability.

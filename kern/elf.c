@@ -13,7 +13,7 @@
 #include "inc/mmu.h"
 #include "inc/syscall.h"
 #include "inc/util.h"
-#include "kern/vm.h"
+#include "kern/mm/vm.h"
 #include "kern/elf.h"
 
 #define ELF_MAGIC	0x464C457FU	/* "\x7FELF" little endian */

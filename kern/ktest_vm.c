@@ -8,10 +8,10 @@
 #include "inc/error.h"
 #include "inc/util.h"
 #include "kern/console.h"
-#include "kern/phys.h"
-#include "kern/pmap.h"
-#include "kern/policy.h"
-#include "kern/vm.h"
+#include "kern/mm/frame.h"
+#include "kern/mm/pmap.h"
+#include "kern/mm/policy.h"
+#include "kern/mm/vm.h"
 #include "kern/ktest.h"
 
 #define TVA		0x40000000UL		/* a 2 MiB-aligned user address */

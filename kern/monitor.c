@@ -13,14 +13,14 @@
 #include "kern/cmdline.h"
 #include "kern/console.h"
 #include "kern/ktest.h"
-#include "kern/phys.h"
-#include "kern/daemon.h"
-#include "kern/fault.h"
-#include "kern/invariant.h"
-#include "kern/pmap.h"
-#include "kern/policy.h"
-#include "kern/reserv.h"
-#include "kern/tlbtrap.h"
+#include "kern/mm/frame.h"
+#include "kern/mm/daemon.h"
+#include "kern/mm/fault.h"
+#include "kern/mm/invariant.h"
+#include "kern/mm/pmap.h"
+#include "kern/mm/policy.h"
+#include "kern/mm/lib/reserv.h"
+#include "kern/mm/tlbtrap.h"
 #include "kern/programs.h"
 #include "kern/proc.h"
 #include "kern/qemu.h"
@@ -276,7 +276,7 @@ static const struct command commands[] = {
 	{ "vmstat", "superpage and fault counters", mon_vmstat },
 	{ "reserv", "list reservations with their population", mon_reserv },
 	{ "tlb", "tlb [reset]: the model TLB's geometry and counts", mon_tlb },
-	{ "check", "check every kernel memory invariant (kern/invariant.c)", mon_check },
+	{ "check", "check every kernel memory invariant (kern/mm/invariant.c)", mon_check },
 	{ "exit", "exit [STATUS]: stop QEMU (status 0 = success, default)", mon_exit },
 };
 

@@ -21,11 +21,11 @@
 #include "inc/x86.h"
 #include "kern/console.h"
 #include "kern/elf.h"
-#include "kern/phys.h"
-#include "kern/policy.h"
-#include "kern/pmap.h"
+#include "kern/mm/frame.h"
+#include "kern/mm/policy.h"
+#include "kern/mm/pmap.h"
 #include "kern/programs.h"
-#include "kern/uaccess.h"
+#include "kern/mm/uaccess.h"
 #include "kern/proc.h"
 
 struct proc procs[NPROC];

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "kern/trap.h"
-#include "kern/vm.h"
+#include "kern/mm/vm.h"
 
 #define NPROC		64
 #define PROC_NAME_MAX	32

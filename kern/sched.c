@@ -25,11 +25,11 @@
 #include "inc/string.h"
 #include "inc/x86.h"
 #include "kern/console.h"
-#include "kern/daemon.h"
+#include "kern/mm/daemon.h"
 #include "kern/gdt.h"
-#include "kern/pmap.h"
+#include "kern/mm/pmap.h"
 #include "kern/proc.h"
-#include "kern/tlbtrap.h"
+#include "kern/mm/tlbtrap.h"
 
 #define SCHED_HZ	100
 #define PIT_HZ		1193182

@@ -2,7 +2,7 @@
  * kern/syscall.c: system-call dispatch and the calls themselves.
  *
  * Arguments arrive in the trapframe (rdi, rsi, rdx, r10, r8, r9; number in rax) and
- * are untrusted: numbers are range-checked, pointers only go through kern/uaccess.c,
+ * are untrusted: numbers are range-checked, pointers only go through kern/mm/uaccess.c,
  * and every failure is a negative -E_* code in rax.  The process goes on after a
  * bad call; only a fault of its own kills it.
  */
@@ -13,18 +13,18 @@
 #include "inc/util.h"
 #include "inc/x86.h"
 #include "kern/console.h"
-#include "kern/daemon.h"
-#include "kern/failinject.h"
-#include "kern/fault.h"
-#include "kern/invariant.h"
-#include "kern/kmalloc.h"
-#include "kern/phys.h"
-#include "kern/pmap.h"
-#include "kern/policy.h"
-#include "kern/reserv.h"
-#include "kern/tlbtrap.h"
+#include "kern/mm/daemon.h"
+#include "kern/mm/failinject.h"
+#include "kern/mm/fault.h"
+#include "kern/mm/invariant.h"
+#include "kern/mm/kmalloc.h"
+#include "kern/mm/frame.h"
+#include "kern/mm/pmap.h"
+#include "kern/mm/policy.h"
+#include "kern/mm/lib/reserv.h"
+#include "kern/mm/tlbtrap.h"
 #include "kern/proc.h"
-#include "kern/uaccess.h"
+#include "kern/mm/uaccess.h"
 #include "kern/syscall.h"
 
 #define CPUTS_MAX	(64 * 1024)	/* longest single console write */

@@ -15,7 +15,7 @@
 #include "kern/backtrace.h"
 #include "kern/qemu.h"
 #include "kern/proc.h"
-#include "kern/tlbtrap.h"
+#include "kern/mm/tlbtrap.h"
 #include "kern/trap.h"
 
 struct gate {

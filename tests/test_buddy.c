@@ -1,5 +1,5 @@
 /*
- * Host unit test for the buddy allocator (kern/buddy.c), built with -DHOSTTEST and
+ * Host unit test for the buddy allocator (kern/mm/lib/buddy.c), built with -DHOSTTEST and
  * sanitizers.
  *
  * An arena is a page array plus a reference model with one byte per page: M_NONE (never
@@ -17,7 +17,7 @@
 #define HARNESS_NAME "buddy"
 #include "tests/harness.h"
 
-#include "kern/buddy.h"
+#include "kern/mm/lib/buddy.h"
 
 #define BLOCK(order)	((uint64_t)1 << (order))
 

@@ -1,5 +1,5 @@
 /*
- * Host unit test for the population map (kern/popmap.c), built with -DHOSTTEST and
+ * Host unit test for the population map (kern/mm/lib/popmap.c), built with -DHOSTTEST and
  * sanitizers.
  *
  * The reference model is a byte per page over a few sparse windows of the 2^36-page
@@ -20,7 +20,7 @@
 #define HARNESS_NAME "popmap"
 #include "tests/harness.h"
 
-#include "kern/popmap.h"
+#include "kern/mm/lib/popmap.h"
 
 #define LIMIT		POPMAP_PINDEX_LIMIT
 #define SPAN(level)	POPMAP_LEVEL_PAGES(level)	/* levels 1..4 of the tree too */

@@ -1,5 +1,5 @@
 /*
- * Host unit test for superpage reservations (kern/reserv.c), built with -DHOSTTEST and
+ * Host unit test for superpage reservations (kern/mm/lib/reserv.c), built with -DHOSTTEST and
  * sanitizers.
  *
  * A fake physical allocator keeps a byte per frame over 2^20 frames (4 GiB): allocated
@@ -20,7 +20,7 @@
 #define HARNESS_NAME "reserv"
 #include "tests/harness.h"
 
-#include "kern/reserv.h"
+#include "kern/mm/lib/reserv.h"
 
 #define NFRAMES		((uint64_t)1 << 20)
 #define NPAGES(order)	((uint64_t)1 << (order))

@@ -1,5 +1,5 @@
 /*
- * Host unit test for the model TLB (kern/vtlb.c), built with -DHOSTTEST and sanitizers.
+ * Host unit test for the model TLB (kern/mm/lib/vtlb.c), built with -DHOSTTEST and sanitizers.
  *
  * Small scenarios with hand-computed answers check each rule: counts and walk
  * references, set indexing, the victims of FIFO, RANDOM and CLOCK (with and without
@@ -26,7 +26,7 @@
 #include "tests/harness.h"
 
 #include "inc/xorshift.h"
-#include "kern/vtlb.h"
+#include "kern/mm/lib/vtlb.h"
 #include "tests/tlbsim.h"
 
 #define KB	((uint64_t)1 << 10)

@@ -1,10 +1,10 @@
 /*
  * Reference TLB simulator (tests/tlbsim.c): the independent yardstick for the model
- * TLB of kern/vtlb.c.  It sees the FULL page-reference trace -- every access, hit or
+ * TLB of kern/mm/lib/vtlb.c.  It sees the FULL page-reference trace -- every access, hit or
  * miss -- whereas the kernel's model sees only the accesses that trap; the two must
  * count the same misses, evictions and walk references.  Written separately and kept
  * simple on purpose (a FIFO set is an explicit queue, oldest first); it shares nothing
- * with kern/vtlb.c but the random generator (inc/xorshift.h) and the definitions:
+ * with kern/mm/lib/vtlb.c but the random generator (inc/xorshift.h) and the definitions:
  *
  *  - three TLBs, 4 KiB, 2 MiB, 1 GiB; a page goes to set (page number mod sets), its
  *    tag is the page number plus, when tagging by ASID, the ASID;

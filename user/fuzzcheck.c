@@ -1,5 +1,5 @@
 /*
- * user/fuzzcheck.c: the invariant checker (kern/invariant.c) on a live, busy system.
+ * user/fuzzcheck.c: the invariant checker (kern/mm/invariant.c) on a live, busy system.
  *
  * With a child sharing pages copy-on-write, superpages or reservations (per policy),
  * a copied page and, last, the model TLB measuring this process, every kcheck must

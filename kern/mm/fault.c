@@ -1,0 +1,108 @@
+/*
+ * kern/mm/fault.c: what a user page fault means and how it is resolved.
+ *
+ * The fault path asks, in order:
+ *   1. Is there a region at the address, and does its protection allow the access
+ *      (read; write needs PROT_WRITE; instruction fetch needs PROT_EXEC; PROT_NONE
+ *      allows nothing)?  If not, the access is refused and the process dies.
+ *   2. Is no page mapped?  Demand zero: a fresh zeroed page.
+ *   3. Is it a write to a copy-on-write page?  If the frame is still shared, copy
+ *      it into a private page; if this is its last mapping, take it over in place.
+ *      A copy-on-write superpage is demoted first and only the 4 KiB written is copied
+ *      (what Linux does; page overlays will keep the superpage instead).
+ *   4. Otherwise the entry is stale (e.g. a TLB entry older than an mprotect): rewrite
+ *      its flags from the region and retry.
+ * Later milestones insert their cases here: reservations (at 2), overlays (at 3) and
+ * the model TLB's fake-invalid entries (before 1).
+ */
+#include "inc/error.h"
+#include "inc/string.h"
+#include "inc/util.h"
+#include "kern/console.h"
+#include "kern/mm/frame.h"
+#include "kern/mm/pmap.h"
+#include "kern/mm/policy.h"
+#include "kern/mm/tlbtrap.h"
+#include "kern/mm/vm.h"
+#include "kern/mm/fault.h"
+
+struct fault_stats fault_stats;
+
+static bool
+access_allowed(const struct vm_region *r, uint32_t err)
+{
+	if (r->prot == PROT_NONE)
+		return false;
+	if ((err & PFERR_W) && !(r->prot & PROT_WRITE))
+		return false;
+	if ((err & PFERR_I) && !(r->prot & PROT_EXEC))
+		return false;
+	return true;
+}
+
+static int
+copy_on_write(struct vmspace *vs, struct vm_region *r, uint64_t page, pte_t *pte)
+{
+	struct page *old = pa2page(PTE_ADDR(*pte));
+	if (old->refcount == 1) {		/* the other sharers are gone: reuse in place */
+		*pte = PTE_ADDR(*pte) | vm_pte_flags(r->prot, false) | (*pte & PTE_AD) | PTE_P;
+		pmap_invalidate(vs->pml4_pa, page);
+		fault_stats.cow_reuse++;
+		return 0;
+	}
+	struct page *copy = frame_alloc(0);
+	if (!copy)
+		return -E_NO_MEM;
+	memcpy(page2kva(copy), page2kva(old), PGSIZE);
+	page_ref(copy);
+	*pte = page2pa(copy) | vm_pte_flags(r->prot, false) | PTE_P;
+	pmap_invalidate(vs->pml4_pa, page);
+	page_unref(old);
+	fault_stats.cow_copy++;
+	return 0;
+}
+
+int
+vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
+{
+	uint64_t page = ROUNDDOWN(va, PGSIZE);
+	int level, r;
+
+	fault_stats.faults++;
+	if (vs->tlb)
+		vs->tlb->real_faults++;
+	struct vm_region *reg = vm_find(vs, va);
+	if (!reg || !access_allowed(reg, err)) {
+		fault_stats.refused++;
+		return -E_FAULT;
+	}
+	pte_t *pte = pmap_lookup(vs->pml4_pa, page, &level);
+	int start_level = pte ? level : 0;
+	bool cow_write = pte && (*pte & PTE_P) && (err & PFERR_W) && (*pte & PTE_COW);
+	while (cow_write && level > 0) {	/* copy 4 KiB, not the superpage: split it */
+		if (pmap_demote(vs->pml4_pa, page, level, DEMOTE_COW) < 0) {
+			fault_stats.no_memory++;
+			return -E_NO_MEM;
+		}
+		pte = pmap_lookup(vs->pml4_pa, page, &level);
+	}
+	if (!pte || !(*pte & PTE_P)) {
+		r = policy_populate(vs, reg, page);	/* demand zero: which frame is policy */
+		if (r == 0)
+			fault_stats.demand_zero++;
+	} else if (cow_write) {
+		r = copy_on_write(vs, reg, page, pte);
+	} else {
+		uint64_t size_bit = level > 0 ? PTE_PS : 0;
+		*pte = LEAF_ADDR(*pte, level) | vm_pte_flags(reg->prot, *pte & PTE_COW) | (*pte & PTE_AD) | size_bit |
+		       PTE_P;
+		pmap_invalidate(vs->pml4_pa, page);
+		r = 0;
+	}
+	if (r == -E_NO_MEM)
+		fault_stats.no_memory++;
+	/* mappings around va changed (maybe promoted or demoted): the model TLB follows */
+	uint64_t block = start_level == 2 ? PG1G : PG2M;
+	tlbtrap_sync(vs, ROUNDDOWN(page, block), ROUNDDOWN(page, block) + block);
+	return r;
+}

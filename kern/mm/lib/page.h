@@ -1,0 +1,28 @@
+/*
+ * struct page: per-physical-page metadata, one per 4 KiB frame.
+ *
+ * The kernel keeps an array of these indexed by physical frame number (pfn).
+ * Fields marked (b) belong to the buddy allocator (kern/mm/lib/buddy.c) and mean something
+ * only while PG_FREE is set: a page has PG_FREE exactly when it heads a free block,
+ * and then it is linked on the free list for its order.  Allocated pages and the
+ * non-head pages of a free block have PG_FREE clear and their (b) fields are stale.
+ * PG_RESERVED is set by whoever describes physical memory, before the page is ever
+ * handed to the allocator, and the allocator never hands such a page out.
+ * refcount is 0 while a page is free.
+ */
+#ifndef SPOS_KERN_PAGE_H
+#define SPOS_KERN_PAGE_H
+
+#include <stdint.h>
+
+struct page {
+	struct page *next, *prev;	/* (b) free-list links while this page heads a free block */
+	uint32_t flags;			/* PG_* */
+	uint8_t order;			/* (b) order of the free block this page heads, when PG_FREE */
+	uint32_t refcount;		/* owners/mappings; used by later layers, buddy leaves it 0 */
+};
+
+#define PG_FREE		0x1u	/* heads a free buddy block of 2^order pages */
+#define PG_RESERVED	0x2u	/* not allocatable RAM (firmware, kernel image, hole); set by caller */
+
+#endif

@@ -1,0 +1,134 @@
+/* x86-64 page tables: the kernel's tables and the walker (kern/mm/pmap.c). */
+#ifndef SPOS_KERN_PMAP_H
+#define SPOS_KERN_PMAP_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+typedef uint64_t pte_t;
+
+extern pte_t *kern_pml4;		/* the kernel's PML4 (kernel virtual address) */
+extern uint64_t kern_pml4_pa;		/* ... and its physical address, for CR3 */
+extern bool cpu_has_1g_pages, cpu_has_smep, cpu_has_smap, cpu_has_nx;
+
+/* Kernel virtual address of a page-table page at physical pa (boot alias before the switch). */
+void *pt_page_va(uint64_t pa);
+
+/*
+ * Build the kernel's own 4-level tables (direct map of [0, phys_limit) with 1 GiB
+ * pages, or 2 MiB without PDPE1GB; the image with per-section permissions), load them,
+ * and turn on global pages, SMEP and SMAP when the CPU has them.
+ */
+void pmap_init_kernel(uint64_t phys_limit);
+
+/*
+ * Pointer to the entry for va at level (0 = PT entry, 1 = PD, 2 = PDPT) in the tables
+ * rooted at pml4.  With create, missing intermediate tables are allocated (zeroed)
+ * with flags PTE_P|PTE_W plus inter_flags; without, returns NULL when one is missing.
+ * Also returns NULL if a larger page already maps va above the requested level, or if
+ * create is set and no page-table page could be allocated.
+ */
+pte_t *pmap_walk(pte_t *pml4, uint64_t va, int level, bool create, uint64_t inter_flags);
+
+/* Allocate one zeroed page-table page; returns its physical address or 0. */
+uint64_t pt_page_alloc(void);
+
+/* The physical range the boot allocator handed out (reserved by kern/mm/frame.c). */
+void boot_alloc_range(uint64_t *start, uint64_t *end);
+/* Allocate n zeroed pages before the physical allocator exists; returns physical address. */
+uint64_t boot_alloc(uint64_t npages);
+/* After this, page-table pages come from alloc (returns 0 when out of memory); returns the previous one. */
+typedef uint64_t pt_alloc_fn(void);
+pt_alloc_fn *pmap_use_page_allocator(pt_alloc_fn *alloc);
+
+#endif
+
+/* ---- user address spaces (the lower half of a PML4) ---- */
+
+#define PTE_COW		0x200UL	/* software bit: frame shared copy-on-write, kept read-only */
+/*
+ * Accessed and dirty bits: every rewrite of a present leaf keeps them (the page daemon
+ * samples A); only the hardware sets them, and only the daemon clears A.
+ */
+#define PTE_AD		(PTE_A | PTE_D)
+
+/* A new PML4 sharing the kernel half; returns its physical address, or 0 when out of memory. */
+uint64_t pmap_create(void);
+/* Free the user page-table pages of pml4 and the PML4 itself; every leaf must be unmapped. */
+void pmap_destroy(uint64_t pml4_pa);
+/* Map the 4 KiB page at va to pa with flags (PTE_P added). Returns 0 or -E_NO_MEM. */
+int pmap_enter(uint64_t pml4_pa, uint64_t va, uint64_t pa, uint64_t flags);
+/* The same for a leaf at level (1: 2 MiB, 2: 1 GiB; flags include PTE_PS); va, pa aligned. */
+int pmap_enter_level(uint64_t pml4_pa, uint64_t va, uint64_t pa, uint64_t flags, int level);
+/*
+ * The leaf entry mapping va: a PT entry, or a PD/PDPT entry with PTE_PS; *level says
+ * which (0, 1, 2).  NULL when no table reaches va.  The entry may be non-present.
+ */
+pte_t *pmap_lookup(uint64_t pml4_pa, uint64_t va, int *level);
+/* Flush va from the TLB if pml4 is the loaded address space. */
+void pmap_invalidate(uint64_t pml4_pa, uint64_t va);
+/*
+ * Call fn(pte, va, level, arg) for each present leaf entry that lies in [start, end):
+ * 4 KiB PTEs (level 0) and superpages (level 1: 2 MiB, level 2: 1 GiB) lying wholly
+ * inside the range.  A superpage straddling start or end is first demoted (counted
+ * under cause), so fn never sees a leaf reaching outside the range.  Absent tables are
+ * skipped quickly.  fn may change or clear the entry.  Returns 0, or -E_NO_MEM when a
+ * demotion could not get a page-table page (the walk stops there).
+ */
+int pmap_foreach(uint64_t pml4_pa, uint64_t start, uint64_t end,
+		 void (*fn)(pte_t *pte, uint64_t va, int level, void *arg), void *arg, int cause);
+
+/*
+ * The lowest address in [va, end) aligned to LEVEL_SIZE(level) whose entry at level
+ * (1: PD, 2: PDPT) points to a table rather than a superpage, or end if none (a va
+ * inside such a block gives the block's start).  Absent tables are skipped quickly,
+ * so walking a huge, sparse range costs what is mapped in it.
+ */
+uint64_t pmap_next_table(uint64_t pml4_pa, uint64_t va, uint64_t end, int level);
+
+/* ---- superpages: promotion and demotion ---- */
+
+/* Why a superpage was demoted (the counters keep one count per cause). */
+enum demote_cause {			/* the same numbers as DEMOTE_BY_* in inc/syscall.h */
+	DEMOTE_MPROTECT,	/* protection changed on part of it */
+	DEMOTE_MUNMAP,		/* part of it unmapped */
+	DEMOTE_MADVISE,		/* part of it dropped (DONTNEED) */
+	DEMOTE_COW,		/* a write to a shared copy-on-write superpage */
+	DEMOTE_PRESSURE,	/* speculative, by the page daemon under memory pressure */
+	NDEMOTE_CAUSES
+};
+
+struct pmap_stats {
+	uint64_t promotions[2];		/* [0] 2 MiB, [1] 1 GiB */
+	uint64_t promotion_failures[2];	/* gate passed (fully populated) but entries not uniform */
+	uint64_t demotions[NDEMOTE_CAUSES];
+	uint64_t demotions_1g;		/* of which 1 GiB -> 2 MiB */
+};
+extern struct pmap_stats pmap_stats;
+
+/* Size in bytes of a leaf at level (0, 1, 2). */
+#define LEVEL_SIZE(level)	(1UL << PTX_SHIFT(level))
+/* Physical address of a leaf entry at level (bits below the page size cleared). */
+#define LEAF_ADDR(pte, level)	((pte) & PTE_ADDR_MASK & ~(LEVEL_SIZE(level) - 1))
+
+/*
+ * Replace the 512 entries of the table under the level-(level) entry covering va by
+ * one superpage entry (level 1: 2 MiB, level 2: 1 GiB), in place, without copying,
+ * if they are all present, physically contiguous and aligned, with equal flags and no
+ * copy-on-write.  The superpage's accessed and dirty bits are the OR of the entries':
+ * none is lost and none invented (a block none of whose pages was written stays clean;
+ * one written page makes all of it dirty, as one D bit cannot say which).  Frees the
+ * table page and flushes the TLB.  True if promoted.
+ */
+bool pmap_promote(uint64_t pml4_pa, uint64_t va, int level);
+/*
+ * Split the superpage at level covering va into 512 entries of the next size down,
+ * same frames and flags.  Each entry gets the superpage's accessed and dirty bits: the
+ * superpage has one of each, so which of its pages were written is not known (a clean
+ * superpage gives clean pages; a dirty one dirty pages, never losing a write).
+ * 0, or -E_NO_MEM when no page-table page could be allocated.
+ */
+int pmap_demote(uint64_t pml4_pa, uint64_t va, int level, int cause);
+
+/* User page-table pages currently allocated (PDPT, PD, PT pages below the PML4s). */
+extern uint64_t pmap_user_pt_pages;

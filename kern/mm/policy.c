@@ -1,0 +1,508 @@
+/*
+ * kern/mm/policy.c: when spos uses superpages — reservations at fault time, incremental
+ * promotion, and preemption — on top of the mechanisms in kern/mm/lib/reserv.c (reservations),
+ * kern/mm/lib/popmap.c (population maps) and kern/mm/pmap.c (promote/demote).
+ *
+ * The paper (Navarro, Iyer, Druschel, Cox, OSDI'02) and FreeBSD's vm_reserv.c:
+ *   - at the first fault in an aligned range of a memory object, reserve the physical
+ *     extent of the largest superpage that contains the faulting page and fits, and
+ *     hand out its frames at matching offsets as pages are touched;
+ *   - promote a range when it is fully populated, incrementally (4 KiB -> 2 MiB ->
+ *     1 GiB), in place, since reservation frames are contiguous;
+ *   - keep partially populated reservations by recency of growth and preempt the least
+ *     recently grown one when the buddy allocator cannot satisfy a request.
+ * What spos does, under vm.policy=reserve (the default):
+ *   - objects are indexed by virtual page number, so object alignment is virtual
+ *     alignment;
+ *   - a block is eligible for a reservation if it does not overlap a populated page
+ *     or another reservation of the object, and — for fixed-size objects (program
+ *     images, mmap regions) — lies inside the object; growing objects (heap, stack) may
+ *     reserve past their end into free address space, where they will grow, but never
+ *     below their start;
+ *   - 1 GiB is tried before 2 MiB, then a plain 4 KiB frame; a reservation is made
+ *     only from free memory, while a frame the kernel or a fault needs may preempt
+ *     (frame_alloc), as in FreeBSD;
+ *   - frames are zeroed one 4 KiB page at a time as they are handed out;
+ *   - promotion is offered only when the population map says the block is full and it
+ *     lies in a reservation, so a workload without reservations pays no failed attempts.
+ * vm.policy=eager maps a zeroed 2 MiB page at the first fault of an aligned 2 MiB block
+ * lying wholly inside the region (falling back to 4 KiB), like Linux THP "always";
+ * vm.policy=base maps 4 KiB pages only.  All policies share the mechanisms below.
+ */
+#include "inc/error.h"
+#include "inc/string.h"
+#include "inc/util.h"
+#include "kern/cmdline.h"
+#include "kern/console.h"
+#include "kern/mm/kmalloc.h"
+#include "kern/mm/frame.h"
+#include "kern/mm/pmap.h"
+#include "kern/mm/lib/popmap.h"
+#include "kern/mm/lib/reserv.h"
+#include "kern/mm/vm.h"
+#include "kern/mm/policy.h"
+
+enum vm_policy vm_policy = POLICY_RESERVE;
+struct policy_stats policy_stats;
+static uint64_t population_clock;	/* advances at every population: LRU stamps */
+
+static const char *const policy_names[] = { "base", "eager", "reserve" };
+
+/* ---- memory for popmap nodes and reservation bitmaps ---- */
+
+static unsigned
+order_for(size_t size)
+{
+	unsigned order = 0;
+	while ((PGSIZE << order) < size)
+		order++;
+	return order;
+}
+
+static void *
+node_alloc(size_t size)
+{
+	if (size <= KMALLOC_MAX)
+		return kmalloc(size);
+	struct page *pg = size <= PGSIZE ? wired_page_alloc() : frame_alloc(order_for(size));
+	if (!pg)
+		return NULL;
+	memset(page2kva(pg), 0, PGSIZE << order_for(size));
+	return page2kva(pg);
+}
+
+static void
+node_free(void *p, size_t size)
+{
+	if (size <= KMALLOC_MAX)
+		kfree(p);
+	else if (size <= PGSIZE)
+		frame_free(pa2page(PADDR(p)));
+	else
+		page_free(pa2page(PADDR(p)), order_for(size));
+}
+
+const struct popmap_allocator popmap_kernel_allocator = { node_alloc, node_free };
+
+static void
+free_frames(uint64_t pfn, unsigned order)
+{
+	page_free(&phys_buddy.pages[pfn], order);
+}
+
+/*
+ * Wired clustering.  Pages the kernel keeps for itself (page-table pages, kernel heap
+ * slabs, population-map nodes) are never moved by the page daemon, so scattered
+ * they would pin many 2 MiB blocks.  They come instead from "wired" 2 MiB blocks: a
+ * pinned reservation owned by the sentinel object below, whose frames are handed out
+ * in any order (pindex = pfn).  A small pool of such blocks is kept, and a page comes
+ * from the fullest one that has room, so the emptiest drain; a block whose last wired
+ * page is freed goes back to the buddy allocator whole and leaves the pool.  Only
+ * when every block of a full pool is full, or no 2 MiB block is free, is a plain
+ * frame used.  (A single current block would strand the free frames of every block
+ * it replaced until their last page went.)
+ */
+#define WIRED_POOL	8		/* wired blocks at most: 16 MiB of kernel pages */
+static char wired_object;		/* the owner of wired blocks: no population map */
+static struct reserv *wired_pool[WIRED_POOL];	/* live wired blocks; NULL: free slot */
+static bool reservations_ready;		/* reserv_system_init done (it needs kmalloc first) */
+uint64_t wired_pages;
+
+/* The fullest wired block with a free frame, or NULL. */
+static struct reserv *
+wired_block_with_room(void)
+{
+	struct reserv *best = NULL;
+	for (int i = 0; i < WIRED_POOL; i++)
+		if (wired_pool[i] && wired_pool[i]->popcnt < 512 && (!best || wired_pool[i]->popcnt > best->popcnt))
+			best = wired_pool[i];
+	return best;
+}
+
+/* Put a new wired block into a free slot of the pool; false if the pool is full or memory short. */
+static bool
+wired_block_add(void)
+{
+	static bool busy;		/* reserv_create's kmalloc comes back here: plain frame */
+	int slot = 0;
+	while (slot < WIRED_POOL && wired_pool[slot])
+		slot++;
+	if (slot == WIRED_POOL || busy)
+		return false;
+	struct page *blk = page_alloc(RESERV_ORDER_2M);
+	if (!blk)
+		return false;
+	uint64_t pfn = buddy_pfn(&phys_buddy, blk);
+	busy = true;
+	struct reserv *rv = reserv_create(RESERV_ORDER_2M, pfn, &wired_object, pfn, population_clock);
+	busy = false;
+	if (!rv) {
+		page_free(blk, RESERV_ORDER_2M);
+		return false;
+	}
+	reserv_pin(rv);			/* kernel memory: never preempted */
+	wired_pool[slot] = rv;
+	return true;
+}
+
+struct page *
+wired_page_alloc(void)
+{
+	struct reserv *rv = NULL;
+	if (reservations_ready && !(rv = wired_block_with_room()) && wired_block_add())
+		rv = wired_block_with_room();
+	if (!rv)
+		return frame_alloc(0);
+	uint64_t i = 0;
+	while (reserv_page_inuse(rv, rv->pindex + i))
+		i++;
+	population_clock++;
+	uint64_t pfn = reserv_alloc_page(rv, rv->pindex + i, population_clock);
+	wired_pages++;
+	return &phys_buddy.pages[pfn];
+}
+
+void
+wired_usage(uint64_t *blocks, uint64_t *in_use)
+{
+	*blocks = *in_use = 0;
+	for (int i = 0; i < WIRED_POOL; i++)
+		if (wired_pool[i]) {
+			(*blocks)++;
+			*in_use += wired_pool[i]->popcnt;
+		}
+}
+
+/* A reservation is going away: forget it in its object's population map. */
+static void
+detach(struct reserv *rv)
+{
+	if (rv->object == &wired_object) {
+		for (int i = 0; i < WIRED_POOL; i++)
+			if (wired_pool[i] == rv)
+				wired_pool[i] = NULL;
+		return;
+	}
+	struct vm_object *obj = rv->object;
+	int level = rv->order == RESERV_ORDER_1G ? POPMAP_LEVEL_1G : POPMAP_LEVEL_2M;
+	popmap_set_reserv(&obj->popmap, rv->pindex, level, NULL);
+}
+
+static const struct reserv_ops reserv_kernel_ops = { node_alloc, node_free, free_frames, detach };
+
+void
+policy_init(void)
+{
+	const char *p = cmdline_get("vm.policy");
+	for (int i = 0; p && i < (int)ARRAY_SIZE(policy_names); i++)
+		if (strcmp(p, policy_names[i]) == 0)
+			vm_policy = (enum vm_policy)i;
+	if (p && strcmp(p, policy_names[vm_policy]) != 0)
+		cprintf("vm.policy=%s unknown: using %s\n", p, policy_names[vm_policy]);
+	if (reserv_system_init(&reserv_kernel_ops, phys_buddy.npages) < 0)
+		panic("no memory for the reservation tables");
+	reservations_ready = true;
+	cprintf("vm: policy %s\n", policy_names[vm_policy]);
+}
+
+const char *
+policy_name(void)
+{
+	return policy_names[vm_policy];
+}
+
+/* ---- frames ---- */
+
+/*
+ * Preemption takes the least recently grown partial reservation, of either size, among
+ * those whose break returns a free block of the size asked for: breaking one whose
+ * every such block holds a page in use would return frames that cannot serve the
+ * request (a 2 MiB request is never served by breaking a 2 MiB reservation in use).
+ */
+struct page *
+frame_alloc(unsigned order)
+{
+	struct page *pg;
+	while (!(pg = page_alloc(order)))
+		if (!reserv_preempt_for(order))
+			return NULL;
+	return pg;
+}
+
+void
+frame_free(struct page *pg)
+{
+	uint64_t pfn = buddy_pfn(&phys_buddy, pg);
+	struct reserv *rv = reserv_of_frame(pfn);
+	if (rv && reserv_page_inuse(rv, rv->pindex + (pfn - rv->pfn)))
+		reserv_free_page(rv, pfn);
+	else
+		page_free(pg, 0);
+}
+
+/* ---- populating a page ---- */
+
+static void
+zero_frame(uint64_t pa, uint64_t size)
+{
+	memset(KADDR(pa), 0, size);
+	policy_stats.bytes_zeroed += size;
+}
+
+/* Whether regions of obj cover [start, end) without a hole. */
+static bool
+object_covers(struct vmspace *vs, struct vm_object *obj, uint64_t start, uint64_t end)
+{
+	uint64_t va = start;
+	for (struct vm_region *o = vs->regions; o && va < end; o = o->next) {
+		if (o->end <= va)
+			continue;
+		if (o->start > va || o->obj != obj)
+			return false;
+		va = o->end;
+	}
+	return va >= end;
+}
+
+/*
+ * Whether the aligned block [blk, blk+size) may be reserved for region r.  A
+ * fixed-size object (program segment, mmap region) reserves only blocks it covers
+ * wholly, as Navarro caps a reservation at the object's size.  A growing object
+ * (heap, stack) grows at its end: the block must start inside it and may reach past
+ * its end only into free address space.
+ */
+static bool
+block_eligible(struct vmspace *vs, struct vm_region *r, uint64_t blk, uint64_t size)
+{
+	if (blk + size <= blk || blk + size > UTOP || blk < UTEXT)
+		return false;
+	if (r->obj->fixed_size)
+		return object_covers(vs, r->obj, blk, blk + size);
+	if (blk < r->start - r->offset)
+		return false;		/* below the object's start: it never grows there */
+	for (struct vm_region *o = vs->regions; o; o = o->next)
+		if (o != r && o->obj != r->obj && o->start < blk + size && blk < o->end)
+			return false;
+	return true;
+}
+
+/*
+ * Make a reservation of the largest eligible size containing va; NULL if none.
+ * Linking it into the population map may allocate nodes, and an allocation may
+ * preempt: the new reservation is pinned meanwhile, or it could be preempted (it is
+ * partial, and near OOM the only one) and then linked after being freed.
+ */
+static struct reserv *
+reserve_block(struct vmspace *vs, struct vm_region *r, uint64_t va)
+{
+	struct popmap *pm = &r->obj->popmap;
+	for (int level = POPMAP_LEVEL_1G; level >= POPMAP_LEVEL_2M; level--) {
+		uint64_t size = LEVEL_SIZE(level), blk = ROUNDDOWN(va, size), pindex = blk >> PGSHIFT;
+		unsigned order = level == POPMAP_LEVEL_1G ? RESERV_ORDER_1G : RESERV_ORDER_2M;
+		if (!block_eligible(vs, r, blk, size) || popmap_count(pm, pindex, level) != 0 ||
+		    popmap_reserv_count(pm, pindex, level) != 0)
+			continue;
+		struct page *extent = page_alloc(order);	/* speculative: never preempt for it */
+		if (!extent)
+			continue;
+		struct reserv *rv = reserv_create(order, buddy_pfn(&phys_buddy, extent), r->obj, pindex,
+						  population_clock);
+		if (!rv) {
+			page_free(extent, order);
+			continue;
+		}
+		reserv_pin(rv);
+		int err = popmap_set_reserv(pm, pindex, level, rv);
+		reserv_unpin(rv);
+		if (err < 0) {
+			reserv_break(rv);	/* gives the whole extent back */
+			continue;
+		}
+		return rv;
+	}
+	return NULL;
+}
+
+/* The reservation covering va's page in r's object, or NULL. */
+static struct reserv *
+reservation_of(struct vm_region *r, uint64_t va)
+{
+	struct popmap *pm = &r->obj->popmap;
+	struct reserv *rv = popmap_reserv(pm, va >> PGSHIFT, POPMAP_LEVEL_2M);
+	return rv ? rv : popmap_reserv(pm, va >> PGSHIFT, POPMAP_LEVEL_1G);
+}
+
+uint64_t
+policy_reservation_at(struct vmspace *vs, struct vm_region *r, uint64_t va)
+{
+	(void)vs;
+	struct reserv *rv = reservation_of(r, va);
+	return rv ? PGSIZE << rv->order : 0;
+}
+
+bool
+policy_promote(struct vmspace *vs, uint64_t va, int level, bool need_reservation)
+{
+	uint64_t size = LEVEL_SIZE(level), blk = ROUNDDOWN(va, size);
+	struct vm_region *r = vm_find(vs, blk);
+	if (!r || blk + size > r->end)
+		return false;		/* not one region: two objects or two protections */
+	if (popmap_count(&r->obj->popmap, blk >> PGSHIFT, level) != POPMAP_LEVEL_PAGES(level))
+		return false;
+	if (need_reservation && !reservation_of(r, blk))
+		return false;
+	policy_stats.promotion_attempts[level - 1]++;
+	return pmap_promote(vs->pml4_pa, blk, level);
+}
+
+/* Offer the blocks containing va for promotion, 2 MiB then 1 GiB. */
+static void
+try_promote(struct vmspace *vs, uint64_t va)
+{
+	for (int level = POPMAP_LEVEL_2M; level <= POPMAP_LEVEL_1G; level++)
+		if (!policy_promote(vs, va, level, true))
+			return;
+}
+
+/* Eager: map a zeroed 2 MiB page for the block around va, if it fits. -E_NO_MEM: fall back. */
+static int
+populate_eager(struct vmspace *vs, struct vm_region *r, uint64_t va)
+{
+	uint64_t blk = ROUNDDOWN(va, PG2M), pindex = blk >> PGSHIFT;
+	struct popmap *pm = &r->obj->popmap;
+	if (blk < r->start || blk + PG2M > r->end || popmap_count(pm, pindex, POPMAP_LEVEL_2M) != 0)
+		return -E_INVAL;
+	pte_t *pde = pmap_walk(KADDR(vs->pml4_pa), blk, 1, false, 0);
+	if (pde && (*pde & PTE_P))
+		return -E_INVAL;		/* a page table is already there */
+	struct page *pg = frame_alloc(RESERV_ORDER_2M);
+	if (!pg) {
+		policy_stats.eager_fallbacks++;
+		return -E_NO_MEM;
+	}
+	for (uint64_t i = 0; i < 512; i++) {
+		if (popmap_set(pm, pindex + i) < 0) {
+			while (i-- > 0)
+				popmap_clear(pm, pindex + i);
+			page_free(pg, RESERV_ORDER_2M);
+			return -E_NO_MEM;
+		}
+	}
+	zero_frame(page2pa(pg), PG2M);
+	if (pmap_enter_level(vs->pml4_pa, blk, page2pa(pg), vm_pte_flags(r->prot, false) | PTE_PS, 1) < 0) {
+		for (uint64_t i = 0; i < 512; i++)
+			popmap_clear(pm, pindex + i);
+		page_free(pg, RESERV_ORDER_2M);
+		return -E_NO_MEM;
+	}
+	for (uint64_t i = 0; i < 512; i++)
+		page_ref(pg + i);
+	vs->resident_pages += 512;
+	policy_stats.eager_2m++;
+	return 0;
+}
+
+/* The frame for va's page under the reserve policy (zeroed), or 0 when out of memory. */
+static uint64_t
+reserved_frame(struct vmspace *vs, struct vm_region *r, uint64_t va)
+{
+	struct reserv *rv = reservation_of(r, va);
+	uint64_t pindex = va >> PGSHIFT;
+	if (rv && !reserv_page_inuse(rv, pindex)) {
+		policy_stats.reserv_hits++;
+	} else if (!rv && (rv = reserve_block(vs, r, va)) != NULL) {
+		/* a new reservation */
+	} else {
+		policy_stats.reserv_fallbacks++;
+		struct page *pg = frame_alloc(0);
+		return pg ? page2pa(pg) : 0;
+	}
+	return reserv_alloc_page(rv, pindex, population_clock) << PGSHIFT;
+}
+
+int
+policy_populate(struct vmspace *vs, struct vm_region *r, uint64_t va)
+{
+	uint64_t page = ROUNDDOWN(va, PGSIZE), pa;
+	struct popmap *pm = &r->obj->popmap;
+
+	population_clock++;
+	if (vm_policy == POLICY_EAGER && populate_eager(vs, r, page) == 0)
+		return 0;
+	if (vm_policy == POLICY_RESERVE) {
+		pa = reserved_frame(vs, r, page);
+	} else {
+		struct page *pg = frame_alloc(0);
+		pa = pg ? page2pa(pg) : 0;
+	}
+	if (!pa)
+		return -E_NO_MEM;
+	struct page *pg = pa2page(pa);
+	if (popmap_set(pm, page >> PGSHIFT) < 0 ||
+	    pmap_enter(vs->pml4_pa, page, pa, vm_pte_flags(r->prot, false)) < 0) {
+		if (popmap_test(pm, page >> PGSHIFT))
+			popmap_clear(pm, page >> PGSHIFT);
+		pg->refcount = 1;
+		page_unref(pg);			/* back to its reservation or the allocator */
+		return -E_NO_MEM;
+	}
+	zero_frame(pa, PGSIZE);
+	page_ref(pg);
+	vs->resident_pages++;
+	if (vm_policy == POLICY_RESERVE)
+		try_promote(vs, page);
+	return 0;
+}
+
+void
+policy_repromote(struct vmspace *vs, uint64_t start, uint64_t end)
+{
+	if (vm_policy != POLICY_RESERVE)
+		return;
+	/* only blocks mapped by a page table can be promoted: skip the rest quickly */
+	for (uint64_t blk = ROUNDDOWN(start, PG2M); (blk = pmap_next_table(vs->pml4_pa, blk, end, 1)) < end;
+	     blk += PG2M)
+		try_promote(vs, blk);
+}
+
+/* ---- objects going away ---- */
+
+static void
+find_reserv_of(struct reserv *rv, void *arg)
+{
+	struct reserv **found = arg;
+	if (!*found && rv->object == found[1])
+		*found = rv;
+}
+
+void
+policy_object_destroyed(struct vm_object *obj)
+{
+	for (;;) {
+		struct reserv *found[2] = { NULL, (struct reserv *)obj };
+		reserv_foreach(find_reserv_of, found);
+		if (!found[0])
+			return;
+		reserv_break(found[0]);		/* frames still mapped elsewhere stay allocated */
+	}
+}
+
+static void
+print_reserv(struct reserv *rv, void *arg)
+{
+	(void)arg;
+	const char *state = rv->object == &wired_object ? "wired  " :
+			    rv->popcnt < (1UL << rv->order) ? "partial" : "full   ";
+	cprintf("  %s pfn 0x%08lx va 0x%012lx populated %6u/%-6lu %s stamp %lu\n",
+		rv->order == RESERV_ORDER_1G ? "1G" : "2M", rv->pfn, rv->pindex << PGSHIFT, rv->popcnt,
+		1UL << rv->order, state, rv->stamp);
+}
+
+void
+policy_print_reservations(void)
+{
+	cprintf("reservations: %lu of 2 MiB (%lu partial), %lu of 1 GiB (%lu partial)\n",
+		reserv_count(RESERV_ORDER_2M), reserv_partial_count(RESERV_ORDER_2M),
+		reserv_count(RESERV_ORDER_1G), reserv_partial_count(RESERV_ORDER_1G));
+	reserv_foreach(print_reserv, NULL);
+}

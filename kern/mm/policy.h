@@ -1,0 +1,80 @@
+/* Superpage policy: reservations at fault time, promotion, preemption (kern/mm/policy.c). */
+#ifndef SPOS_KERN_POLICY_H
+#define SPOS_KERN_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "kern/mm/lib/page.h"
+
+struct vmspace;
+struct vm_region;
+struct vm_object;
+
+enum vm_policy {
+	POLICY_BASE,	/* 4 KiB pages only */
+	POLICY_EAGER,	/* Linux THP "always": a zeroed 2 MiB page at the first fault of a block */
+	POLICY_RESERVE,	/* reservations and incremental promotion (Navarro et al.) */
+};
+
+struct policy_stats {
+	uint64_t eager_2m;		/* 2 MiB pages mapped at first touch (eager) */
+	uint64_t eager_fallbacks;	/* eager wanted a 2 MiB page and got none */
+	uint64_t reserv_hits;		/* faults served from an existing reservation */
+	uint64_t reserv_fallbacks;	/* no reservation could be made: plain 4 KiB frame */
+	uint64_t promotion_attempts[2];	/* fully populated blocks offered to pmap_promote */
+	uint64_t bytes_zeroed;
+};
+
+extern enum vm_policy vm_policy;
+extern struct policy_stats policy_stats;
+
+/* Read vm.policy= from the command line and set up the reservation module. */
+void policy_init(void);
+const char *policy_name(void);
+
+/*
+ * Populate the page at va of region r in vs after a demand fault: choose the frame
+ * (a reservation's, a new 2 MiB page under eager, or a plain one), zero it, map it,
+ * record it in the object's population map, and promote what became fully populated.
+ * Returns 0 or -E_NO_MEM.
+ */
+int policy_populate(struct vmspace *vs, struct vm_region *r, uint64_t va);
+
+/*
+ * The one place that decides whether the aligned block of level (POPMAP_LEVEL_2M or
+ * POPMAP_LEVEL_1G) containing va becomes a superpage, for every path: the fault that
+ * populated its last page, mprotect making it uniform again, the page daemon
+ * re-promoting a block it demoted.  The block must lie in one region (adjacent regions
+ * of one object with equal protection are merged, so this means one object and one
+ * protection) and be fully populated in that region's object; with need_reservation it
+ * must also lie in a reservation (the fault and mprotect paths: only a reservation's
+ * frames are contiguous, so other blocks are not worth an attempt; the daemon's eager
+ * 2 MiB pages have none).  pmap_promote then checks all 512 entries.  True if promoted.
+ */
+bool policy_promote(struct vmspace *vs, uint64_t va, int level, bool need_reservation);
+
+/* After a change of protection on [start, end): promote blocks that became uniform. */
+void policy_repromote(struct vmspace *vs, uint64_t start, uint64_t end);
+
+/* A frame of any size from the buddy allocator, preempting reservations if needed. */
+struct page *frame_alloc(unsigned order);
+
+/* The last mapping of frame pg is gone: give it to its reservation or the allocator. */
+void frame_free(struct page *pg);
+
+/* A 4 KiB page for the kernel's own use, clustered in wired 2 MiB blocks; free with frame_free. */
+struct page *wired_page_alloc(void);
+extern uint64_t wired_pages;		/* wired pages handed out so far */
+/* Live wired 2 MiB blocks and the pages in use in them. */
+void wired_usage(uint64_t *blocks, uint64_t *in_use);
+
+/* Whether va's page sits in a reservation of vs; its size in bytes then, else 0. */
+uint64_t policy_reservation_at(struct vmspace *vs, struct vm_region *r, uint64_t va);
+
+/* Break the reservations an object still holds (it is going away). */
+void policy_object_destroyed(struct vm_object *obj);
+
+/* Print every reservation (monitor `reserv`). */
+void policy_print_reservations(void);
+
+#endif

@@ -1,0 +1,412 @@
+/*
+ * kern/mm/tlbtrap.c: trap-driven simulation of the model TLB (BadgerTrap, Gandhi et al.
+ * 2014; Tapeworm, Uhlig et al.).
+ *
+ * QEMU's own TLB says nothing about a real one, so spos measures translation with a
+ * model (kern/mm/lib/vtlb.c) that sees every access missing in it.  For a measured address
+ * space, every user translation in the measured range that is not resident in the model
+ * is kept "fake-invalid" in the hardware tables; an access to it traps; the trap
+ * inserts the translation in the model and makes the entry valid again; when the model
+ * evicts an entry, that entry is made fake-invalid again and flushed from the real TLB
+ * (invlpg), so the real TLB never holds what the model does not, and hits never trap.
+ *
+ * The encoding: bit 51 of the leaf entry (PTE, or PDE/PDPTE of a superpage) set, P still
+ * set.  Bit 51 is reserved whenever the CPU's physical-address width is below 52 bits
+ * (QEMU: 40), so the walk raises #PF with PFERR_RSVD: a fake fault cannot be mistaken
+ * for any other fault, and the entry stays "present" for the rest of the kernel —
+ * fork, munmap, mprotect, promotion and demotion see an ordinary mapping.  (Clearing P
+ * plus a software bit, the other choice, would make every present-check in the kernel
+ * think twice.)  Physical addresses never reach bit 51 (PTE_ADDR_MASK stops at 50).
+ *
+ * Whenever the kernel changes mappings of a measured space (a fault resolved, a
+ * promotion or demotion, munmap, mprotect, fork, migration), tlbtrap_sync drops the
+ * model's entries for the range and re-arms its traps, as a real TLB is invalidated.
+ * Kernel accesses to user memory (copyin/copyout) go through the direct map and are
+ * not TLB accesses of the process.  Counts go to the model (global) and to the space's
+ * struct tlb_measure.  tlb.mode=tag keeps entries across switches, tlb.mode=flush
+ * (default) empties the model when another measured space runs.
+ *
+ * Tags.  In tag mode every live measured space needs a tag of its own: two spaces
+ * sharing one see each other's entries, so an eviction re-arms the wrong space's
+ * entry and an armed entry the model holds "resident" traps (vtlb_miss panics).  Pids
+ * do not fit the model's 16-bit tags, so tags come from a free set of tlb.tags tags
+ * (default and at most 65536; fewer make recycling quick to test), taken next-fit so a
+ * freed tag rests before it is reused, and given back when the space stops measuring
+ * (exit included).  Stopping flushes the tag's entries, and a reused tag is flushed
+ * again, so a new owner never inherits an entry.  With no tag free, measuring fails
+ * with -E_NO_MEM.  Flush mode needs no tags: every measured space uses tag 0.
+ *
+ * A bad tlb.* word (malformed, or a geometry out of range) stops the boot: a
+ * measurement under another geometry than the one asked for would be silently wrong.
+ */
+#include "inc/error.h"
+#include "inc/memlayout.h"
+#include "inc/mmu.h"
+#include "inc/string.h"
+#include "inc/util.h"
+#include "inc/x86.h"
+#include "kern/cmdline.h"
+#include "kern/console.h"
+#include "kern/mm/kmalloc.h"
+#include "kern/mm/pmap.h"
+#include "kern/proc.h"
+#include "kern/qemu.h"
+#include "kern/mm/vm.h"
+#include "kern/mm/tlbtrap.h"
+
+#define TLB_TAGS_MAX	65536		/* every value of the model's 16-bit tag */
+
+struct vtlb tlb_model;
+bool tlbtrap_available;
+static struct vmspace *last_measured;	/* flush mode: whose entries the model holds */
+static uint64_t tag_used[TLB_TAGS_MAX / 64];	/* tag mode: bit t set while tag t is taken */
+static uint32_t ntags = TLB_TAGS_MAX;	/* tags 0 .. ntags-1 are handed out */
+static uint32_t tag_next;		/* where the next-fit search for a free tag starts */
+static struct vmspace *space_of(uint16_t asid);
+
+static const char *const repl_names[] = { "fifo", "random", "clock" };
+static const char *const size_names[] = { "4k", "2m", "1g" };
+static const uint16_t max_entries[VTLB_NSIZES] = { VTLB_MAX_4K, VTLB_MAX_2M, VTLB_MAX_1G };
+
+/*
+ * The address space an entry tagged asid belongs to, or NULL.  Untagged (flush mode),
+ * every entry belongs to the one space whose entries the model holds.
+ */
+static struct vmspace *
+space_of(uint16_t asid)
+{
+	if (!tlb_model.cfg.tag_by_asid)
+		return last_measured;
+	for (int i = 0; i < NPROC; i++)
+		if (procs[i].state != P_FREE && procs[i].vm && procs[i].vm->tlb && procs[i].vm->tlb->asid == asid)
+			return procs[i].vm;
+	return NULL;
+}
+
+/* The leaf entry mapping va in vs and its size, or NULL. */
+static pte_t *
+leaf(struct vmspace *vs, uint64_t va, enum vtlb_size *size)
+{
+	int level;
+	pte_t *pte = pmap_lookup(vs->pml4_pa, va, &level);
+	if (!pte || !(*pte & PTE_P))
+		return NULL;
+	*size = (enum vtlb_size)level;
+	return pte;
+}
+
+/* The hardware leaf behind a model entry (asid, va), with its space in *owner; or NULL. */
+static pte_t *
+entry_leaf(uint16_t asid, uint64_t va, struct vmspace **owner)
+{
+	enum vtlb_size size;
+	*owner = space_of(asid);
+	return *owner ? leaf(*owner, va, &size) : NULL;
+}
+
+/* CLOCK: was e's translation used since we last looked?  Read and clear the A bit. */
+static bool
+referenced(void *ctx, const struct vtlb_entry *e)
+{
+	(void)ctx;
+	struct vmspace *vs;
+	pte_t *pte = entry_leaf(e->asid, vtlb_entry_va(e), &vs);
+	if (!pte || !(*pte & PTE_A))
+		return false;
+	*pte &= ~PTE_A;
+	pmap_invalidate(vs->pml4_pa, vtlb_entry_va(e));	/* the next use walks and sets A again */
+	return true;
+}
+
+/* Stop the boot over the tlb.* word key=v, saying why (see the top of the file). */
+static void __attribute__((noreturn))
+bad_word(const char *key, const char *v, const char *why, unsigned long n, unsigned long max)
+{
+	cprintf("tlb: bad %s=%s: ", key, v);
+	cprintf(why, n, max);
+	cprintf("; not booting\n");
+	qemu_exit(QEMU_EXIT_FAILURE);
+}
+
+/*
+ * Parse key=ENTRIES[:WAYS[:REPL[:SEED]]] into g, the geometry of TLB size k; what is
+ * left out keeps g's value.  Stops the boot on a malformed word, entries outside
+ * 1..VTLB_MAX_* of that size, or ways that do not divide the entries.
+ */
+static void
+parse_geometry(const char *key, enum vtlb_size k, struct vtlb_geometry *g)
+{
+	const char *v = cmdline_get(key);
+	unsigned long entries, ways = g->ways;
+	char *end;
+	if (!v)
+		return;
+	struct vtlb_geometry n = *g;
+	entries = strtoul(v, &end, 10);
+	if (end == v)
+		bad_word(key, v, "no number of entries", 0, 0);
+	if (*end == ':')
+		ways = strtoul(end + 1, &end, 10);
+	if (*end == ':') {
+		const char *r = end + 1;
+		for (int i = 0; i < 3; i++)
+			if (strncmp(r, repl_names[i], strlen(repl_names[i])) == 0) {
+				n.repl = (enum vtlb_repl)i;
+				end = (char *)r + strlen(repl_names[i]);
+			}
+	}
+	if (*end == ':')
+		n.seed = strtoul(end + 1, &end, 0);
+	if (*end != '\0')
+		bad_word(key, v, "malformed (ENTRIES:WAYS:fifo|random|clock:SEED)", 0, 0);
+	if (entries < 1 || entries > max_entries[k])
+		bad_word(key, v, "%lu entries, at most %lu", entries, max_entries[k]);
+	if (ways < 1 || entries % ways != 0)
+		bad_word(key, v, "%lu ways do not divide %lu entries", ways, entries);
+	n.entries = (uint16_t)entries;
+	n.ways = (uint16_t)ways;
+	*g = n;
+}
+
+void
+tlbtrap_init(void)
+{
+	uint32_t a;
+	cpuid(0x80000000, 0, &a, NULL, NULL, NULL);
+	uint32_t phys_bits = 36;
+	if (a >= 0x80000008) {
+		cpuid(0x80000008, 0, &a, NULL, NULL, NULL);
+		phys_bits = a & 0xFF;
+	}
+	tlbtrap_available = phys_bits < 52;
+	struct vtlb_config c;
+	vtlb_default_config(&c);
+	parse_geometry("tlb.4k", VTLB_4K, &c.tlb[VTLB_4K]);
+	parse_geometry("tlb.2m", VTLB_2M, &c.tlb[VTLB_2M]);
+	parse_geometry("tlb.1g", VTLB_1G, &c.tlb[VTLB_1G]);
+	const char *mode = cmdline_get("tlb.mode");
+	c.tag_by_asid = mode && strcmp(mode, "tag") == 0;
+	const char *tags = cmdline_get("tlb.tags");
+	if (tags) {
+		char *end;
+		unsigned long n = strtoul(tags, &end, 10);
+		if (end == tags || *end != '\0' || n < 1 || n > TLB_TAGS_MAX)
+			bad_word("tlb.tags", tags, "%lu tags, at least 1 and at most %lu", n, TLB_TAGS_MAX);
+		ntags = (uint32_t)n;
+	}
+	vtlb_init(&tlb_model, &c, referenced, NULL);
+	if (!tlbtrap_available)
+		cprintf("tlb: %u physical address bits: no reserved bit for traps, measuring off\n", phys_bits);
+}
+
+/* ---- tags ---- */
+
+/* Take a free tag (next-fit) and flush whatever the model holds under it; -E_NO_MEM if none. */
+static int
+tag_alloc(void)
+{
+	for (uint32_t i = 0; i < ntags; i++) {
+		uint32_t t = (tag_next + i) % ntags;
+		if (tag_used[t / 64] & (1ull << (t % 64)))
+			continue;
+		tag_used[t / 64] |= 1ull << (t % 64);
+		tag_next = (t + 1) % ntags;
+		vtlb_flush_asid(&tlb_model, (uint16_t)t);
+		return (int)t;
+	}
+	return -E_NO_MEM;
+}
+
+/* Give tag t back; its entries were flushed. */
+static void
+tag_free(uint16_t t)
+{
+	if (!(tag_used[t / 64] & (1ull << (t % 64))))
+		panic("tlbtrap: tag %u freed but not taken", t);
+	tag_used[t / 64] &= ~(1ull << (t % 64));
+}
+
+/* ---- arming and disarming ---- */
+
+struct arm_ctx {
+	uint64_t lo, hi;
+	bool set;
+	uint64_t pml4_pa;
+};
+
+static void
+arm_leaf(pte_t *pte, uint64_t va, int level, void *arg)
+{
+	struct arm_ctx *ctx = arg;
+	if (va + LEVEL_SIZE(level) <= ctx->lo || va >= ctx->hi)
+		return;
+	if (ctx->set)
+		*pte |= PTE_TRAP;
+	else
+		*pte &= ~PTE_TRAP;
+	pmap_invalidate(ctx->pml4_pa, va);
+}
+
+/* Set or clear the trap bit on every present leaf overlapping [lo, hi) ∩ the measured range. */
+static void
+arm_range(struct vmspace *vs, uint64_t lo, uint64_t hi, bool set)
+{
+	struct arm_ctx ctx = { MAX(lo, vs->tlb->lo), MIN(hi, vs->tlb->hi), set, vs->pml4_pa };
+	if (ctx.lo >= ctx.hi)
+		return;
+	/* whole superpages: widen to their bounds so none straddles (no demotion) */
+	pmap_foreach(vs->pml4_pa, ROUNDDOWN(ctx.lo, PG1G), ROUNDUP(ctx.hi, PG1G), arm_leaf, &ctx, DEMOTE_MUNMAP);
+}
+
+int
+tlbtrap_start(struct vmspace *vs, uint64_t lo, uint64_t hi)
+{
+	if (!tlbtrap_available)
+		return -E_NO_SYS;
+	if (lo == 0 && hi == 0)
+		hi = UTOP;
+	if (lo >= hi || hi > UTOP)
+		return -E_INVAL;
+	if (vs->tlb)
+		tlbtrap_stop(vs);
+	struct tlb_measure *tm = kmalloc(sizeof *tm);
+	if (!tm)
+		return -E_NO_MEM;
+	memset(tm, 0, sizeof *tm);
+	tm->lo = ROUNDDOWN(lo, PGSIZE);
+	tm->hi = ROUNDUP(hi, PGSIZE);
+	if (tlb_model.cfg.tag_by_asid) {
+		int tag = tag_alloc();
+		if (tag < 0) {
+			kfree(tm);
+			return tag;
+		}
+		tm->asid = (uint16_t)tag;
+	}
+	vs->tlb = tm;
+	if (!tlb_model.cfg.tag_by_asid)
+		tlbtrap_switch(vs);			/* the model now holds only vs's entries */
+	arm_range(vs, 0, UTOP, true);
+	return 0;
+}
+
+void
+tlbtrap_stop(struct vmspace *vs)
+{
+	if (!vs->tlb)
+		return;
+	arm_range(vs, 0, UTOP, false);
+	vtlb_flush_asid(&tlb_model, vs->tlb->asid);
+	if (tlb_model.cfg.tag_by_asid)
+		tag_free(vs->tlb->asid);
+	if (last_measured == vs)
+		last_measured = NULL;
+	kfree(vs->tlb);
+	vs->tlb = NULL;
+}
+
+/* ---- the trap ---- */
+
+bool
+tlbtrap_fault(struct vmspace *vs, uint64_t va)
+{
+	enum vtlb_size size;
+	pte_t *pte = vs->tlb ? leaf(vs, va, &size) : NULL;
+	if (!pte || !(*pte & PTE_TRAP))
+		return false;
+	struct vtlb_victim victims[VTLB_MAX_VICTIMS];
+	struct vtlb_access a = { .va = va, .size = size, .obv = NULL, .asid = vs->tlb->asid,
+				 .acct = &vs->tlb->stats };
+	int n = vtlb_miss(&tlb_model, &a, victims);
+	for (int i = 0; i < n; i++) {
+		struct vmspace *owner;
+		pte_t *v = entry_leaf(victims[i].asid, victims[i].va, &owner);
+		if (v) {
+			*v |= PTE_TRAP;
+			pmap_invalidate(owner->pml4_pa, victims[i].va);	/* invlpg: it must trap again */
+		}
+	}
+	*pte &= ~PTE_TRAP;
+	return true;
+}
+
+void
+tlbtrap_sync(struct vmspace *vs, uint64_t start, uint64_t end)
+{
+	if (!vs->tlb)
+		return;
+	start = ROUNDDOWN(start, PG2M);
+	end = ROUNDUP(end, PG2M);
+	vtlb_invalidate_range(&tlb_model, start, end - start, vs->tlb->asid);
+	arm_range(vs, start, end, true);
+}
+
+/* Flush mode: re-arm the traps of the entries the model drops for another space. */
+static void
+rearm_entry(void *arg, const struct vtlb_entry *e)
+{
+	(void)arg;
+	struct vmspace *owner;
+	pte_t *pte = entry_leaf(e->asid, vtlb_entry_va(e), &owner);
+	if (pte)
+		*pte |= PTE_TRAP;	/* not loaded: the CR3 load flushes its real TLB */
+}
+
+void
+tlbtrap_switch(struct vmspace *vs)
+{
+	if (!vs->tlb || tlb_model.cfg.tag_by_asid || vs == last_measured)
+		return;
+	if (last_measured) {
+		vtlb_foreach(&tlb_model, rearm_entry, NULL);
+		vtlb_flush(&tlb_model);
+	}
+	last_measured = vs;
+}
+
+struct vmspace *
+tlbtrap_owner(void)
+{
+	return tlb_model.cfg.tag_by_asid ? NULL : last_measured;
+}
+
+void
+tlbtrap_read(struct vmspace *vs, struct tlb_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!vs->tlb)
+		return;
+	const struct vtlb_stats *s = &vs->tlb->stats;
+	out->traps = s->traps;
+	for (int k = 0; k < VTLB_NSIZES; k++) {
+		out->misses[k] = s->misses[k];
+		out->evictions[k] = s->evictions[k];
+	}
+	out->walk_refs = s->walk_refs;
+	out->omt_walks = s->omt_walks;
+	out->real_faults = vs->tlb->real_faults;
+}
+
+void
+tlbtrap_print(bool reset)
+{
+	const struct vtlb_config *c = &tlb_model.cfg;
+	cprintf("model TLB (%s, %s):", tlbtrap_available ? "available" : "unavailable",
+		c->tag_by_asid ? "tagged" : "flushed on switch");
+	for (int k = 0; k < VTLB_NSIZES; k++)
+		cprintf(" %s %u entries %u-way %s;", size_names[k], c->tlb[k].entries, c->tlb[k].ways,
+			repl_names[c->tlb[k].repl]);
+	const struct vtlb_stats *s = &tlb_model.stats;
+	cprintf("\ntraps %lu; misses 4k %lu 2m %lu 1g %lu; evictions 4k %lu 2m %lu 1g %lu; walk refs %lu; "
+		"OMT walks %lu; flushes %lu\n", s->traps, s->misses[0], s->misses[1], s->misses[2],
+		s->evictions[0], s->evictions[1], s->evictions[2], s->walk_refs, s->omt_walks, s->flushes);
+	for (int i = 0; i < NPROC; i++) {
+		struct vmspace *vs = procs[i].vm;
+		if (procs[i].state != P_FREE && vs && vs->tlb)
+			cprintf("  pid %d measured %lx-%lx: traps %lu, misses 4k %lu 2m %lu 1g %lu, real faults %lu\n",
+				procs[i].pid, vs->tlb->lo, vs->tlb->hi, vs->tlb->stats.traps, vs->tlb->stats.misses[0],
+				vs->tlb->stats.misses[1], vs->tlb->stats.misses[2], vs->tlb->real_faults);
+	}
+	if (reset)
+		memset(&tlb_model.stats, 0, sizeof tlb_model.stats);
+}

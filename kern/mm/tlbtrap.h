@@ -1,0 +1,48 @@
+/* The trap-driven model TLB mechanism (kern/mm/tlbtrap.c). */
+#ifndef SPOS_KERN_TLBTRAP_H
+#define SPOS_KERN_TLBTRAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "inc/syscall.h"
+#include "kern/mm/lib/vtlb.h"
+
+struct vmspace;
+
+/* Measurement state of one address space (vmspace.tlb; NULL when not measured). */
+struct tlb_measure {
+	uint64_t lo, hi;		/* measured range of virtual addresses */
+	uint16_t asid;			/* the model's tag for it (tag mode; else 0) */
+	struct vtlb_stats stats;	/* its share of the model's counts */
+	uint64_t real_faults;		/* ordinary page faults while measured */
+};
+
+extern struct vtlb tlb_model;
+extern bool tlbtrap_available;
+
+/* Set the model's geometry from the command line (tlb.4k=ENTRIES:WAYS:REPL, ...). */
+void tlbtrap_init(void);
+/*
+ * Start measuring [lo, hi) of vs (0, 0: everything), under a tag of its own in tag mode.
+ * 0, -E_NO_SYS (no trap bit), -E_INVAL (bad range) or -E_NO_MEM (no memory, no free tag).
+ */
+int tlbtrap_start(struct vmspace *vs, uint64_t lo, uint64_t hi);
+/* Stop measuring vs: every fake-invalid entry becomes valid again. */
+void tlbtrap_stop(struct vmspace *vs);
+/* A page fault with PFERR_RSVD at va in vs: a model miss if it is a fake-invalid entry. */
+bool tlbtrap_fault(struct vmspace *vs, uint64_t va);
+/* The mappings of [start, end) in vs changed: drop model entries, re-arm the traps. */
+void tlbtrap_sync(struct vmspace *vs, uint64_t start, uint64_t end);
+/* vs is about to run (flush mode: the model holds only the running space's entries). */
+void tlbtrap_switch(struct vmspace *vs);
+/*
+ * Flush mode: the space whose entries the model holds (NULL: none).  Tag mode: NULL,
+ * entries belong to the space measured with their tag.  For kern/mm/invariant.c.
+ */
+struct vmspace *tlbtrap_owner(void);
+/* Copy vs's counts out. */
+void tlbtrap_read(struct vmspace *vs, struct tlb_stats *out);
+/* Print the geometry and the global counts (monitor `tlb`); reset them if reset. */
+void tlbtrap_print(bool reset);
+
+#endif

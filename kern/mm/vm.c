@@ -1,0 +1,685 @@
+/*
+ * kern/mm/vm.c: address spaces as lists of regions, and the calls that change them
+ * (mmap, munmap, mprotect, madvise, sbrk, fork).
+ *
+ * A region is a page-aligned range [start, end) with one protection, mapping a memory
+ * object at an offset.  Regions never overlap and are kept sorted.  Pages are not
+ * allocated when a region is made: kern/mm/fault.c fills them on first touch.  The page
+ * tables (kern/mm/pmap.c) hold what is resident; the regions say what is allowed.
+ *
+ * Invariants:
+ *   - a present user PTE lies inside a region, and its flags follow from the region's
+ *     protection (vm_pte_flags): U unless PROT_NONE, W only if PROT_WRITE and not
+ *     PTE_COW, NX unless PROT_EXEC;
+ *   - each present PTE holds one reference on its frame (struct page refcount);
+ *   - PROT_NONE pages stay present with PTE_U clear, so their contents survive a
+ *     later mprotect back to readable;
+ *   - W^X: no region is ever writable and executable, and program text (an image
+ *     segment loaded executable) never becomes writable, even after mprotect took
+ *     PROT_EXEC away: its maxprot is PROT_READ|PROT_EXEC.  POSIX would allow a
+ *     writable private copy; spos keeps code immutable instead.
+ * Partial munmap/mprotect split regions; mprotect merges neighbours that become equal.
+ */
+#include "inc/error.h"
+#include "inc/string.h"
+#include "inc/util.h"
+#include "kern/console.h"
+#include "kern/mm/daemon.h"
+#include "kern/mm/kmalloc.h"
+#include "kern/mm/frame.h"
+#include "kern/mm/pmap.h"
+#include "kern/mm/policy.h"
+#include "kern/mm/tlbtrap.h"
+#include "kern/mm/vm.h"
+
+#define PROT_ALL	(PROT_READ | PROT_WRITE | PROT_EXEC)
+#define MAP_KNOWN	(MAP_PRIVATE | MAP_FIXED | MAP_ANON)
+
+/* The PTE flags a page of a region with prot gets (PTE_P added by pmap_enter). */
+uint64_t
+vm_pte_flags(uint32_t prot, bool cow)
+{
+	uint64_t flags = 0;
+	if (prot != PROT_NONE)
+		flags |= PTE_U;
+	if ((prot & PROT_WRITE) && !cow)
+		flags |= PTE_W;
+	if (!(prot & PROT_EXEC))
+		flags |= PTE_NX;
+	if (cow)
+		flags |= PTE_COW;
+	return flags;
+}
+
+static struct vm_object *
+object_new(enum vm_object_type type, uint64_t size, bool grows)
+{
+	struct vm_object *obj = kmalloc(sizeof *obj);
+	if (!obj)
+		return NULL;
+	obj->type = type;
+	obj->fixed_size = !grows;
+	obj->refcount = 1;
+	obj->size = size;
+	popmap_init(&obj->popmap, &popmap_kernel_allocator);
+	return obj;
+}
+
+/* Drop a region's reference; the last one breaks its reservations and frees it. */
+static void
+object_unref(struct vm_object *obj)
+{
+	assert(obj->refcount > 0);
+	if (--obj->refcount == 0) {
+		policy_object_destroyed(obj);
+		popmap_destroy(&obj->popmap);
+		kfree(obj);
+	}
+}
+
+struct vmspace *
+vm_create(void)
+{
+	struct vmspace *vs = kmalloc(sizeof *vs);
+	if (!vs)
+		return NULL;
+	vs->pml4_pa = pmap_create();
+	if (!vs->pml4_pa) {
+		kfree(vs);
+		return NULL;
+	}
+	return vs;
+}
+
+struct vm_region *
+vm_find(struct vmspace *vs, uint64_t va)
+{
+	for (struct vm_region *r = vs->regions; r && r->start <= va; r = r->next)
+		if (va < r->end)
+			return r;
+	return NULL;
+}
+
+/* The first region that ends after va (it may start after va), or NULL. */
+static struct vm_region *
+first_region_ending_after(struct vmspace *vs, uint64_t va)
+{
+	struct vm_region *r = vs->regions;
+	while (r && r->end <= va)
+		r = r->next;
+	return r;
+}
+
+static bool
+range_is_free(struct vmspace *vs, uint64_t start, uint64_t end)
+{
+	struct vm_region *r = first_region_ending_after(vs, start);
+	return !r || r->start >= end;
+}
+
+/* Link r into the sorted list. */
+static void
+region_insert(struct vmspace *vs, struct vm_region *r)
+{
+	struct vm_region **pp = &vs->regions;
+	while (*pp && (*pp)->start < r->start)
+		pp = &(*pp)->next;
+	r->next = *pp;
+	*pp = r;
+}
+
+static void
+region_free(struct vm_region *r)
+{
+	object_unref(r->obj);
+	kfree(r);
+}
+
+int
+vm_map_region(struct vmspace *vs, uint64_t start, uint64_t end, uint32_t prot,
+	      enum vm_region_kind kind, enum vm_object_type type, bool grows)
+{
+	if (start >= end || (start | end) & (PGSIZE - 1) || start < UTEXT || end > UTOP)
+		return -E_INVAL;
+	if (!range_is_free(vs, start, end))
+		return -E_EXISTS;
+	struct vm_region *r = kmalloc(sizeof *r);
+	if (!r)
+		return -E_NO_MEM;
+	r->obj = object_new(type, end - start, grows);
+	if (!r->obj) {
+		kfree(r);
+		return -E_NO_MEM;
+	}
+	r->start = start;
+	r->end = end;
+	r->prot = prot;
+	r->maxprot = kind == VR_IMAGE && (prot & PROT_EXEC) ? PROT_READ | PROT_EXEC : PROT_ALL;
+	r->kind = kind;
+	r->offset = 0;
+	region_insert(vs, r);
+	return 0;
+}
+
+/*
+ * Split r at va (r->start < va < r->end): r keeps [start, va), a new region gets
+ * [va, end) sharing the object.  Returns the new region or NULL when out of memory.
+ */
+static struct vm_region *
+region_split(struct vm_region *r, uint64_t va)
+{
+	struct vm_region *tail = kmalloc(sizeof *tail);
+	if (!tail)
+		return NULL;
+	*tail = *r;
+	tail->start = va;
+	tail->offset = r->offset + (va - r->start);
+	tail->obj->refcount++;
+	r->end = va;
+	r->next = tail;
+	return tail;
+}
+
+/* Make region boundaries fall at start and end (both page aligned). -E_NO_MEM possible. */
+static int
+split_at_bounds(struct vmspace *vs, uint64_t start, uint64_t end)
+{
+	struct vm_region *r = vm_find(vs, start);
+	if (r && r->start < start && !region_split(r, start))
+		return -E_NO_MEM;
+	r = vm_find(vs, end - 1);
+	if (r && end < r->end && !region_split(r, end))
+		return -E_NO_MEM;
+	return 0;
+}
+
+/* Merge r with its successor while they are adjacent and alike. */
+static void
+merge_with_next(struct vm_region *r)
+{
+	struct vm_region *n;
+	while ((n = r->next) && n->start == r->end && n->prot == r->prot && n->maxprot == r->maxprot &&
+	       n->kind == r->kind && n->obj == r->obj && n->offset == r->offset + (r->end - r->start)) {
+		r->end = n->end;
+		r->next = n->next;
+		region_free(n);
+	}
+}
+
+/* ---- releasing pages ---- */
+
+struct release_ctx {
+	struct vmspace *vs;
+};
+
+/* Unmap one leaf (any size), depopulate its pages and drop its frame references. */
+static void
+release_pte(pte_t *pte, uint64_t va, int level, void *arg)
+{
+	struct release_ctx *ctx = arg;
+	uint64_t base = LEAF_ADDR(*pte, level), npages = LEVEL_SIZE(level) / PGSIZE;
+	struct vm_region *r = vm_find(ctx->vs, va);
+	assert(r);
+	*pte = 0;
+	pmap_invalidate(ctx->vs->pml4_pa, va);
+	ctx->vs->resident_pages -= npages;
+	for (uint64_t i = 0; i < npages; i++) {
+		popmap_clear(&r->obj->popmap, (va >> PGSHIFT) + i);
+		page_unref(pa2page(base + i * PGSIZE));
+	}
+}
+
+/*
+ * Demote the superpages crossing the page boundary va, so that no leaf straddles it:
+ * the one step of munmap, mprotect and madvise that can fail, done before any change.
+ * 0, or -E_NO_MEM (the address space then maps the same frames with the same rights,
+ * maybe with smaller pages).
+ */
+static int
+split_leaf_at(struct vmspace *vs, uint64_t va, int cause)
+{
+	int level, r;
+	pte_t *pte;
+	while (va < UTOP && (pte = pmap_lookup(vs->pml4_pa, va, &level)) && level > 0 && (*pte & PTE_P) &&
+	       (va & (LEVEL_SIZE(level) - 1)))
+		if ((r = pmap_demote(vs->pml4_pa, va, level, cause)) < 0)
+			return r;
+	return 0;
+}
+
+/*
+ * Unmap and release every resident page in [start, end); regions are untouched.
+ * Superpages straddling a bound are demoted first (cause); -E_NO_MEM if that fails,
+ * before anything was released.
+ */
+static int
+release_range(struct vmspace *vs, uint64_t start, uint64_t end, int cause)
+{
+	struct release_ctx ctx = { vs };
+	int r;
+	if ((r = split_leaf_at(vs, start, cause)) < 0 || (r = split_leaf_at(vs, end, cause)) < 0)
+		return r;
+	return pmap_foreach(vs->pml4_pa, start, end, release_pte, &ctx, cause);
+}
+
+void
+vm_destroy(struct vmspace *vs)
+{
+	tlbtrap_stop(vs);
+	release_range(vs, 0, UTOP, DEMOTE_MUNMAP);	/* nothing straddles: cannot fail */
+	while (vs->regions) {
+		struct vm_region *r = vs->regions;
+		vs->regions = r->next;
+		region_free(r);
+	}
+	pmap_destroy(vs->pml4_pa);
+	daemon_forget(vs);
+	kfree(vs);
+}
+
+/* ---- fork ---- */
+
+struct fork_ctx {
+	struct vmspace *parent, *child;
+	int error;
+};
+
+/* Share one resident leaf (any size) copy-on-write between parent and child. */
+static void
+fork_pte(pte_t *pte, uint64_t va, int level, void *arg)
+{
+	struct fork_ctx *ctx = arg;
+	if (ctx->error)
+		return;
+	struct vm_region *r = vm_find(ctx->parent, va);
+	assert(r);
+	uint64_t flags = vm_pte_flags(r->prot, true) | (level > 0 ? PTE_PS : 0);
+	uint64_t base = LEAF_ADDR(*pte, level), npages = LEVEL_SIZE(level) / PGSIZE;
+	struct vm_region *cr = vm_find(ctx->child, va);
+	for (uint64_t i = 0; i < npages; i++) {
+		if (popmap_set(&cr->obj->popmap, (va >> PGSHIFT) + i) < 0) {
+			while (i-- > 0)
+				popmap_clear(&cr->obj->popmap, (va >> PGSHIFT) + i);
+			ctx->error = -E_NO_MEM;
+			return;
+		}
+	}
+	/* the child's entry is not referenced yet; its frame holds what the parent wrote */
+	if (pmap_enter_level(ctx->child->pml4_pa, va, base, flags | (*pte & PTE_D), level) < 0) {
+		for (uint64_t i = 0; i < npages; i++)
+			popmap_clear(&cr->obj->popmap, (va >> PGSHIFT) + i);
+		ctx->error = -E_NO_MEM;
+		return;
+	}
+	for (uint64_t i = 0; i < npages; i++)
+		page_ref(pa2page(base + i * PGSIZE));
+	ctx->child->resident_pages += npages;
+	*pte = base | flags | (*pte & PTE_AD) | PTE_P;
+	pmap_invalidate(ctx->parent->pml4_pa, va);
+}
+
+/* The child's copy of parent object obj: the one made for an earlier region, or new. */
+static struct vm_object *
+fork_object(struct vmspace *parent, struct vmspace *child, struct vm_region *pr)
+{
+	struct vm_region *c = child->regions;
+	for (struct vm_region *p = parent->regions; p != pr; p = p->next, c = c->next)
+		if (p->obj == pr->obj) {
+			c->obj->refcount++;
+			return c->obj;
+		}
+	return object_new(pr->obj->type, pr->obj->size, !pr->obj->fixed_size);
+}
+
+struct vmspace *
+vm_fork(struct vmspace *parent)
+{
+	struct vmspace *child = vm_create();
+	if (!child)
+		return NULL;
+	child->heap_start = parent->heap_start;
+	child->brk = parent->brk;
+	struct vm_region **tail = &child->regions;
+	for (struct vm_region *r = parent->regions; r; r = r->next) {
+		struct vm_region *c = kmalloc(sizeof *c);
+		struct vm_object *obj = c ? fork_object(parent, child, r) : NULL;
+		if (!obj) {
+			kfree(c);
+			vm_destroy(child);
+			return NULL;
+		}
+		*c = *r;
+		c->obj = obj;
+		c->next = NULL;
+		*tail = c;
+		tail = &c->next;
+	}
+	struct fork_ctx ctx = { parent, child, 0 };
+	pmap_foreach(parent->pml4_pa, 0, UTOP, fork_pte, &ctx, DEMOTE_COW);	/* nothing straddles */
+	tlbtrap_sync(parent, 0, UTOP);	/* its entries were rewritten read-only */
+	if (ctx.error) {
+		vm_destroy(child);	/* parent pages stay COW-marked: harmless, resolved on write */
+		return NULL;
+	}
+	return child;
+}
+
+/* ---- loading ---- */
+
+int
+vm_load_bytes(struct vmspace *vs, uint64_t va, const void *src, uint64_t len)
+{
+	const uint8_t *from = src;
+	while (len > 0) {
+		struct vm_region *r = vm_find(vs, va);
+		if (!r)
+			return -E_FAULT;
+		int level, err;
+		pte_t *pte = pmap_lookup(vs->pml4_pa, va, &level);
+		if (!pte || !(*pte & PTE_P)) {
+			if ((err = policy_populate(vs, r, va)) < 0)
+				return err;
+			pte = pmap_lookup(vs->pml4_pa, va, &level);
+		}
+		uint64_t page_size = LEVEL_SIZE(level), off = va & (page_size - 1);
+		uint64_t n = MIN(len, PGSIZE - (va & (PGSIZE - 1)));
+		memcpy((uint8_t *)KADDR(LEAF_ADDR(*pte, level)) + off, from, n);
+		va += n;
+		from += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* ---- the system calls ---- */
+
+/* Validate a user range: page aligned start, nonzero length, inside [UTEXT, UTOP). */
+static int
+check_range(uint64_t addr, uint64_t len, uint64_t *end)
+{
+	if (len == 0 || (addr & (PGSIZE - 1)))
+		return -E_INVAL;
+	uint64_t rounded = ROUNDUP(len, PGSIZE);
+	if (rounded < len || addr + rounded < addr)	/* overflow */
+		return -E_INVAL;
+	*end = addr + rounded;
+	if (addr < UTEXT || *end > UTOP)
+		return -E_INVAL;
+	return 0;
+}
+
+/* Highest free, 2 MiB-aligned if big enough, gap of len bytes below UMMAPTOP; 0 if none. */
+static uint64_t
+find_free_range(struct vmspace *vs, uint64_t len)
+{
+	uint64_t align = len >= PG1G ? PG1G : len >= PG2M ? PG2M : PGSIZE;
+	uint64_t floor = MAX(ROUNDUP(vs->brk, PGSIZE), UTEXT) + PG1G;	/* room for the heap */
+	if (len > UMMAPTOP)
+		return 0;
+	uint64_t cand = ROUNDDOWN(UMMAPTOP - len, align);
+	while (cand >= floor) {
+		struct vm_region *r = first_region_ending_after(vs, cand);
+		if (!r || r->start >= cand + len)
+			return cand;
+		if (r->start < len)
+			return 0;
+		cand = ROUNDDOWN(r->start - len, align);
+	}
+	return 0;
+}
+
+/*
+ * If an anonymous mmap region with the same protection ends at start, grow it over
+ * [start, end) (free space) instead of making a new region, and merge it with the
+ * next region if that one continues the same object: a hole punched by munmap and
+ * mapped again rejoins its object, its reservations and its chance of promotion.
+ */
+static bool
+extend_previous(struct vmspace *vs, uint64_t start, uint64_t end, uint32_t prot)
+{
+	struct vm_region *prev = vs->regions;
+	while (prev && prev->end < start)
+		prev = prev->next;
+	if (!prev || prev->end != start || prev->kind != VR_MMAP || prev->prot != prot)
+		return false;
+	prev->end = end;
+	prev->obj->size = MAX(prev->obj->size, end - prev->start);
+	merge_with_next(prev);
+	return true;
+}
+
+int64_t
+vm_mmap(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags)
+{
+	uint64_t end;
+
+	if ((prot & ~PROT_ALL) || (flags & ~MAP_KNOWN) || !(flags & MAP_ANON))
+		return -E_INVAL;
+	if ((prot & PROT_WRITE) && (prot & PROT_EXEC))
+		return -E_PERM;			/* W^X */
+	if (len == 0 || len > UTOP)
+		return -E_INVAL;
+	len = ROUNDUP(len, PGSIZE);
+	if (flags & MAP_FIXED) {
+		int r = check_range(addr, len, &end);
+		if (r < 0)
+			return r;
+		if (!range_is_free(vs, addr, end))
+			return -E_EXISTS;
+	} else if (addr && check_range(addr, len, &end) == 0 && range_is_free(vs, addr, end)) {
+		/* the hint is usable */
+	} else {
+		addr = find_free_range(vs, len);
+		if (!addr)
+			return -E_NO_MEM;
+	}
+	if (extend_previous(vs, addr, addr + len, prot))
+		return (int64_t)addr;
+	int r = vm_map_region(vs, addr, addr + len, prot, VR_MMAP, OBJ_ANON, false);	/* fixed size */
+	return r < 0 ? r : (int64_t)addr;
+}
+
+int
+vm_munmap(struct vmspace *vs, uint64_t addr, uint64_t len)
+{
+	uint64_t end;
+	int r = check_range(addr, len, &end);
+	if (r < 0)
+		return r;
+	if ((r = split_at_bounds(vs, addr, end)) < 0)
+		return r;
+	r = release_range(vs, addr, end, DEMOTE_MUNMAP);
+	tlbtrap_sync(vs, addr, end);
+	if (r < 0)
+		return r;
+	for (struct vm_region **pp = &vs->regions; *pp;) {
+		struct vm_region *reg = *pp;
+		if (reg->start >= addr && reg->end <= end) {
+			*pp = reg->next;
+			region_free(reg);
+		} else {
+			pp = &reg->next;
+		}
+	}
+	return 0;
+}
+
+/* True if regions cover [start, end) without a hole. */
+static bool
+range_fully_mapped(struct vmspace *vs, uint64_t start, uint64_t end)
+{
+	uint64_t va = start;
+	for (struct vm_region *r = first_region_ending_after(vs, start); r && va < end; r = r->next) {
+		if (r->start > va)
+			return false;
+		va = r->end;
+	}
+	return va >= end;
+}
+
+struct protect_ctx {
+	struct vmspace *vs;
+	uint32_t prot;
+};
+
+static void
+protect_pte(pte_t *pte, uint64_t va, int level, void *arg)
+{
+	struct protect_ctx *ctx = arg;
+	uint64_t size_bit = level > 0 ? PTE_PS : 0;
+	*pte = LEAF_ADDR(*pte, level) | vm_pte_flags(ctx->prot, *pte & PTE_COW) | (*pte & PTE_AD) | size_bit | PTE_P;
+	pmap_invalidate(ctx->vs->pml4_pa, va);
+}
+
+int
+vm_mprotect(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t prot)
+{
+	uint64_t end;
+	int r = check_range(addr, len, &end);
+	if (r < 0)
+		return r;
+	if (prot & ~PROT_ALL)
+		return -E_INVAL;
+	if ((prot & PROT_WRITE) && (prot & PROT_EXEC))
+		return -E_PERM;
+	if (!range_fully_mapped(vs, addr, end))
+		return -E_NOT_FOUND;
+	for (struct vm_region *reg = first_region_ending_after(vs, addr); reg && reg->start < end; reg = reg->next)
+		if (reg->kind == VR_GUARD || (prot & ~reg->maxprot))
+			return -E_PERM;		/* the guard stays; program text stays read-only */
+	/*
+	 * All or nothing: the steps that can fail (splitting regions, demoting superpages
+	 * that cross a bound) change no protection; then regions and entries change, which
+	 * cannot fail.  On failure the split regions merge back.
+	 */
+	if ((r = split_at_bounds(vs, addr, end)) == 0 && (r = split_leaf_at(vs, addr, DEMOTE_MPROTECT)) == 0 &&
+	    (r = split_leaf_at(vs, end, DEMOTE_MPROTECT)) == 0) {
+		for (struct vm_region *reg = first_region_ending_after(vs, addr); reg && reg->start < end;
+		     reg = reg->next)
+			reg->prot = prot;
+		struct protect_ctx ctx = { vs, prot };
+		pmap_foreach(vs->pml4_pa, addr, end, protect_pte, &ctx, DEMOTE_MPROTECT);	/* nothing straddles */
+	}
+	for (struct vm_region *reg = vs->regions; reg; reg = reg->next)
+		merge_with_next(reg);
+	if (r < 0) {
+		tlbtrap_sync(vs, addr, end);	/* some superpages may have been demoted */
+		return r;
+	}
+	policy_repromote(vs, addr, end);	/* blocks whose protection became uniform again */
+	tlbtrap_sync(vs, addr, end);
+	return 0;
+}
+
+int
+vm_madvise(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t advice)
+{
+	uint64_t end;
+	int r = check_range(addr, len, &end);
+	if (r < 0)
+		return r;
+	if (advice == MADV_NORMAL)
+		return range_fully_mapped(vs, addr, end) ? 0 : -E_NOT_FOUND;
+	if (advice != MADV_DONTNEED)
+		return -E_INVAL;
+	if (!range_fully_mapped(vs, addr, end))
+		return -E_NOT_FOUND;
+	r = release_range(vs, addr, end, DEMOTE_MADVISE);	/* next touch: demand zero */
+	tlbtrap_sync(vs, addr, end);
+	return r;
+}
+
+/*
+ * Grow the heap over [old_top, new_top), free address space.  Munmap, MAP_FIXED and
+ * mprotect may have cut the heap into pieces: only the top piece, the heap region
+ * ending at old_top, is extended, and only if it is still read-write; otherwise the
+ * new part becomes a read-write region of its own, continuing the top piece's object
+ * (or a new heap object if no heap piece ends at old_top).  0 or -E_NO_MEM.
+ */
+static int
+heap_grow(struct vmspace *vs, uint64_t old_top, uint64_t new_top)
+{
+	struct vm_region *top = old_top > vs->heap_start ? vm_find(vs, old_top - 1) : NULL;
+	if (!top || top->kind != VR_HEAP || top->end != old_top) {
+		int r = vm_map_region(vs, old_top, new_top, PROT_READ | PROT_WRITE, VR_HEAP, OBJ_ANON, true);
+		return r == -E_EXISTS ? -E_NO_MEM : r;
+	}
+	uint64_t obj_start = top->start - top->offset;
+	if (top->prot == (PROT_READ | PROT_WRITE)) {
+		top->end = new_top;
+	} else {
+		struct vm_region *r = kmalloc(sizeof *r);
+		if (!r)
+			return -E_NO_MEM;
+		*r = *top;
+		r->start = old_top;
+		r->end = new_top;
+		r->prot = PROT_READ | PROT_WRITE;
+		r->offset = old_top - obj_start;
+		r->obj->refcount++;
+		top->next = r;
+	}
+	top->obj->size = MAX(top->obj->size, new_top - obj_start);
+	return 0;
+}
+
+int64_t
+vm_sbrk(struct vmspace *vs, int64_t increment)
+{
+	uint64_t old = vs->brk;
+	uint64_t new = old + (uint64_t)increment;
+
+	if ((increment > 0 && new < old) || (increment < 0 && new > old) || new < vs->heap_start)
+		return -E_INVAL;
+	uint64_t old_top = ROUNDUP(old, PGSIZE), new_top = ROUNDUP(new, PGSIZE);
+	if (new_top > old_top) {
+		if (new_top > UMMAPTOP || !range_is_free(vs, old_top, new_top))
+			return -E_NO_MEM;
+		int r = heap_grow(vs, old_top, new_top);
+		if (r < 0)
+			return r;
+	} else if (new_top < old_top) {
+		int r = vm_munmap(vs, new_top, old_top - new_top);	/* whatever lies there */
+		if (r < 0)
+			return r;
+	}
+	vs->brk = new;
+	return (int64_t)old;
+}
+
+void
+vm_query(struct vmspace *vs, uint64_t va, struct vm_query *q)
+{
+	memset(q, 0, sizeof *q);
+	q->va = va;
+	struct vm_region *r = vm_find(vs, va);
+	if (!r)
+		return;
+	q->mapped = 1;
+	q->prot = r->prot;
+	q->region_start = r->start;
+	q->region_end = r->end;
+	int level;
+	pte_t *pte = pmap_lookup(vs->pml4_pa, va, &level);
+	if (pte && (*pte & PTE_P)) {
+		q->present = 1;
+		q->page_size = LEVEL_SIZE(level);
+		q->cow = (*pte & PTE_COW) != 0;
+		q->writable = (*pte & PTE_W) != 0;
+		q->accessed = (*pte & PTE_A) != 0;
+		q->dirty = (*pte & PTE_D) != 0;
+		q->pfn = (LEAF_ADDR(*pte, level) + (va & (LEVEL_SIZE(level) - 1))) >> PGSHIFT;
+	}
+	q->reservation_size = policy_reservation_at(vs, r, va);
+}
+
+void
+vm_print(struct vmspace *vs)
+{
+	static const char *const kinds[] = { "image", "heap", "stack", "guard", "mmap" };
+	for (struct vm_region *r = vs->regions; r; r = r->next)
+		cprintf("  %016lx-%016lx %c%c%c %-5s %6lu KiB\n", r->start, r->end,
+			(r->prot & PROT_READ) ? 'r' : '-', (r->prot & PROT_WRITE) ? 'w' : '-',
+			(r->prot & PROT_EXEC) ? 'x' : '-', kinds[r->kind], (r->end - r->start) >> 10);
+	cprintf("  resident: %lu pages\n", vs->resident_pages);
+}

@@ -1,0 +1,106 @@
+/* Address spaces: regions, memory objects, mmap and friends (kern/mm/vm.c). */
+#ifndef SPOS_KERN_VM_H
+#define SPOS_KERN_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "inc/syscall.h"
+#include "kern/mm/lib/popmap.h"
+
+/* What backs a region. */
+enum vm_object_type {
+	OBJ_ANON,		/* demand-zero memory: heap, stack, anonymous mmap */
+	OBJ_IMAGE,		/* a program image segment, filled from the ELF file at load */
+};
+
+/*
+ * A memory object: the thing a region maps.  Its pages are indexed by virtual page
+ * number (pindex = va >> 12), so the object's aligned blocks are virtual memory's.
+ * Fixed-size objects (program segments, mmap regions) do not grow; the heap and the
+ * stack do.  Regions split from one region share its object (refcount); objects are
+ * private to one address space (fork copies them).  The population map records which
+ * pages are populated and which reservations the object holds (kern/mm/policy.c).
+ */
+struct vm_object {
+	enum vm_object_type type;
+	bool fixed_size;
+	uint32_t refcount;	/* regions referring to it */
+	uint64_t size;		/* bytes; grows with the heap */
+	struct popmap popmap;
+};
+
+extern const struct popmap_allocator popmap_kernel_allocator;
+
+/* Region kinds, for reports and placement rules. */
+enum vm_region_kind {
+	VR_IMAGE,	/* program text/data/bss */
+	VR_HEAP,	/* sbrk */
+	VR_STACK,	/* the user stack */
+	VR_GUARD,	/* inaccessible page below the stack: occupied, never mapped */
+	VR_MMAP,	/* anonymous mmap */
+};
+
+/* [start, end) page aligned; in a vmspace's list sorted by start, never overlapping. */
+struct vm_region {
+	uint64_t start, end;
+	uint32_t prot;			/* PROT_* */
+	uint32_t maxprot;		/* what mprotect may grant: program text is never writable */
+	enum vm_region_kind kind;
+	struct vm_object *obj;
+	uint64_t offset;		/* of start within obj */
+	struct vm_region *next;
+};
+
+struct vmspace {
+	uint64_t pml4_pa;		/* the address space's PML4 (physical, for CR3) */
+	struct vm_region *regions;	/* sorted by start */
+	uint64_t heap_start;		/* first byte of the heap (page aligned) */
+	uint64_t brk;			/* current break (byte granular) */
+	uint64_t resident_pages;	/* user pages mapped */
+	struct tlb_measure *tlb;	/* model-TLB measurement, or NULL (kern/mm/tlbtrap.c) */
+};
+
+#define USTACKSIZE	(256 * 1024UL)
+#define USTACKBOTTOM	(USTACKTOP - USTACKSIZE)
+#define UMMAPTOP	(USTACKBOTTOM - PGSIZE)		/* below the guard page */
+
+/* A new, empty address space, or NULL when out of memory. */
+struct vmspace *vm_create(void);
+/* Unmap everything, free pages, tables, regions, objects and vs itself. */
+void vm_destroy(struct vmspace *vs);
+/* A copy-on-write copy of parent (fork); NULL when out of memory (nothing leaked). */
+struct vmspace *vm_fork(struct vmspace *parent);
+
+/* The region containing va, or NULL. */
+struct vm_region *vm_find(struct vmspace *vs, uint64_t va);
+/*
+ * Add a region [start, end) (page aligned, inside user space, free) with a new object.
+ * Returns 0, -E_INVAL, -E_EXISTS (overlap) or -E_NO_MEM.
+ */
+int vm_map_region(struct vmspace *vs, uint64_t start, uint64_t end, uint32_t prot,
+		  enum vm_region_kind kind, enum vm_object_type type, bool grows);
+/* Copy len bytes to va in vs regardless of protection (program loading). 0 or -E_*. */
+int vm_load_bytes(struct vmspace *vs, uint64_t va, const void *src, uint64_t len);
+
+/* The system calls; arguments straight from user space, fully validated. */
+int64_t vm_mmap(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags);
+int vm_munmap(struct vmspace *vs, uint64_t addr, uint64_t len);
+int vm_mprotect(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t prot);
+int vm_madvise(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t advice);
+int64_t vm_sbrk(struct vmspace *vs, int64_t increment);
+void vm_query(struct vmspace *vs, uint64_t va, struct vm_query *q);
+
+/*
+ * Resolve a page fault at va with page-fault error code err (PFERR_*) in vs:
+ * demand-zero, copy-on-write.  Returns 0 when resolved, -E_FAULT when the access is
+ * not allowed (the caller kills the process), -E_NO_MEM when memory ran out.
+ */
+int vm_fault(struct vmspace *vs, uint64_t va, uint32_t err);
+
+/* PTE flags for a page of a region with protection prot, shared copy-on-write or not. */
+uint64_t vm_pte_flags(uint32_t prot, bool cow);
+
+/* Print the regions of vs (monitor). */
+void vm_print(struct vmspace *vs);
+
+#endif
