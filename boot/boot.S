@@ -10,7 +10,7 @@
  *   2. enables PAE, long mode and no-execute (EFER.LME|NXE), then paging with CR0.WP;
  *   3. far-jumps into 64-bit code and on to kernel_entry in the high half, which sets up
  *      the boot stack and calls kmain(magic, mbi_pa).
- * kern/mm/pmap.c replaces these tables with the kernel's own as soon as C runs.
+ * kern/mm/pt/radix.c replaces these tables with the kernel's own as soon as C runs.
  */
 #include "inc/mmu.h"
 #include "inc/memlayout.h"
@@ -141,7 +141,7 @@ kernel_entry:
 	.bss
 	.balign 4096
 	.globl kstack_guard
-kstack_guard:			/* left unmapped by kern/mm/pmap.c: an overflow faults */
+kstack_guard:			/* left unmapped by kern/mm/pt/radix.c: an overflow faults */
 	.space 4096
 	.globl kstack
 kstack:

@@ -20,7 +20,7 @@
 #include "kern/monitor.h"
 #include "kern/multiboot.h"
 #include "kern/mm/frame.h"
-#include "kern/mm/pmap.h"
+#include "kern/mm/pt/pt.h"
 #include "kern/mm/policy.h"
 #include "kern/proc.h"
 #include "kern/qemu.h"

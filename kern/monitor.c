@@ -17,7 +17,7 @@
 #include "kern/mm/daemon.h"
 #include "kern/mm/fault.h"
 #include "kern/mm/invariant.h"
-#include "kern/mm/pmap.h"
+#include "kern/mm/pt/pt.h"
 #include "kern/mm/policy.h"
 #include "kern/mm/lib/reserv.h"
 #include "kern/mm/tlbtrap.h"

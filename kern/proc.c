@@ -23,7 +23,7 @@
 #include "kern/elf.h"
 #include "kern/mm/frame.h"
 #include "kern/mm/policy.h"
-#include "kern/mm/pmap.h"
+#include "kern/mm/pt/pt.h"
 #include "kern/programs.h"
 #include "kern/mm/uaccess.h"
 #include "kern/proc.h"

@@ -27,7 +27,7 @@
 #include "kern/console.h"
 #include "kern/mm/daemon.h"
 #include "kern/gdt.h"
-#include "kern/mm/pmap.h"
+#include "kern/mm/pt/pt.h"
 #include "kern/proc.h"
 #include "kern/mm/tlbtrap.h"
 

@@ -19,7 +19,7 @@
 #include "kern/mm/invariant.h"
 #include "kern/mm/kmalloc.h"
 #include "kern/mm/frame.h"
-#include "kern/mm/pmap.h"
+#include "kern/mm/pt/pt.h"
 #include "kern/mm/policy.h"
 #include "kern/mm/lib/reserv.h"
 #include "kern/mm/tlbtrap.h"

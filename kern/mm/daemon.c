@@ -42,7 +42,7 @@
 #include "kern/cmdline.h"
 #include "kern/console.h"
 #include "kern/mm/frame.h"
-#include "kern/mm/pmap.h"
+#include "kern/mm/pt/pt.h"
 #include "kern/mm/policy.h"
 #include "kern/proc.h"
 #include "kern/mm/lib/reserv.h"

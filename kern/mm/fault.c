@@ -20,7 +20,7 @@
 #include "inc/util.h"
 #include "kern/console.h"
 #include "kern/mm/frame.h"
-#include "kern/mm/pmap.h"
+#include "kern/mm/pt/pt.h"
 #include "kern/mm/policy.h"
 #include "kern/mm/tlbtrap.h"
 #include "kern/mm/vm.h"

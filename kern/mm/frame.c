@@ -15,9 +15,8 @@
 #include "kern/console.h"
 #include "kern/mm/failinject.h"
 #include "kern/multiboot.h"
-#include "kern/mm/pmap.h"
 #include "kern/mm/frame.h"
-#include "kern/mm/policy.h"
+#include "kern/mm/lib/reserv.h"
 
 struct buddy phys_buddy;
 uint64_t phys_usable_bytes;
@@ -40,10 +39,73 @@ phys_scan_limit(void)
 	return limit;
 }
 
-/* Page-table pages once the buddy allocator runs: one zeroed page, 0 when out of memory. */
-static uint64_t
-pt_page_from_buddy(void)
+/*
+ * ---- Boot allocation ----
+ * Before the buddy allocator exists, pages (the kernel's page tables, the struct page
+ * array) come from a bump allocator placed after the kernel image; phys_init reserves
+ * what it handed out.  Until kern/mm/kpmap.c loads the kernel's tables, only the
+ * bootstrap alias of the first 1 GiB at KERNBASE reaches physical memory.
+ */
+static bool on_kernel_tables;		/* false while the bootstrap tables are loaded */
+static bool buddy_ready;		/* phys_init done: boot_alloc is over */
+static uint64_t boot_alloc_start, boot_alloc_next;
+
+void *
+pt_page_va(uint64_t pa)
 {
+	if (!on_kernel_tables) {
+		assert(pa < PG1G);
+		return (void *)(KERNBASE + pa);		/* bootstrap alias of the first 1 GiB */
+	}
+	return KADDR(pa);
+}
+
+/* True if [pa, pa+len) lies in one available region of the firmware memory map. */
+static bool
+phys_range_is_ram(uint64_t pa, uint64_t len)
+{
+	for (uint32_t i = 0; i < boot_info.mmap_count; i++) {
+		const struct mb2_mmap_entry *e = multiboot_mmap_entry(i);
+		if (e->type == MB2_MEM_AVAILABLE && e->base <= pa && pa + len <= e->base + e->length)
+			return true;
+	}
+	return false;
+}
+
+uint64_t
+boot_alloc(uint64_t npages)
+{
+	if (buddy_ready)
+		panic("boot_alloc after the physical allocator took over");
+	if (boot_alloc_next == 0)
+		boot_alloc_start = boot_alloc_next = PADDR(__kernel_end);
+	uint64_t pa = boot_alloc_next;
+	if (!phys_range_is_ram(pa, npages * PGSIZE))
+		panic("boot_alloc: no RAM for %lu pages at 0x%lx", npages, pa);
+	boot_alloc_next += npages * PGSIZE;
+	for (uint64_t i = 0; i < npages; i++)
+		memset(pt_page_va(pa + i * PGSIZE), 0, PGSIZE);
+	return pa;
+}
+
+void
+boot_alloc_range(uint64_t *start, uint64_t *end)
+{
+	*start = boot_alloc_start;
+	*end = boot_alloc_next;
+}
+
+void
+frame_boot_alias_done(void)
+{
+	on_kernel_tables = true;
+}
+
+uint64_t
+frame_pt_page(void)
+{
+	if (!buddy_ready)
+		return boot_alloc(1);
 	struct page *pg = wired_page_alloc();
 	if (!pg)
 		return 0;
@@ -84,7 +146,7 @@ phys_init(void)
 	uint64_t boot_start, boot_end;
 	boot_alloc_range(&boot_start, &boot_end);
 	assert(boot_start == PADDR(__kernel_end));
-	pmap_use_page_allocator(pt_page_from_buddy);
+	buddy_ready = true;
 
 	phys_usable_bytes = 0;
 	for (uint32_t i = 0; i < boot_info.mmap_count; i++) {
@@ -147,4 +209,158 @@ page_unref(struct page *pg)
 	assert(pg->refcount > 0);
 	if (--pg->refcount == 0)
 		frame_free(pg);		/* to its reservation, if it has one (kern/mm/policy.c) */
+}
+
+/*
+ * The clock of reservation stamps: it advances at every population (kern/mm/policy.c)
+ * and every wired page, so stamps never go back (kern/mm/lib/reserv.c checks).
+ */
+uint64_t frame_clock;
+
+void
+frame_clock_tick(void)
+{
+	frame_clock++;
+}
+
+/* ---- frames: the buddy allocator with reservation preemption inside ---- */
+
+/*
+ * Preemption takes the least recently grown partial reservation, of either size, among
+ * those whose break returns a free block of the size asked for: breaking one whose
+ * every such block holds a page in use would return frames that cannot serve the
+ * request (a 2 MiB request is never served by breaking a 2 MiB reservation in use).
+ */
+struct page *
+frame_alloc(unsigned order)
+{
+	struct page *pg;
+	while (!(pg = page_alloc(order)))
+		if (!reserv_preempt_for(order))
+			return NULL;
+	return pg;
+}
+
+void
+frame_free(struct page *pg)
+{
+	uint64_t pfn = buddy_pfn(&phys_buddy, pg);
+	struct reserv *rv = reserv_of_frame(pfn);
+	if (rv && reserv_page_inuse(rv, rv->pindex + (pfn - rv->pfn)))
+		reserv_free_page(rv, pfn);
+	else
+		page_free(pg, 0);
+}
+
+/* reserv_ops.free_frames: a free extent of a reservation goes back to the allocator. */
+void
+frame_free_extent(uint64_t pfn, unsigned order)
+{
+	page_free(&phys_buddy.pages[pfn], order);
+}
+
+/*
+ * Wired clustering.  Pages the kernel keeps for itself (page-table pages, kernel heap
+ * slabs, population-map nodes) are never moved by the page daemon, so scattered
+ * they would pin many 2 MiB blocks.  They come instead from "wired" 2 MiB blocks: a
+ * pinned reservation owned by the sentinel object below, whose frames are handed out
+ * in any order (pindex = pfn).  A small pool of such blocks is kept, and a page comes
+ * from the fullest one that has room, so the emptiest drain; a block whose last wired
+ * page is freed goes back to the buddy allocator whole and leaves the pool.  Only
+ * when every block of a full pool is full, or no 2 MiB block is free, is a plain
+ * frame used.  (A single current block would strand the free frames of every block
+ * it replaced until their last page went.)
+ */
+#define WIRED_POOL	8		/* wired blocks at most: 16 MiB of kernel pages */
+static char wired_object;		/* the owner of wired blocks: no population map */
+static struct reserv *wired_pool[WIRED_POOL];	/* live wired blocks; NULL: free slot */
+static bool reservations_ready;		/* reserv_system_init done (it needs kmalloc first) */
+uint64_t wired_pages;
+
+/* The fullest wired block with a free frame, or NULL. */
+static struct reserv *
+wired_block_with_room(void)
+{
+	struct reserv *best = NULL;
+	for (int i = 0; i < WIRED_POOL; i++)
+		if (wired_pool[i] && wired_pool[i]->popcnt < 512 && (!best || wired_pool[i]->popcnt > best->popcnt))
+			best = wired_pool[i];
+	return best;
+}
+
+/* Put a new wired block into a free slot of the pool; false if the pool is full or memory short. */
+static bool
+wired_block_add(void)
+{
+	static bool busy;		/* reserv_create's kmalloc comes back here: plain frame */
+	int slot = 0;
+	while (slot < WIRED_POOL && wired_pool[slot])
+		slot++;
+	if (slot == WIRED_POOL || busy)
+		return false;
+	struct page *blk = page_alloc(RESERV_ORDER_2M);
+	if (!blk)
+		return false;
+	uint64_t pfn = buddy_pfn(&phys_buddy, blk);
+	busy = true;
+	struct reserv *rv = reserv_create(RESERV_ORDER_2M, pfn, &wired_object, pfn, frame_clock);
+	busy = false;
+	if (!rv) {
+		page_free(blk, RESERV_ORDER_2M);
+		return false;
+	}
+	reserv_pin(rv);			/* kernel memory: never preempted */
+	wired_pool[slot] = rv;
+	return true;
+}
+
+struct page *
+wired_page_alloc(void)
+{
+	struct reserv *rv = NULL;
+	if (reservations_ready && !(rv = wired_block_with_room()) && wired_block_add())
+		rv = wired_block_with_room();
+	if (!rv)
+		return frame_alloc(0);
+	uint64_t i = 0;
+	while (reserv_page_inuse(rv, rv->pindex + i))
+		i++;
+	frame_clock_tick();
+	uint64_t pfn = reserv_alloc_page(rv, rv->pindex + i, frame_clock);
+	wired_pages++;
+	return &phys_buddy.pages[pfn];
+}
+
+void
+wired_usage(uint64_t *blocks, uint64_t *in_use)
+{
+	*blocks = *in_use = 0;
+	for (int i = 0; i < WIRED_POOL; i++)
+		if (wired_pool[i]) {
+			(*blocks)++;
+			*in_use += wired_pool[i]->popcnt;
+		}
+}
+
+void
+frame_reservations_ready(void)
+{
+	reservations_ready = true;
+}
+
+bool
+frame_is_wired(const struct reserv *rv)
+{
+	return rv->object == &wired_object;
+}
+
+bool
+frame_wired_detach(struct reserv *rv)
+{
+	if (!frame_is_wired(rv))
+		return false;
+	for (int i = 0; i < WIRED_POOL; i++)
+		if (wired_pool[i] == rv)
+			wired_pool[i] = NULL;
+	return true;
 }

@@ -2,6 +2,7 @@
 #ifndef SPOS_KERN_PHYS_H
 #define SPOS_KERN_PHYS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "inc/memlayout.h"
 #include "inc/mmu.h"
@@ -11,6 +12,17 @@
 extern struct buddy phys_buddy;
 extern uint64_t phys_usable_bytes;	/* RAM the firmware reports available */
 extern uint64_t phys_limit;		/* one past the highest available physical address */
+
+/* Kernel virtual address of a page-table page at physical pa (boot alias before the switch). */
+void *pt_page_va(uint64_t pa);
+/* Allocate n zeroed pages before the physical allocator exists; returns physical address. */
+uint64_t boot_alloc(uint64_t npages);
+/* The physical range the boot allocator handed out. */
+void boot_alloc_range(uint64_t *start, uint64_t *end);
+/* The kernel's own tables are loaded: the bootstrap alias is gone (kern/mm/kpmap.c). */
+void frame_boot_alias_done(void);
+/* One zeroed page-table page (boot allocator, then a wired page): physical address, 0 if none. */
+uint64_t frame_pt_page(void);
 
 /* Highest end of available RAM in the firmware map (before phys_init). */
 uint64_t phys_scan_limit(void);
@@ -56,5 +68,30 @@ page_ref(struct page *pg)
 
 /* Drop one mapping; the frame returns to the allocator with its last one. */
 void page_unref(struct page *pg);
+
+/* A frame of any size from the buddy allocator, preempting reservations if needed. */
+struct page *frame_alloc(unsigned order);
+
+/* The last mapping of frame pg is gone: give it to its reservation or the allocator. */
+void frame_free(struct page *pg);
+
+/* A 4 KiB page for the kernel's own use, clustered in wired 2 MiB blocks; free with frame_free. */
+struct page *wired_page_alloc(void);
+extern uint64_t wired_pages;		/* wired pages handed out so far */
+/* Live wired 2 MiB blocks and the pages in use in them. */
+void wired_usage(uint64_t *blocks, uint64_t *in_use);
+
+/* Reservation stamps: the clock, and advancing it (every population). */
+extern uint64_t frame_clock;
+void frame_clock_tick(void);
+/* reserv_ops.free_frames for the kernel's reservations. */
+void frame_free_extent(uint64_t pfn, unsigned order);
+/* The reservation module is set up (kern/mm/policy.c): wired blocks may be made. */
+void frame_reservations_ready(void);
+struct reserv;
+/* Whether rv is one of the wired blocks. */
+bool frame_is_wired(const struct reserv *rv);
+/* reserv_ops.detach's part for wired blocks: true if rv was one (it leaves the pool). */
+bool frame_wired_detach(struct reserv *rv);
 
 #endif

@@ -46,7 +46,7 @@
 #include "kern/console.h"
 #include "kern/mm/kmalloc.h"
 #include "kern/mm/frame.h"
-#include "kern/mm/pmap.h"
+#include "kern/mm/pt/pt.h"
 #include "kern/mm/policy.h"
 #include "kern/mm/lib/popmap.h"
 #include "kern/proc.h"

@@ -1,7 +1,7 @@
 /*
  * kern/mm/policy.c: when spos uses superpages — reservations at fault time, incremental
  * promotion, and preemption — on top of the mechanisms in kern/mm/lib/reserv.c (reservations),
- * kern/mm/lib/popmap.c (population maps) and kern/mm/pmap.c (promote/demote).
+ * kern/mm/lib/popmap.c (population maps) and kern/mm/pt/radix.c (promote/demote).
  *
  * The paper (Navarro, Iyer, Druschel, Cox, OSDI'02) and FreeBSD's vm_reserv.c:
  *   - at the first fault in an aligned range of a memory object, reserve the physical
@@ -36,7 +36,7 @@
 #include "kern/console.h"
 #include "kern/mm/kmalloc.h"
 #include "kern/mm/frame.h"
-#include "kern/mm/pmap.h"
+#include "kern/mm/pt/pt.h"
 #include "kern/mm/lib/popmap.h"
 #include "kern/mm/lib/reserv.h"
 #include "kern/mm/vm.h"
@@ -44,7 +44,6 @@
 
 enum vm_policy vm_policy = POLICY_RESERVE;
 struct policy_stats policy_stats;
-static uint64_t population_clock;	/* advances at every population: LRU stamps */
 
 static const char *const policy_names[] = { "base", "eager", "reserve" };
 
@@ -84,111 +83,18 @@ node_free(void *p, size_t size)
 
 const struct popmap_allocator popmap_kernel_allocator = { node_alloc, node_free };
 
-static void
-free_frames(uint64_t pfn, unsigned order)
-{
-	page_free(&phys_buddy.pages[pfn], order);
-}
-
-/*
- * Wired clustering.  Pages the kernel keeps for itself (page-table pages, kernel heap
- * slabs, population-map nodes) are never moved by the page daemon, so scattered
- * they would pin many 2 MiB blocks.  They come instead from "wired" 2 MiB blocks: a
- * pinned reservation owned by the sentinel object below, whose frames are handed out
- * in any order (pindex = pfn).  A small pool of such blocks is kept, and a page comes
- * from the fullest one that has room, so the emptiest drain; a block whose last wired
- * page is freed goes back to the buddy allocator whole and leaves the pool.  Only
- * when every block of a full pool is full, or no 2 MiB block is free, is a plain
- * frame used.  (A single current block would strand the free frames of every block
- * it replaced until their last page went.)
- */
-#define WIRED_POOL	8		/* wired blocks at most: 16 MiB of kernel pages */
-static char wired_object;		/* the owner of wired blocks: no population map */
-static struct reserv *wired_pool[WIRED_POOL];	/* live wired blocks; NULL: free slot */
-static bool reservations_ready;		/* reserv_system_init done (it needs kmalloc first) */
-uint64_t wired_pages;
-
-/* The fullest wired block with a free frame, or NULL. */
-static struct reserv *
-wired_block_with_room(void)
-{
-	struct reserv *best = NULL;
-	for (int i = 0; i < WIRED_POOL; i++)
-		if (wired_pool[i] && wired_pool[i]->popcnt < 512 && (!best || wired_pool[i]->popcnt > best->popcnt))
-			best = wired_pool[i];
-	return best;
-}
-
-/* Put a new wired block into a free slot of the pool; false if the pool is full or memory short. */
-static bool
-wired_block_add(void)
-{
-	static bool busy;		/* reserv_create's kmalloc comes back here: plain frame */
-	int slot = 0;
-	while (slot < WIRED_POOL && wired_pool[slot])
-		slot++;
-	if (slot == WIRED_POOL || busy)
-		return false;
-	struct page *blk = page_alloc(RESERV_ORDER_2M);
-	if (!blk)
-		return false;
-	uint64_t pfn = buddy_pfn(&phys_buddy, blk);
-	busy = true;
-	struct reserv *rv = reserv_create(RESERV_ORDER_2M, pfn, &wired_object, pfn, population_clock);
-	busy = false;
-	if (!rv) {
-		page_free(blk, RESERV_ORDER_2M);
-		return false;
-	}
-	reserv_pin(rv);			/* kernel memory: never preempted */
-	wired_pool[slot] = rv;
-	return true;
-}
-
-struct page *
-wired_page_alloc(void)
-{
-	struct reserv *rv = NULL;
-	if (reservations_ready && !(rv = wired_block_with_room()) && wired_block_add())
-		rv = wired_block_with_room();
-	if (!rv)
-		return frame_alloc(0);
-	uint64_t i = 0;
-	while (reserv_page_inuse(rv, rv->pindex + i))
-		i++;
-	population_clock++;
-	uint64_t pfn = reserv_alloc_page(rv, rv->pindex + i, population_clock);
-	wired_pages++;
-	return &phys_buddy.pages[pfn];
-}
-
-void
-wired_usage(uint64_t *blocks, uint64_t *in_use)
-{
-	*blocks = *in_use = 0;
-	for (int i = 0; i < WIRED_POOL; i++)
-		if (wired_pool[i]) {
-			(*blocks)++;
-			*in_use += wired_pool[i]->popcnt;
-		}
-}
-
 /* A reservation is going away: forget it in its object's population map. */
 static void
 detach(struct reserv *rv)
 {
-	if (rv->object == &wired_object) {
-		for (int i = 0; i < WIRED_POOL; i++)
-			if (wired_pool[i] == rv)
-				wired_pool[i] = NULL;
+	if (frame_wired_detach(rv))
 		return;
-	}
 	struct vm_object *obj = rv->object;
 	int level = rv->order == RESERV_ORDER_1G ? POPMAP_LEVEL_1G : POPMAP_LEVEL_2M;
 	popmap_set_reserv(&obj->popmap, rv->pindex, level, NULL);
 }
 
-static const struct reserv_ops reserv_kernel_ops = { node_alloc, node_free, free_frames, detach };
+static const struct reserv_ops reserv_kernel_ops = { node_alloc, node_free, frame_free_extent, detach };
 
 void
 policy_init(void)
@@ -201,7 +107,7 @@ policy_init(void)
 		cprintf("vm.policy=%s unknown: using %s\n", p, policy_names[vm_policy]);
 	if (reserv_system_init(&reserv_kernel_ops, phys_buddy.npages) < 0)
 		panic("no memory for the reservation tables");
-	reservations_ready = true;
+	frame_reservations_ready();
 	cprintf("vm: policy %s\n", policy_names[vm_policy]);
 }
 
@@ -209,35 +115,6 @@ const char *
 policy_name(void)
 {
 	return policy_names[vm_policy];
-}
-
-/* ---- frames ---- */
-
-/*
- * Preemption takes the least recently grown partial reservation, of either size, among
- * those whose break returns a free block of the size asked for: breaking one whose
- * every such block holds a page in use would return frames that cannot serve the
- * request (a 2 MiB request is never served by breaking a 2 MiB reservation in use).
- */
-struct page *
-frame_alloc(unsigned order)
-{
-	struct page *pg;
-	while (!(pg = page_alloc(order)))
-		if (!reserv_preempt_for(order))
-			return NULL;
-	return pg;
-}
-
-void
-frame_free(struct page *pg)
-{
-	uint64_t pfn = buddy_pfn(&phys_buddy, pg);
-	struct reserv *rv = reserv_of_frame(pfn);
-	if (rv && reserv_page_inuse(rv, rv->pindex + (pfn - rv->pfn)))
-		reserv_free_page(rv, pfn);
-	else
-		page_free(pg, 0);
 }
 
 /* ---- populating a page ---- */
@@ -306,7 +183,7 @@ reserve_block(struct vmspace *vs, struct vm_region *r, uint64_t va)
 		if (!extent)
 			continue;
 		struct reserv *rv = reserv_create(order, buddy_pfn(&phys_buddy, extent), r->obj, pindex,
-						  population_clock);
+						  frame_clock);
 		if (!rv) {
 			page_free(extent, order);
 			continue;
@@ -417,7 +294,7 @@ reserved_frame(struct vmspace *vs, struct vm_region *r, uint64_t va)
 		struct page *pg = frame_alloc(0);
 		return pg ? page2pa(pg) : 0;
 	}
-	return reserv_alloc_page(rv, pindex, population_clock) << PGSHIFT;
+	return reserv_alloc_page(rv, pindex, frame_clock) << PGSHIFT;
 }
 
 int
@@ -426,7 +303,7 @@ policy_populate(struct vmspace *vs, struct vm_region *r, uint64_t va)
 	uint64_t page = ROUNDDOWN(va, PGSIZE), pa;
 	struct popmap *pm = &r->obj->popmap;
 
-	population_clock++;
+	frame_clock_tick();
 	if (vm_policy == POLICY_EAGER && populate_eager(vs, r, page) == 0)
 		return 0;
 	if (vm_policy == POLICY_RESERVE) {
@@ -491,7 +368,7 @@ static void
 print_reserv(struct reserv *rv, void *arg)
 {
 	(void)arg;
-	const char *state = rv->object == &wired_object ? "wired  " :
+	const char *state = frame_is_wired(rv) ? "wired  " :
 			    rv->popcnt < (1UL << rv->order) ? "partial" : "full   ";
 	cprintf("  %s pfn 0x%08lx va 0x%012lx populated %6u/%-6lu %s stamp %lu\n",
 		rv->order == RESERV_ORDER_1G ? "1G" : "2M", rv->pfn, rv->pindex << PGSHIFT, rv->popcnt,

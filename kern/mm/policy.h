@@ -56,18 +56,6 @@ bool policy_promote(struct vmspace *vs, uint64_t va, int level, bool need_reserv
 /* After a change of protection on [start, end): promote blocks that became uniform. */
 void policy_repromote(struct vmspace *vs, uint64_t start, uint64_t end);
 
-/* A frame of any size from the buddy allocator, preempting reservations if needed. */
-struct page *frame_alloc(unsigned order);
-
-/* The last mapping of frame pg is gone: give it to its reservation or the allocator. */
-void frame_free(struct page *pg);
-
-/* A 4 KiB page for the kernel's own use, clustered in wired 2 MiB blocks; free with frame_free. */
-struct page *wired_page_alloc(void);
-extern uint64_t wired_pages;		/* wired pages handed out so far */
-/* Live wired 2 MiB blocks and the pages in use in them. */
-void wired_usage(uint64_t *blocks, uint64_t *in_use);
-
 /* Whether va's page sits in a reservation of vs; its size in bytes then, else 0. */
 uint64_t policy_reservation_at(struct vmspace *vs, struct vm_region *r, uint64_t va);
 

@@ -48,7 +48,7 @@
 #include "kern/cmdline.h"
 #include "kern/console.h"
 #include "kern/mm/kmalloc.h"
-#include "kern/mm/pmap.h"
+#include "kern/mm/pt/pt.h"
 #include "kern/proc.h"
 #include "kern/qemu.h"
 #include "kern/mm/vm.h"

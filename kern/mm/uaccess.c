@@ -14,7 +14,7 @@
 #include "inc/mmu.h"
 #include "inc/string.h"
 #include "inc/util.h"
-#include "kern/mm/pmap.h"
+#include "kern/mm/pt/pt.h"
 #include "kern/mm/vm.h"
 #include "kern/mm/uaccess.h"
 

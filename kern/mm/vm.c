@@ -5,7 +5,7 @@
  * A region is a page-aligned range [start, end) with one protection, mapping a memory
  * object at an offset.  Regions never overlap and are kept sorted.  Pages are not
  * allocated when a region is made: kern/mm/fault.c fills them on first touch.  The page
- * tables (kern/mm/pmap.c) hold what is resident; the regions say what is allowed.
+ * tables (kern/mm/pt/radix.c) hold what is resident; the regions say what is allowed.
  *
  * Invariants:
  *   - a present user PTE lies inside a region, and its flags follow from the region's
@@ -27,7 +27,7 @@
 #include "kern/mm/daemon.h"
 #include "kern/mm/kmalloc.h"
 #include "kern/mm/frame.h"
-#include "kern/mm/pmap.h"
+#include "kern/mm/pt/pt.h"
 #include "kern/mm/policy.h"
 #include "kern/mm/tlbtrap.h"
 #include "kern/mm/vm.h"

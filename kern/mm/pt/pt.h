@@ -1,49 +1,12 @@
-/* x86-64 page tables: the kernel's tables and the walker (kern/mm/pmap.c). */
-#ifndef SPOS_KERN_PMAP_H
-#define SPOS_KERN_PMAP_H
-
-#include <stdint.h>
-#include <stdbool.h>
-
-typedef uint64_t pte_t;
-
-extern pte_t *kern_pml4;		/* the kernel's PML4 (kernel virtual address) */
-extern uint64_t kern_pml4_pa;		/* ... and its physical address, for CR3 */
-extern bool cpu_has_1g_pages, cpu_has_smep, cpu_has_smap, cpu_has_nx;
-
-/* Kernel virtual address of a page-table page at physical pa (boot alias before the switch). */
-void *pt_page_va(uint64_t pa);
-
 /*
- * Build the kernel's own 4-level tables (direct map of [0, phys_limit) with 1 GiB
- * pages, or 2 MiB without PDPE1GB; the image with per-section permissions), load them,
- * and turn on global pages, SMEP and SMAP when the CPU has them.
+ * The page-table interface (kern/mm/pt/): user address spaces' tables, their walks,
+ * and superpage promotion and demotion.  One design so far, the x86-64 radix tables
+ * the MMU walks (kern/mm/pt/radix.c).
  */
-void pmap_init_kernel(uint64_t phys_limit);
+#ifndef SPOS_KERN_MM_PT_H
+#define SPOS_KERN_MM_PT_H
 
-/*
- * Pointer to the entry for va at level (0 = PT entry, 1 = PD, 2 = PDPT) in the tables
- * rooted at pml4.  With create, missing intermediate tables are allocated (zeroed)
- * with flags PTE_P|PTE_W plus inter_flags; without, returns NULL when one is missing.
- * Also returns NULL if a larger page already maps va above the requested level, or if
- * create is set and no page-table page could be allocated.
- */
-pte_t *pmap_walk(pte_t *pml4, uint64_t va, int level, bool create, uint64_t inter_flags);
-
-/* Allocate one zeroed page-table page; returns its physical address or 0. */
-uint64_t pt_page_alloc(void);
-
-/* The physical range the boot allocator handed out (reserved by kern/mm/frame.c). */
-void boot_alloc_range(uint64_t *start, uint64_t *end);
-/* Allocate n zeroed pages before the physical allocator exists; returns physical address. */
-uint64_t boot_alloc(uint64_t npages);
-/* After this, page-table pages come from alloc (returns 0 when out of memory); returns the previous one. */
-typedef uint64_t pt_alloc_fn(void);
-pt_alloc_fn *pmap_use_page_allocator(pt_alloc_fn *alloc);
-
-#endif
-
-/* ---- user address spaces (the lower half of a PML4) ---- */
+#include "kern/mm/kpmap.h"
 
 #define PTE_COW		0x200UL	/* software bit: frame shared copy-on-write, kept read-only */
 /*
@@ -130,5 +93,5 @@ bool pmap_promote(uint64_t pml4_pa, uint64_t va, int level);
  */
 int pmap_demote(uint64_t pml4_pa, uint64_t va, int level, int cause);
 
-/* User page-table pages currently allocated (PDPT, PD, PT pages below the PML4s). */
-extern uint64_t pmap_user_pt_pages;
+
+#endif
