@@ -159,6 +159,7 @@ proc_spawn(const char *name, int argc, char *const argv[], struct proc *parent, 
 		*err = -E_NO_MEM;
 		goto fail;
 	}
+	p->vm->pid = p->pid;
 	if ((*err = elf_load(p->vm, prog->image, prog->size, &entry, &image_end)) < 0)
 		goto fail;
 	p->vm->heap_start = p->vm->brk = image_end;
@@ -188,6 +189,7 @@ proc_fork(void)
 		proc_abort(child);
 		return -E_NO_MEM;
 	}
+	child->vm->pid = child->pid;
 	*child->tf = *curproc->tf;
 	child->tf->rax = 0;		/* fork returns 0 in the child */
 	fpu_save_live(child);		/* the parent's registers, as they are now */

@@ -44,9 +44,7 @@
 #include "kern/mm/frame.h"
 #include "kern/mm/pt/pt.h"
 #include "kern/mm/policy.h"
-#include "kern/proc.h"
 #include "kern/mm/lib/reserv.h"
-#include "kern/mm/tlbtrap.h"
 #include "kern/mm/vm.h"
 #include "kern/mm/daemon.h"
 
@@ -71,9 +69,13 @@ static struct {
 	uint64_t va;
 } demoted[DEMOTED_MAX];
 
+static void daemon_forget(struct vmspace *vs);
+static const struct vm_observer daemon_observer = { NULL, daemon_forget };
+
 void
 daemon_init(void)
 {
+	vm_observe(&daemon_observer);
 	period = MAX(cmdline_get_u64("vm.daemon.period", period), MIN_PERIOD);
 	target_2m = cmdline_get_u64("vm.daemon.target", target_2m);
 	low_pages = cmdline_get_u64("vm.daemon.low", phys_buddy.managed_pages / 16);
@@ -266,13 +268,11 @@ compact_block(uint64_t pfn, uint64_t used)
 
 	memset(m, 0, sizeof *m);
 	m->pfn = pfn;
-	for (int i = 0; i < NPROC && !m->unmovable; i++) {
-		if (!procs[i].vm || procs[i].state == P_FREE || procs[i].state == P_ZOMBIE)
-			continue;
+	for (struct vmspace *vs = vm_first_space(); vs && !m->unmovable; vs = vs->next_live) {
 		int before = m->count;
-		pmap_foreach(procs[i].vm->pml4_pa, 0, UTOP, find_mappings, m, DEMOTE_PRESSURE);
+		pmap_foreach(vs->pml4_pa, 0, UTOP, find_mappings, m, DEMOTE_PRESSURE);
 		for (int k = before; k < m->count; k++)
-			m->maps[k].vs = procs[i].vm;
+			m->maps[k].vs = vs;
 	}
 	if (m->unmovable || (uint64_t)m->count != used)
 		return 0;			/* kernel pages, page tables or shared frames */
@@ -308,7 +308,7 @@ compact_block(uint64_t pfn, uint64_t used)
 		*pte = page2pa(to) | (*pte & ~PTE_ADDR_MASK);
 		daemon_stats.migrations++;
 		pass_migrated++;
-		tlbtrap_sync(m->maps[k].vs, m->maps[k].va, m->maps[k].va + PGSIZE);
+		vm_changed(m->maps[k].vs, m->maps[k].va, m->maps[k].va + PGSIZE);
 	}
 	page_free(pa2page(pfn << PGSHIFT), 9);	/* every page of the block is ours: free it whole */
 	daemon_stats.compactions++;
@@ -382,10 +382,7 @@ static struct sample_ctx sample;
 static void
 demote_unreferenced(void)
 {
-	for (int i = 0; i < NPROC; i++) {
-		struct vmspace *vs = procs[i].vm;
-		if (!vs || procs[i].state == P_FREE || procs[i].state == P_ZOMBIE)
-			continue;
+	for (struct vmspace *vs = vm_first_space(); vs; vs = vs->next_live) {
 		sample.vs = vs;
 		sample.ndemote = 0;
 		pmap_foreach(vs->pml4_pa, 0, UTOP, sample_superpage, &sample, DEMOTE_PRESSURE);
@@ -395,7 +392,7 @@ demote_unreferenced(void)
 			pmap_foreach(vs->pml4_pa, sample.demote[k], sample.demote[k] + PG2M, clear_accessed, NULL,
 				     DEMOTE_PRESSURE);
 			remember_demoted(vs, sample.demote[k]);
-			tlbtrap_sync(vs, sample.demote[k], sample.demote[k] + PG2M);
+			vm_changed(vs, sample.demote[k], sample.demote[k] + PG2M);
 		}
 	}
 }
@@ -425,13 +422,14 @@ repromote_referenced(void)
 		pmap_foreach(demoted[i].vs->pml4_pa, va, va + PG2M, count_referenced, &rc, DEMOTE_PRESSURE);
 		if (rc.referenced == BLOCK_PAGES && policy_promote(demoted[i].vs, va, POPMAP_LEVEL_2M, false)) {
 			daemon_stats.repromotions++;
-			tlbtrap_sync(demoted[i].vs, va, va + PG2M);
+			vm_changed(demoted[i].vs, va, va + PG2M);
 			demoted[i].vs = NULL;
 		}
 	}
 }
 
-void
+/* vs is going away: stop watching its blocks. */
+static void
 daemon_forget(struct vmspace *vs)
 {
 	for (int i = 0; i < DEMOTED_MAX; i++)

@@ -31,7 +31,5 @@ void daemon_tick(uint64_t now_ticks);
 void daemon_pass(void);
 /* Free 2 MiB-or-larger blocks in the buddy allocator, counted in 2 MiB units. */
 uint64_t free_2m_blocks(void);
-/* vs is going away: drop the daemon's pointers into it. */
-void daemon_forget(struct vmspace *vs);
 
 #endif

@@ -45,7 +45,7 @@ copy_on_write(struct vmspace *vs, struct vm_region *r, uint64_t page, pte_t *pte
 {
 	struct page *old = pa2page(PTE_ADDR(*pte));
 	if (old->refcount == 1) {		/* the other sharers are gone: reuse in place */
-		*pte = PTE_ADDR(*pte) | vm_pte_flags(r->prot, false) | (*pte & PTE_AD) | PTE_P;
+		*pte = PTE_ADDR(*pte) | pmap_prot_flags(r->prot, false) | (*pte & PTE_AD) | PTE_P;
 		pmap_invalidate(vs->pml4_pa, page);
 		fault_stats.cow_reuse++;
 		return 0;
@@ -55,7 +55,7 @@ copy_on_write(struct vmspace *vs, struct vm_region *r, uint64_t page, pte_t *pte
 		return -E_NO_MEM;
 	memcpy(page2kva(copy), page2kva(old), PGSIZE);
 	page_ref(copy);
-	*pte = page2pa(copy) | vm_pte_flags(r->prot, false) | PTE_P;
+	*pte = page2pa(copy) | pmap_prot_flags(r->prot, false) | PTE_P;
 	pmap_invalidate(vs->pml4_pa, page);
 	page_unref(old);
 	fault_stats.cow_copy++;
@@ -94,7 +94,7 @@ vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 		r = copy_on_write(vs, reg, page, pte);
 	} else {
 		uint64_t size_bit = level > 0 ? PTE_PS : 0;
-		*pte = LEAF_ADDR(*pte, level) | vm_pte_flags(reg->prot, *pte & PTE_COW) | (*pte & PTE_AD) | size_bit |
+		*pte = LEAF_ADDR(*pte, level) | pmap_prot_flags(reg->prot, *pte & PTE_COW) | (*pte & PTE_AD) | size_bit |
 		       PTE_P;
 		pmap_invalidate(vs->pml4_pa, page);
 		r = 0;
@@ -103,6 +103,6 @@ vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 		fault_stats.no_memory++;
 	/* mappings around va changed (maybe promoted or demoted): the model TLB follows */
 	uint64_t block = start_level == 2 ? PG1G : PG2M;
-	tlbtrap_sync(vs, ROUNDDOWN(page, block), ROUNDDOWN(page, block) + block);
+	vm_changed(vs, ROUNDDOWN(page, block), ROUNDDOWN(page, block) + block);
 	return r;
 }

@@ -49,7 +49,6 @@
 #include "kern/mm/pt/pt.h"
 #include "kern/mm/policy.h"
 #include "kern/mm/lib/popmap.h"
-#include "kern/proc.h"
 #include "kern/mm/lib/reserv.h"
 #include "kern/mm/tlbtrap.h"
 #include "kern/mm/vm.h"
@@ -469,11 +468,9 @@ check_reservation(struct reserv *rv, void *arg)
 	ctx->user++;
 	struct vm_object *obj = rv->object;
 	bool live = false;
-	for (int i = 0; i < NPROC && !live; i++) {
-		struct vmspace *vs = procs[i].state != P_FREE ? procs[i].vm : NULL;
-		for (struct vm_region *r = vs ? vs->regions : NULL; r && !live; r = r->next)
+	for (struct vmspace *vs = vm_first_space(); vs && !live; vs = vs->next_live)
+		for (struct vm_region *r = vs->regions; r && !live; r = r->next)
 			live = r->obj == obj;
-	}
 	if (!live)
 		violation("reservation pfn 0x%lx (va 0x%lx): its object is not live", rv->pfn, rv->pindex << PGSHIFT);
 	else if (popmap_reserv(&obj->popmap, rv->pindex, level) != rv)
@@ -490,9 +487,8 @@ check_model_entry(void *arg, const struct vtlb_entry *e)
 	struct vmspace *owner = tlbtrap_owner();
 	int owners = owner ? 1 : 0;
 	if (tlb_model.cfg.tag_by_asid) {
-		for (int i = 0; i < NPROC; i++) {
-			struct vmspace *vs = procs[i].state != P_FREE ? procs[i].vm : NULL;
-			if (vs && vs->tlb && vs->tlb->asid == e->asid) {
+		for (struct vmspace *vs = vm_first_space(); vs; vs = vs->next_live) {
+			if (vs->tlb && vs->tlb->asid == e->asid) {
 				owner = vs;
 				owners++;
 			}
@@ -518,8 +514,8 @@ check_model_owner(void)
 	struct vmspace *owner = tlbtrap_owner();
 	if (!owner)
 		return;
-	for (int i = 0; i < NPROC; i++)
-		if (procs[i].state != P_FREE && procs[i].vm == owner && owner->tlb)
+	for (struct vmspace *vs = vm_first_space(); vs; vs = vs->next_live)
+		if (vs == owner && owner->tlb)
 			return;
 	violation("model TLB: its owner %p is not a live measured space", owner);
 }
@@ -557,9 +553,8 @@ invariant_check(bool verbose)
 	check_page_states(&phys_buddy, map);
 
 	uint64_t tables = 0, object_reservations = 0;
-	for (int i = 0; i < NPROC; i++)
-		if (procs[i].state != P_FREE && procs[i].vm)
-			object_reservations += check_space(procs[i].vm, map, &tables);
+	for (struct vmspace *vs = vm_first_space(); vs; vs = vs->next_live)
+		object_reservations += check_space(vs, map, &tables);
 	if (tables != pmap_user_pt_pages)
 		violation("page tables: %lu reachable from live address spaces, pmap_user_pt_pages says %lu", tables,
 			  pmap_user_pt_pages);

@@ -266,7 +266,7 @@ populate_eager(struct vmspace *vs, struct vm_region *r, uint64_t va)
 		}
 	}
 	zero_frame(page2pa(pg), PG2M);
-	if (pmap_enter_level(vs->pml4_pa, blk, page2pa(pg), vm_pte_flags(r->prot, false) | PTE_PS, 1) < 0) {
+	if (pmap_enter_level(vs->pml4_pa, blk, page2pa(pg), pmap_prot_flags(r->prot, false) | PTE_PS, 1) < 0) {
 		for (uint64_t i = 0; i < 512; i++)
 			popmap_clear(pm, pindex + i);
 		page_free(pg, RESERV_ORDER_2M);
@@ -316,7 +316,7 @@ policy_populate(struct vmspace *vs, struct vm_region *r, uint64_t va)
 		return -E_NO_MEM;
 	struct page *pg = pa2page(pa);
 	if (popmap_set(pm, page >> PGSHIFT) < 0 ||
-	    pmap_enter(vs->pml4_pa, page, pa, vm_pte_flags(r->prot, false)) < 0) {
+	    pmap_enter(vs->pml4_pa, page, pa, pmap_prot_flags(r->prot, false)) < 0) {
 		if (popmap_test(pm, page >> PGSHIFT))
 			popmap_clear(pm, page >> PGSHIFT);
 		pg->refcount = 1;

@@ -49,7 +49,6 @@
 #include "kern/console.h"
 #include "kern/mm/kmalloc.h"
 #include "kern/mm/pt/pt.h"
-#include "kern/proc.h"
 #include "kern/qemu.h"
 #include "kern/mm/vm.h"
 #include "kern/mm/tlbtrap.h"
@@ -77,9 +76,9 @@ space_of(uint16_t asid)
 {
 	if (!tlb_model.cfg.tag_by_asid)
 		return last_measured;
-	for (int i = 0; i < NPROC; i++)
-		if (procs[i].state != P_FREE && procs[i].vm && procs[i].vm->tlb && procs[i].vm->tlb->asid == asid)
-			return procs[i].vm;
+	for (struct vmspace *vs = vm_first_space(); vs; vs = vs->next_live)
+		if (vs->tlb && vs->tlb->asid == asid)
+			return vs;
 	return NULL;
 }
 
@@ -168,9 +167,13 @@ parse_geometry(const char *key, enum vtlb_size k, struct vtlb_geometry *g)
 	*g = n;
 }
 
+/* Mapping changes and departures of address spaces reach the model through vm. */
+static const struct vm_observer tlbtrap_observer = { tlbtrap_sync, tlbtrap_stop };
+
 void
 tlbtrap_init(void)
 {
+	vm_observe(&tlbtrap_observer);
 	uint32_t a;
 	cpuid(0x80000000, 0, &a, NULL, NULL, NULL);
 	uint32_t phys_bits = 36;
@@ -400,11 +403,10 @@ tlbtrap_print(bool reset)
 	cprintf("\ntraps %lu; misses 4k %lu 2m %lu 1g %lu; evictions 4k %lu 2m %lu 1g %lu; walk refs %lu; "
 		"OMT walks %lu; flushes %lu\n", s->traps, s->misses[0], s->misses[1], s->misses[2],
 		s->evictions[0], s->evictions[1], s->evictions[2], s->walk_refs, s->omt_walks, s->flushes);
-	for (int i = 0; i < NPROC; i++) {
-		struct vmspace *vs = procs[i].vm;
-		if (procs[i].state != P_FREE && vs && vs->tlb)
-			cprintf("  pid %d measured %lx-%lx: traps %lu, misses 4k %lu 2m %lu 1g %lu, real faults %lu\n",
-				procs[i].pid, vs->tlb->lo, vs->tlb->hi, vs->tlb->stats.traps, vs->tlb->stats.misses[0],
+	for (struct vmspace *vs = vm_first_space(); vs; vs = vs->next_live) {
+		if (vs->tlb)
+			cprintf("  pid %ld measured %lx-%lx: traps %lu, misses 4k %lu 2m %lu 1g %lu, real faults %lu\n",
+				(long)vs->pid, vs->tlb->lo, vs->tlb->hi, vs->tlb->stats.traps, vs->tlb->stats.misses[0],
 				vs->tlb->stats.misses[1], vs->tlb->stats.misses[2], vs->tlb->real_faults);
 	}
 	if (reset)

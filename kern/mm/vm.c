@@ -9,7 +9,7 @@
  *
  * Invariants:
  *   - a present user PTE lies inside a region, and its flags follow from the region's
- *     protection (vm_pte_flags): U unless PROT_NONE, W only if PROT_WRITE and not
+ *     protection (pmap_prot_flags): U unless PROT_NONE, W only if PROT_WRITE and not
  *     PTE_COW, NX unless PROT_EXEC;
  *   - each present PTE holds one reference on its frame (struct page refcount);
  *   - PROT_NONE pages stay present with PTE_U clear, so their contents survive a
@@ -24,32 +24,14 @@
 #include "inc/string.h"
 #include "inc/util.h"
 #include "kern/console.h"
-#include "kern/mm/daemon.h"
 #include "kern/mm/kmalloc.h"
 #include "kern/mm/frame.h"
 #include "kern/mm/pt/pt.h"
 #include "kern/mm/policy.h"
-#include "kern/mm/tlbtrap.h"
 #include "kern/mm/vm.h"
 
 #define PROT_ALL	(PROT_READ | PROT_WRITE | PROT_EXEC)
 #define MAP_KNOWN	(MAP_PRIVATE | MAP_FIXED | MAP_ANON)
-
-/* The PTE flags a page of a region with prot gets (PTE_P added by pmap_enter). */
-uint64_t
-vm_pte_flags(uint32_t prot, bool cow)
-{
-	uint64_t flags = 0;
-	if (prot != PROT_NONE)
-		flags |= PTE_U;
-	if ((prot & PROT_WRITE) && !cow)
-		flags |= PTE_W;
-	if (!(prot & PROT_EXEC))
-		flags |= PTE_NX;
-	if (cow)
-		flags |= PTE_COW;
-	return flags;
-}
 
 static struct vm_object *
 object_new(enum vm_object_type type, uint64_t size, bool grows)
@@ -77,6 +59,33 @@ object_unref(struct vm_object *obj)
 	}
 }
 
+/* ---- live spaces and their observers ---- */
+
+static struct vmspace *live_spaces;
+static const struct vm_observer *observers[VM_OBSERVERS];
+static int nobservers;
+
+void
+vm_observe(const struct vm_observer *obs)
+{
+	assert(nobservers < VM_OBSERVERS);
+	observers[nobservers++] = obs;
+}
+
+void
+vm_changed(struct vmspace *vs, uint64_t start, uint64_t end)
+{
+	for (int i = 0; i < nobservers; i++)
+		if (observers[i]->changed)
+			observers[i]->changed(vs, start, end);
+}
+
+struct vmspace *
+vm_first_space(void)
+{
+	return live_spaces;
+}
+
 struct vmspace *
 vm_create(void)
 {
@@ -88,16 +97,9 @@ vm_create(void)
 		kfree(vs);
 		return NULL;
 	}
+	vs->next_live = live_spaces;
+	live_spaces = vs;
 	return vs;
-}
-
-struct vm_region *
-vm_find(struct vmspace *vs, uint64_t va)
-{
-	for (struct vm_region *r = vs->regions; r && r->start <= va; r = r->next)
-		if (va < r->end)
-			return r;
-	return NULL;
 }
 
 /* The first region that ends after va (it may start after va), or NULL. */
@@ -265,7 +267,14 @@ release_range(struct vmspace *vs, uint64_t start, uint64_t end, int cause)
 void
 vm_destroy(struct vmspace *vs)
 {
-	tlbtrap_stop(vs);
+	for (int i = 0; i < nobservers; i++)
+		if (observers[i]->destroyed)
+			observers[i]->destroyed(vs);
+	for (struct vmspace **pp = &live_spaces; *pp; pp = &(*pp)->next_live)
+		if (*pp == vs) {
+			*pp = vs->next_live;
+			break;
+		}
 	release_range(vs, 0, UTOP, DEMOTE_MUNMAP);	/* nothing straddles: cannot fail */
 	while (vs->regions) {
 		struct vm_region *r = vs->regions;
@@ -273,7 +282,6 @@ vm_destroy(struct vmspace *vs)
 		region_free(r);
 	}
 	pmap_destroy(vs->pml4_pa);
-	daemon_forget(vs);
 	kfree(vs);
 }
 
@@ -293,7 +301,7 @@ fork_pte(pte_t *pte, uint64_t va, int level, void *arg)
 		return;
 	struct vm_region *r = vm_find(ctx->parent, va);
 	assert(r);
-	uint64_t flags = vm_pte_flags(r->prot, true) | (level > 0 ? PTE_PS : 0);
+	uint64_t flags = pmap_prot_flags(r->prot, true) | (level > 0 ? PTE_PS : 0);
 	uint64_t base = LEAF_ADDR(*pte, level), npages = LEVEL_SIZE(level) / PGSIZE;
 	struct vm_region *cr = vm_find(ctx->child, va);
 	for (uint64_t i = 0; i < npages; i++) {
@@ -356,7 +364,7 @@ vm_fork(struct vmspace *parent)
 	}
 	struct fork_ctx ctx = { parent, child, 0 };
 	pmap_foreach(parent->pml4_pa, 0, UTOP, fork_pte, &ctx, DEMOTE_COW);	/* nothing straddles */
-	tlbtrap_sync(parent, 0, UTOP);	/* its entries were rewritten read-only */
+	vm_changed(parent, 0, UTOP);	/* its entries were rewritten read-only */
 	if (ctx.error) {
 		vm_destroy(child);	/* parent pages stay COW-marked: harmless, resolved on write */
 		return NULL;
@@ -489,7 +497,7 @@ vm_munmap(struct vmspace *vs, uint64_t addr, uint64_t len)
 	if ((r = split_at_bounds(vs, addr, end)) < 0)
 		return r;
 	r = release_range(vs, addr, end, DEMOTE_MUNMAP);
-	tlbtrap_sync(vs, addr, end);
+	vm_changed(vs, addr, end);
 	if (r < 0)
 		return r;
 	for (struct vm_region **pp = &vs->regions; *pp;) {
@@ -527,7 +535,7 @@ protect_pte(pte_t *pte, uint64_t va, int level, void *arg)
 {
 	struct protect_ctx *ctx = arg;
 	uint64_t size_bit = level > 0 ? PTE_PS : 0;
-	*pte = LEAF_ADDR(*pte, level) | vm_pte_flags(ctx->prot, *pte & PTE_COW) | (*pte & PTE_AD) | size_bit | PTE_P;
+	*pte = LEAF_ADDR(*pte, level) | pmap_prot_flags(ctx->prot, *pte & PTE_COW) | (*pte & PTE_AD) | size_bit | PTE_P;
 	pmap_invalidate(ctx->vs->pml4_pa, va);
 }
 
@@ -563,11 +571,11 @@ vm_mprotect(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t prot)
 	for (struct vm_region *reg = vs->regions; reg; reg = reg->next)
 		merge_with_next(reg);
 	if (r < 0) {
-		tlbtrap_sync(vs, addr, end);	/* some superpages may have been demoted */
+		vm_changed(vs, addr, end);	/* some superpages may have been demoted */
 		return r;
 	}
 	policy_repromote(vs, addr, end);	/* blocks whose protection became uniform again */
-	tlbtrap_sync(vs, addr, end);
+	vm_changed(vs, addr, end);
 	return 0;
 }
 
@@ -585,7 +593,7 @@ vm_madvise(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t advice)
 	if (!range_fully_mapped(vs, addr, end))
 		return -E_NOT_FOUND;
 	r = release_range(vs, addr, end, DEMOTE_MADVISE);	/* next touch: demand zero */
-	tlbtrap_sync(vs, addr, end);
+	vm_changed(vs, addr, end);
 	return r;
 }
 

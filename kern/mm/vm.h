@@ -58,7 +58,27 @@ struct vmspace {
 	uint64_t brk;			/* current break (byte granular) */
 	uint64_t resident_pages;	/* user pages mapped */
 	struct tlb_measure *tlb;	/* model-TLB measurement, or NULL (kern/mm/tlbtrap.c) */
+	int64_t pid;			/* the process using it, for reports (set by kern/proc.c) */
+	struct vmspace *next_live;	/* the list of live spaces (vm_first_space) */
 };
+
+/*
+ * Layers above vm (the model TLB, the page daemon) hear of address-space changes
+ * through observers they register at boot, so vm never calls up into them:
+ * changed(vs, start, end) after any mapping of vs in [start, end) changed (mapped,
+ * unmapped, protected, promoted, demoted, moved); destroyed(vs) before vs goes.
+ * Either may be NULL.  At most VM_OBSERVERS.
+ */
+struct vm_observer {
+	void (*changed)(struct vmspace *vs, uint64_t start, uint64_t end);
+	void (*destroyed)(struct vmspace *vs);
+};
+#define VM_OBSERVERS	4
+void vm_observe(const struct vm_observer *obs);
+/* Tell the observers that the mappings of vs in [start, end) changed. */
+void vm_changed(struct vmspace *vs, uint64_t start, uint64_t end);
+/* The live address spaces: the first, then follow next_live; NULL at the end. */
+struct vmspace *vm_first_space(void);
 
 #define USTACKSIZE	(256 * 1024UL)
 #define USTACKBOTTOM	(USTACKTOP - USTACKSIZE)
@@ -72,7 +92,15 @@ void vm_destroy(struct vmspace *vs);
 struct vmspace *vm_fork(struct vmspace *parent);
 
 /* The region containing va, or NULL. */
-struct vm_region *vm_find(struct vmspace *vs, uint64_t va);
+static inline struct vm_region *
+vm_find(struct vmspace *vs, uint64_t va)
+{
+	for (struct vm_region *r = vs->regions; r && r->start <= va; r = r->next)
+		if (va < r->end)
+			return r;
+	return NULL;
+}
+
 /*
  * Add a region [start, end) (page aligned, inside user space, free) with a new object.
  * Returns 0, -E_INVAL, -E_EXISTS (overlap) or -E_NO_MEM.
@@ -96,9 +124,6 @@ void vm_query(struct vmspace *vs, uint64_t va, struct vm_query *q);
  * not allowed (the caller kills the process), -E_NO_MEM when memory ran out.
  */
 int vm_fault(struct vmspace *vs, uint64_t va, uint32_t err);
-
-/* PTE flags for a page of a region with protection prot, shared copy-on-write or not. */
-uint64_t vm_pte_flags(uint32_t prot, bool cow);
 
 /* Print the regions of vs (monitor). */
 void vm_print(struct vmspace *vs);

@@ -15,6 +15,12 @@
  */
 #define PTE_AD		(PTE_A | PTE_D)
 
+/*
+ * The leaf flags for a page with protection prot (PROT_*), shared copy-on-write or not:
+ * U unless PROT_NONE, W only if PROT_WRITE and not cow, NX unless PROT_EXEC, PTE_COW.
+ */
+uint64_t pmap_prot_flags(uint32_t prot, bool cow);
+
 /* A new PML4 sharing the kernel half; returns its physical address, or 0 when out of memory. */
 uint64_t pmap_create(void);
 /* Free the user page-table pages of pml4 and the PML4 itself; every leaf must be unmapped. */

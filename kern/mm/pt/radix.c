@@ -7,10 +7,27 @@
 #include "inc/mmu.h"
 #include "inc/string.h"
 #include "inc/util.h"
+#include "inc/syscall.h"
 #include "inc/x86.h"
 #include "kern/console.h"
 #include "kern/mm/frame.h"
 #include "kern/mm/pt/pt.h"
+
+/* The leaf flags for a page with protection prot (PROT_*), copy-on-write or not (PTE_P added by pmap_enter). */
+uint64_t
+pmap_prot_flags(uint32_t prot, bool cow)
+{
+	uint64_t flags = 0;
+	if (prot != PROT_NONE)
+		flags |= PTE_U;
+	if ((prot & PROT_WRITE) && !cow)
+		flags |= PTE_W;
+	if (!(prot & PROT_EXEC))
+		flags |= PTE_NX;
+	if (cow)
+		flags |= PTE_COW;
+	return flags;
+}
 
 /*
  * ---- User address spaces ----
