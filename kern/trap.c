@@ -5,7 +5,10 @@
  * trap().  Exceptions raised by kernel code are bugs: trap() prints the vector, error
  * code, CR2, RIP, the registers and a backtrace, then stops QEMU with the failure
  * status.  Hardware interrupts go to handlers registered with trap_set_irq_handler.
- * Traps from ring 3 are routed by the process layer once it exists.
+ * Traps from ring 3 are the process's: a page fault goes to the model TLB when a
+ * reserved bit is set (a fake-invalid entry: kern/mm/tlbtrap.c), else to vm_fault
+ * (kern/mm/fault.c); one that cannot be resolved, and every other exception, kills
+ * only that process with a one-line reason (kern/proc.c).
  */
 #include <stdint.h>
 #include "inc/error.h"

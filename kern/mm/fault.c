@@ -5,15 +5,17 @@
  *   1. Is there a region at the address, and does its protection allow the access
  *      (read; write needs PROT_WRITE; instruction fetch needs PROT_EXEC; PROT_NONE
  *      allows nothing)?  If not, the access is refused and the process dies.
- *   2. Is no page mapped?  Demand zero: a fresh zeroed page.
+ *   2. Is no page mapped?  Demand zero: the policy (kern/mm/policy.c) chooses the
+ *      frame -- a reservation's, an eager 2 MiB page, or a plain one -- and may promote.
  *   3. Is it a write to a copy-on-write page?  If the frame is still shared, copy
  *      it into a private page; if this is its last mapping, take it over in place.
  *      A copy-on-write superpage is demoted first and only the 4 KiB written is copied
- *      (what Linux does; page overlays will keep the superpage instead).
+ *      (what Linux does; page overlays will keep the superpage instead, at this step).
  *   4. Otherwise the entry is stale (e.g. a TLB entry older than an mprotect): rewrite
  *      its flags from the region and retry.
- * Later milestones insert their cases here: reservations (at 2), overlays (at 3) and
- * the model TLB's fake-invalid entries (before 1).
+ * Model-TLB misses never come here: a fault with the reserved bit set is the model's
+ * (kern/trap.c sends it to kern/mm/tlbtrap.c).  After any change, the observers of the
+ * address space (the model TLB) hear of it through vm_changed.
  */
 #include "inc/error.h"
 #include "inc/string.h"
