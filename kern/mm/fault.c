@@ -21,6 +21,7 @@
 #include "inc/string.h"
 #include "inc/util.h"
 #include "kern/console.h"
+#include "kern/kassert.h"
 #include "kern/mm/frame.h"
 #include "kern/mm/pt/pt.h"
 #include "kern/mm/policy.h"
@@ -103,6 +104,15 @@ vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 	}
 	if (r == -E_NO_MEM)
 		fault_stats.no_memory++;
+	if (r == 0) {				/* the access can now complete */
+		pte = pmap_lookup(vs->pml4_pa, page, &level);
+		KASSERT(pte && (*pte & PTE_P) && (*pte & PTE_U), "vm_fault: va 0x%lx resolved but not mapped for user",
+			va);
+		KASSERT(!(err & PFERR_W) || ((*pte & PTE_W) && !(*pte & PTE_COW)),
+			"vm_fault: write to va 0x%lx resolved but the leaf 0x%lx is not writable", va, *pte);
+		KASSERT(!(err & PFERR_I) || !(*pte & PTE_NX), "vm_fault: fetch at va 0x%lx resolved but the leaf is NX",
+			va);
+	}
 	/* mappings around va changed (maybe promoted or demoted): the model TLB follows */
 	uint64_t block = start_level == 2 ? PG1G : PG2M;
 	vm_changed(vs, ROUNDDOWN(page, block), ROUNDDOWN(page, block) + block);
