@@ -23,12 +23,13 @@
  * This module owns the reservation objects: handing out frames at the matching offset,
  * in-use bits and counts, the per-size partial queues, breaking (returning unused
  * frames as maximal naturally aligned blocks), the frame -> reservation tables and the
- * counters.  The caller (the kern/vm_reserv glue) chooses the size, allocates the extent
- * from the buddy allocator and hands it to reserv_create, records the reservation in the
- * object's popmap (and drops it again in reserv_ops.detach, which every destruction
- * calls), calls reserv_free_page when a frame's last mapping goes, preempts and retries
- * when the buddy allocator is dry, promotes when the popmap says a block is full,
- * breaks reservations on unmap or object teardown, and supplies the clock (now).
+ * counters.  The callers (kern/mm/policy.c, kern/mm/object.c, kern/mm/frame.c) choose
+ * the size, allocate the extent from the buddy allocator and hand it to reserv_create,
+ * record the reservation in the object's popmap and its list (and drop it again in
+ * reserv_ops.detach, which every destruction calls), call reserv_free_page when a
+ * frame's last mapping goes, preempt and retry when the buddy allocator is dry, promote
+ * when the popmap says a block is full, break reservations on object teardown, and
+ * supply the clock (now).
  *
  * Differences from FreeBSD's vm_reserv.c, and why:
  *  - FreeBSD has a static struct vm_reserv for every 2 MiB of RAM.  spos allocates a
@@ -330,6 +331,7 @@ reserv_create(unsigned order, uint64_t pfn, void *object, uint64_t pindex, uint6
 	rv->prev = rv->next = NULL;
 	rv->on_queue = false;
 	rv->pinned = false;
+	rv->objprev = rv->objnext = NULL;
 	enqueue_before(rv, NULL);
 	*table_slot(order, pfn) = rv;
 	rs.live[si]++;
