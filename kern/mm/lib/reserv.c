@@ -49,8 +49,8 @@
  * Invariants (checked by tests/test_reserv.c):
  *  - popcnt is the number of set bits in inuse; a live reservation has object != NULL.
  *  - on_queue iff popcnt < 2^order and not pinned; each queue is ordered by stamp,
- *    oldest at the head.  A pinned reservation (the kernel's wired blocks) is never
- *    preempted.
+ *    oldest at the head, and among equal stamps by the time of queueing.  A pinned
+ *    reservation (the kernel's wired blocks) is never preempted.
  *  - The table entry of every superpage of a live reservation's extent points to it
  *    (2 MiB: one entry of by2m; 1 GiB: one entry of by1g); no 2 MiB reservation lies
  *    inside a 1 GiB one.
@@ -169,16 +169,25 @@ enqueue_before(struct reserv *rv, struct reserv *pos)
 
 /*
  * Put rv on its queue at the place its stamp says: after every reservation grown at
- * or before that time.  O(queue length); only a full reservation losing a page needs it.
+ * or before that time.  Creation and population stamp with the latest time, so they
+ * append at the tail (see reserv_alloc_page), and so does reserv_unpin in the kernel,
+ * which pins a reservation only while linking it at its creation.  The one case that
+ * lands inside the queue is a full reservation losing a page: it rejoins at the time
+ * it was last grown, which lies before the stamps of the reservations grown since.
+ * The walk goes from the tail, past exactly those, so it costs O(1 + reservations of
+ * its size grown since rv became full).  That step stays a search: finding rv's
+ * predecessor among the stamps on the queue is not O(1) on a list, and keeping full
+ * reservations queued as placeholders would only move the cost to reserv_lru and
+ * reserv_preempt_for, which would have to step over them.
  */
 static void
 enqueue_by_stamp(struct reserv *rv)
 {
-	struct reserv *pos = rs.partial[size_index(rv->order)].head;
+	struct reserv *after = rs.partial[size_index(rv->order)].tail;
 
-	while (pos != NULL && pos->stamp <= rv->stamp)
-		pos = pos->next;
-	enqueue_before(rv, pos);
+	while (after != NULL && after->stamp > rv->stamp)
+		after = after->prev;
+	enqueue_before(rv, after != NULL ? after->next : rs.partial[size_index(rv->order)].head);
 }
 
 /* The first index >= from in [from, n) whose bit in map equals set, or n (n % 64 == 0). */
@@ -362,7 +371,7 @@ reserv_alloc_page(struct reserv *rv, uint64_t pindex, uint64_t now)
 	if (rv->popcnt == NPAGES(rv->order))
 		reserv_stats.fully_populated[size_index(rv->order)]++;
 	else if (!rv->pinned)
-		enqueue_before(rv, NULL);
+		enqueue_before(rv, NULL);	/* the latest stamp: O(1) at the tail */
 	return rv->pfn + off;
 }
 
@@ -396,7 +405,7 @@ reserv_free_page(struct reserv *rv, uint64_t pfn)
 		return true;
 	}
 	if (!rv->on_queue && !rv->pinned)
-		enqueue_by_stamp(rv);
+		enqueue_by_stamp(rv);	/* it was full; a partial one stays where it is */
 	return false;
 }
 
