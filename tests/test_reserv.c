@@ -587,6 +587,85 @@ test_lru(void)
 	printf("reserv: lru-and-preempt OK\n");
 }
 
+/* The queue of that order must hold exactly want[0..n), head first, linked both ways. */
+static void
+check_queue(unsigned order, struct reserv *const *want_q, int n, const char *what)
+{
+	struct reserv *rv = reserv_lru(order), *prev = NULL;
+
+	for (int i = 0; i < n; i++, prev = rv, rv = rv->next) {
+		CHECK(rv == want_q[i], "%s: queue position %d holds %p, want %p", what, i,
+		    (void *)rv, (void *)want_q[i]);
+		CHECK(rv->prev == prev, "%s: queue position %d: back link", what, i);
+	}
+	CHECK(rv == NULL, "%s: queue longer than %d", what, n);
+	CHECK(reserv_partial_count(order) == (uint64_t)n, "%s: partial count %lu, want %d", what,
+	    reserv_partial_count(order), n);
+}
+
+/*
+ * The exact order of the queue.  Population appends at the tail; a partial reservation
+ * losing a page stays where it is; a full one losing a page rejoins after every
+ * reservation grown at or before its stamp (after equal stamps too), which may be the
+ * head, the middle or the tail; unpinning queues by stamp the same way.
+ */
+static void
+test_lru_order(void)
+{
+	struct reserv *a, *b, *c, *d, *e;
+
+	setup(NFRAMES);
+	a = make(O2M, 0, &objs[0], 0);
+	b = make(O2M, 512, &objs[0], 512);
+	for (uint64_t i = 0; i < 512; i++)
+		populate(b, i);
+	now--;				/* c is created at the time b became full */
+	c = make(O2M, 1024, &objs[1], 0);
+	CHECK(c->stamp == b->stamp, "c and b share a stamp");
+	d = make(O2M, 1536, &objs[1], 512);
+	populate(a, 0);
+	check_queue(O2M, (struct reserv *[]){ c, d, a }, 3, "population appends");
+	depopulate(b, 512 + 7);
+	check_queue(O2M, (struct reserv *[]){ c, b, d, a }, 4, "full one rejoins after its equal");
+	depopulate(b, 512 + 8);
+	populate(a, 1);
+	depopulate(a, 0);
+	check_queue(O2M, (struct reserv *[]){ c, b, d, a }, 4, "partial ones losing pages stay");
+
+	/* Full while everyone else grows: it rejoins at the head. */
+	e = make(O2M, 2048, &objs[2], 0);
+	for (uint64_t i = 0; i < 512; i++)
+		populate(e, i);
+	populate(c, 0);
+	populate(b, 7);
+	populate(d, 0);
+	populate(a, 0);
+	check_queue(O2M, (struct reserv *[]){ c, b, d, a }, 4, "full one off the queue");
+	depopulate(e, 2048);
+	check_queue(O2M, (struct reserv *[]){ e, c, b, d, a }, 5, "oldest full one rejoins at the head");
+
+	/* Full after everyone else: it rejoins at the tail. */
+	populate(e, 0);
+	depopulate(e, 2048 + 511);
+	check_queue(O2M, (struct reserv *[]){ c, b, d, a, e }, 5, "newest full one rejoins at the tail");
+
+	/* Pinned while others grow: unpinning puts it back by its stamp, in the middle. */
+	reserv_pin(d);
+	populate(c, 1);
+	check_queue(O2M, (struct reserv *[]){ b, a, e, c }, 4, "pinned one off the queue");
+	reserv_unpin(d);
+	check_queue(O2M, (struct reserv *[]){ b, d, a, e, c }, 5, "unpinned one by its stamp");
+	check_state(10);
+
+	while (reserv_lru(O2M) != NULL)
+		do_break(reserv_lru(O2M), 0);
+	while (nordinary > 0)
+		free_ordinary(0);
+	check_state(10);
+	teardown();
+	printf("reserv: lru-order OK\n");
+}
+
 /* Breaking returns exactly the unused frames, as maximal aligned blocks. */
 /*
  * Preemption for a request of 2^order frames takes the least recently grown reservation
@@ -953,6 +1032,7 @@ main(void)
 	rng_seed(0xBEEF5EED);
 	test_lifecycle();
 	test_lru();
+	test_lru_order();
 	test_preempt_for();
 	test_break();
 	test_1g();

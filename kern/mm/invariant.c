@@ -47,6 +47,7 @@
 #include "kern/mm/kmalloc.h"
 #include "kern/mm/frame.h"
 #include "kern/mm/pt/pt.h"
+#include "kern/mm/object.h"
 #include "kern/mm/policy.h"
 #include "kern/mm/lib/popmap.h"
 #include "kern/mm/lib/reserv.h"
@@ -359,19 +360,6 @@ check_regions(struct vmspace *vs)
 	}
 }
 
-struct object_count {
-	void *obj;
-	uint64_t found;
-};
-
-static void
-count_object_reservations(struct reserv *rv, void *arg)
-{
-	struct object_count *oc = arg;
-	if (rv->object == oc->obj)
-		oc->found++;
-}
-
 /* Objects of vs: populated counts and reservations; returns their user reservations. */
 static uint64_t
 check_objects(struct vmspace *vs, uint64_t present)
@@ -385,12 +373,11 @@ check_objects(struct vmspace *vs, uint64_t present)
 		if (popmap_root_count(pm) != pm->populated)
 			violation("pml4 0x%lx: object of region 0x%lx: map root counts %lu pages, populated says %lu",
 				  vs->pml4_pa, r->start, popmap_root_count(pm), pm->populated);
-		struct object_count oc = { r->obj, 0 };
-		reserv_foreach(count_object_reservations, &oc);
-		if (oc.found != popmap_reserv_total(pm))
-			violation("pml4 0x%lx: object of region 0x%lx owns %lu reservations, its map points at %lu",
-				  vs->pml4_pa, r->start, oc.found, popmap_reserv_total(pm));
-		reservations += oc.found;
+		uint64_t listed = object_reserv_count(r->obj);
+		if (listed != popmap_reserv_total(pm))
+			violation("pml4 0x%lx: object of region 0x%lx lists %lu reservations, its map points at %lu",
+				  vs->pml4_pa, r->start, listed, popmap_reserv_total(pm));
+		reservations += listed;
 	}
 	if (populated != present)
 		violation("pml4 0x%lx: objects hold %lu populated pages, %lu are mapped", vs->pml4_pa, populated,

@@ -34,11 +34,11 @@
 #include "inc/util.h"
 #include "kern/cmdline.h"
 #include "kern/console.h"
-#include "kern/mm/kmalloc.h"
 #include "kern/mm/frame.h"
 #include "kern/mm/pt/pt.h"
 #include "kern/mm/lib/popmap.h"
 #include "kern/mm/lib/reserv.h"
+#include "kern/mm/object.h"
 #include "kern/mm/vm.h"
 #include "kern/mm/policy.h"
 
@@ -46,55 +46,6 @@ enum vm_policy vm_policy = POLICY_RESERVE;
 struct policy_stats policy_stats;
 
 static const char *const policy_names[] = { "base", "eager", "reserve" };
-
-/* ---- memory for popmap nodes and reservation bitmaps ---- */
-
-static unsigned
-order_for(size_t size)
-{
-	unsigned order = 0;
-	while ((PGSIZE << order) < size)
-		order++;
-	return order;
-}
-
-static void *
-node_alloc(size_t size)
-{
-	if (size <= KMALLOC_MAX)
-		return kmalloc(size);
-	struct page *pg = size <= PGSIZE ? wired_page_alloc() : frame_alloc(order_for(size));
-	if (!pg)
-		return NULL;
-	memset(page2kva(pg), 0, PGSIZE << order_for(size));
-	return page2kva(pg);
-}
-
-static void
-node_free(void *p, size_t size)
-{
-	if (size <= KMALLOC_MAX)
-		kfree(p);
-	else if (size <= PGSIZE)
-		frame_free(pa2page(PADDR(p)));
-	else
-		page_free(pa2page(PADDR(p)), order_for(size));
-}
-
-const struct popmap_allocator popmap_kernel_allocator = { node_alloc, node_free };
-
-/* A reservation is going away: forget it in its object's population map. */
-static void
-detach(struct reserv *rv)
-{
-	if (frame_wired_detach(rv))
-		return;
-	struct vm_object *obj = rv->object;
-	int level = rv->order == RESERV_ORDER_1G ? POPMAP_LEVEL_1G : POPMAP_LEVEL_2M;
-	popmap_set_reserv(&obj->popmap, rv->pindex, level, NULL);
-}
-
-static const struct reserv_ops reserv_kernel_ops = { node_alloc, node_free, frame_free_extent, detach };
 
 void
 policy_init(void)
@@ -105,9 +56,7 @@ policy_init(void)
 			vm_policy = (enum vm_policy)i;
 	if (p && strcmp(p, policy_names[vm_policy]) != 0)
 		cprintf("vm.policy=%s unknown: using %s\n", p, policy_names[vm_policy]);
-	if (reserv_system_init(&reserv_kernel_ops, phys_buddy.npages) < 0)
-		panic("no memory for the reservation tables");
-	frame_reservations_ready();
+	object_system_init();
 	cprintf("vm: policy %s\n", policy_names[vm_policy]);
 }
 
@@ -163,12 +112,7 @@ block_eligible(struct vmspace *vs, struct vm_region *r, uint64_t blk, uint64_t s
 	return true;
 }
 
-/*
- * Make a reservation of the largest eligible size containing va; NULL if none.
- * Linking it into the population map may allocate nodes, and an allocation may
- * preempt: the new reservation is pinned meanwhile, or it could be preempted (it is
- * partial, and near OOM the only one) and then linked after being freed.
- */
+/* Make a reservation of the largest eligible size containing va; NULL if none. */
 static struct reserv *
 reserve_block(struct vmspace *vs, struct vm_region *r, uint64_t va)
 {
@@ -182,20 +126,10 @@ reserve_block(struct vmspace *vs, struct vm_region *r, uint64_t va)
 		struct page *extent = page_alloc(order);	/* speculative: never preempt for it */
 		if (!extent)
 			continue;
-		struct reserv *rv = reserv_create(order, buddy_pfn(&phys_buddy, extent), r->obj, pindex,
-						  frame_clock);
-		if (!rv) {
-			page_free(extent, order);
-			continue;
-		}
-		reserv_pin(rv);
-		int err = popmap_set_reserv(pm, pindex, level, rv);
-		reserv_unpin(rv);
-		if (err < 0) {
-			reserv_break(rv);	/* gives the whole extent back */
-			continue;
-		}
-		return rv;
+		struct reserv *rv = object_reserve(r->obj, order, buddy_pfn(&phys_buddy, extent), pindex,
+						   frame_clock);
+		if (rv)
+			return rv;
 	}
 	return NULL;
 }
@@ -204,9 +138,7 @@ reserve_block(struct vmspace *vs, struct vm_region *r, uint64_t va)
 static struct reserv *
 reservation_of(struct vm_region *r, uint64_t va)
 {
-	struct popmap *pm = &r->obj->popmap;
-	struct reserv *rv = popmap_reserv(pm, va >> PGSHIFT, POPMAP_LEVEL_2M);
-	return rv ? rv : popmap_reserv(pm, va >> PGSHIFT, POPMAP_LEVEL_1G);
+	return object_reservation(r->obj, va >> PGSHIFT);
 }
 
 uint64_t
@@ -340,28 +272,6 @@ policy_repromote(struct vmspace *vs, uint64_t start, uint64_t end)
 	for (uint64_t blk = ROUNDDOWN(start, PG2M); (blk = pmap_next_table(vs->pml4_pa, blk, end, 1)) < end;
 	     blk += PG2M)
 		try_promote(vs, blk);
-}
-
-/* ---- objects going away ---- */
-
-static void
-find_reserv_of(struct reserv *rv, void *arg)
-{
-	struct reserv **found = arg;
-	if (!*found && rv->object == found[1])
-		*found = rv;
-}
-
-void
-policy_object_destroyed(struct vm_object *obj)
-{
-	for (;;) {
-		struct reserv *found[2] = { NULL, (struct reserv *)obj };
-		reserv_foreach(find_reserv_of, found);
-		if (!found[0])
-			return;
-		reserv_break(found[0]);		/* frames still mapped elsewhere stay allocated */
-	}
 }
 
 static void

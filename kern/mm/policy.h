@@ -59,9 +59,6 @@ void policy_repromote(struct vmspace *vs, uint64_t start, uint64_t end);
 /* Whether va's page sits in a reservation of vs; its size in bytes then, else 0. */
 uint64_t policy_reservation_at(struct vmspace *vs, struct vm_region *r, uint64_t va);
 
-/* Break the reservations an object still holds (it is going away). */
-void policy_object_destroyed(struct vm_object *obj);
-
 /* Print every reservation (monitor `reserv`). */
 void policy_print_reservations(void);
 

@@ -27,37 +27,12 @@
 #include "kern/mm/kmalloc.h"
 #include "kern/mm/frame.h"
 #include "kern/mm/pt/pt.h"
+#include "kern/mm/object.h"
 #include "kern/mm/policy.h"
 #include "kern/mm/vm.h"
 
 #define PROT_ALL	(PROT_READ | PROT_WRITE | PROT_EXEC)
 #define MAP_KNOWN	(MAP_PRIVATE | MAP_FIXED | MAP_ANON)
-
-static struct vm_object *
-object_new(enum vm_object_type type, uint64_t size, bool grows)
-{
-	struct vm_object *obj = kmalloc(sizeof *obj);
-	if (!obj)
-		return NULL;
-	obj->type = type;
-	obj->fixed_size = !grows;
-	obj->refcount = 1;
-	obj->size = size;
-	popmap_init(&obj->popmap, &popmap_kernel_allocator);
-	return obj;
-}
-
-/* Drop a region's reference; the last one breaks its reservations and frees it. */
-static void
-object_unref(struct vm_object *obj)
-{
-	assert(obj->refcount > 0);
-	if (--obj->refcount == 0) {
-		policy_object_destroyed(obj);
-		popmap_destroy(&obj->popmap);
-		kfree(obj);
-	}
-}
 
 /* ---- live spaces and their observers ---- */
 

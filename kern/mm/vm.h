@@ -5,31 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "inc/syscall.h"
-#include "kern/mm/lib/popmap.h"
-
-/* What backs a region. */
-enum vm_object_type {
-	OBJ_ANON,		/* demand-zero memory: heap, stack, anonymous mmap */
-	OBJ_IMAGE,		/* a program image segment, filled from the ELF file at load */
-};
-
-/*
- * A memory object: the thing a region maps.  Its pages are indexed by virtual page
- * number (pindex = va >> 12), so the object's aligned blocks are virtual memory's.
- * Fixed-size objects (program segments, mmap regions) do not grow; the heap and the
- * stack do.  Regions split from one region share its object (refcount); objects are
- * private to one address space (fork copies them).  The population map records which
- * pages are populated and which reservations the object holds (kern/mm/policy.c).
- */
-struct vm_object {
-	enum vm_object_type type;
-	bool fixed_size;
-	uint32_t refcount;	/* regions referring to it */
-	uint64_t size;		/* bytes; grows with the heap */
-	struct popmap popmap;
-};
-
-extern const struct popmap_allocator popmap_kernel_allocator;
+#include "kern/mm/object.h"
 
 /* Region kinds, for reports and placement rules. */
 enum vm_region_kind {

@@ -23,12 +23,13 @@
  * This module owns the reservation objects: handing out frames at the matching offset,
  * in-use bits and counts, the per-size partial queues, breaking (returning unused
  * frames as maximal naturally aligned blocks), the frame -> reservation tables and the
- * counters.  The caller (the kern/vm_reserv glue) chooses the size, allocates the extent
- * from the buddy allocator and hands it to reserv_create, records the reservation in the
- * object's popmap (and drops it again in reserv_ops.detach, which every destruction
- * calls), calls reserv_free_page when a frame's last mapping goes, preempts and retries
- * when the buddy allocator is dry, promotes when the popmap says a block is full,
- * breaks reservations on unmap or object teardown, and supplies the clock (now).
+ * counters.  The callers (kern/mm/policy.c, kern/mm/object.c, kern/mm/frame.c) choose
+ * the size, allocate the extent from the buddy allocator and hand it to reserv_create,
+ * record the reservation in the object's popmap and its list (and drop it again in
+ * reserv_ops.detach, which every destruction calls), call reserv_free_page when a
+ * frame's last mapping goes, preempt and retry when the buddy allocator is dry, promote
+ * when the popmap says a block is full, break reservations on object teardown, and
+ * supply the clock (now).
  *
  * Differences from FreeBSD's vm_reserv.c, and why:
  *  - FreeBSD has a static struct vm_reserv for every 2 MiB of RAM.  spos allocates a
@@ -48,8 +49,8 @@
  * Invariants (checked by tests/test_reserv.c):
  *  - popcnt is the number of set bits in inuse; a live reservation has object != NULL.
  *  - on_queue iff popcnt < 2^order and not pinned; each queue is ordered by stamp,
- *    oldest at the head.  A pinned reservation (the kernel's wired blocks) is never
- *    preempted.
+ *    oldest at the head, and among equal stamps by the time of queueing.  A pinned
+ *    reservation (the kernel's wired blocks) is never preempted.
  *  - The table entry of every superpage of a live reservation's extent points to it
  *    (2 MiB: one entry of by2m; 1 GiB: one entry of by1g); no 2 MiB reservation lies
  *    inside a 1 GiB one.
@@ -168,16 +169,25 @@ enqueue_before(struct reserv *rv, struct reserv *pos)
 
 /*
  * Put rv on its queue at the place its stamp says: after every reservation grown at
- * or before that time.  O(queue length); only a full reservation losing a page needs it.
+ * or before that time.  Creation and population stamp with the latest time, so they
+ * append at the tail (see reserv_alloc_page), and so does reserv_unpin in the kernel,
+ * which pins a reservation only while linking it at its creation.  The one case that
+ * lands inside the queue is a full reservation losing a page: it rejoins at the time
+ * it was last grown, which lies before the stamps of the reservations grown since.
+ * The walk goes from the tail, past exactly those, so it costs O(1 + reservations of
+ * its size grown since rv became full).  That step stays a search: finding rv's
+ * predecessor among the stamps on the queue is not O(1) on a list, and keeping full
+ * reservations queued as placeholders would only move the cost to reserv_lru and
+ * reserv_preempt_for, which would have to step over them.
  */
 static void
 enqueue_by_stamp(struct reserv *rv)
 {
-	struct reserv *pos = rs.partial[size_index(rv->order)].head;
+	struct reserv *after = rs.partial[size_index(rv->order)].tail;
 
-	while (pos != NULL && pos->stamp <= rv->stamp)
-		pos = pos->next;
-	enqueue_before(rv, pos);
+	while (after != NULL && after->stamp > rv->stamp)
+		after = after->prev;
+	enqueue_before(rv, after != NULL ? after->next : rs.partial[size_index(rv->order)].head);
 }
 
 /* The first index >= from in [from, n) whose bit in map equals set, or n (n % 64 == 0). */
@@ -330,6 +340,7 @@ reserv_create(unsigned order, uint64_t pfn, void *object, uint64_t pindex, uint6
 	rv->prev = rv->next = NULL;
 	rv->on_queue = false;
 	rv->pinned = false;
+	rv->objprev = rv->objnext = NULL;
 	enqueue_before(rv, NULL);
 	*table_slot(order, pfn) = rv;
 	rs.live[si]++;
@@ -360,7 +371,7 @@ reserv_alloc_page(struct reserv *rv, uint64_t pindex, uint64_t now)
 	if (rv->popcnt == NPAGES(rv->order))
 		reserv_stats.fully_populated[size_index(rv->order)]++;
 	else if (!rv->pinned)
-		enqueue_before(rv, NULL);
+		enqueue_before(rv, NULL);	/* the latest stamp: O(1) at the tail */
 	return rv->pfn + off;
 }
 
@@ -394,7 +405,7 @@ reserv_free_page(struct reserv *rv, uint64_t pfn)
 		return true;
 	}
 	if (!rv->on_queue && !rv->pinned)
-		enqueue_by_stamp(rv);
+		enqueue_by_stamp(rv);	/* it was full; a partial one stays where it is */
 	return false;
 }
 

@@ -31,6 +31,8 @@ struct reserv {
 	struct reserv *prev, *next;	/* partially populated queue of its order */
 	bool on_queue;			/* on that queue; true iff popcnt < 2^order and not pinned */
 	bool pinned;			/* kept off the queue: never preempted (reserv_pin) */
+	struct reserv *objprev, *objnext;	/* the owner's list of its reservations: kept by
+					   the caller, NULL after reserv_create */
 };
 
 /* Cumulative counters; [0] = 2 MiB, [1] = 1 GiB. */
