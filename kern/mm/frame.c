@@ -113,6 +113,12 @@ frame_pt_page(void)
 	return page2pa(pg);
 }
 
+void
+frame_pt_page_free(uint64_t pa)
+{
+	frame_free(pa2page(pa));
+}
+
 /* Hand the frames of [start, end) that nobody owns to the buddy allocator. */
 static void
 free_ram_range(uint64_t start, uint64_t end, uint64_t kernel_start, uint64_t kernel_end)

@@ -23,6 +23,8 @@ void boot_alloc_range(uint64_t *start, uint64_t *end);
 void frame_boot_alias_done(void);
 /* One zeroed page-table page (boot allocator, then a wired page): physical address, 0 if none. */
 uint64_t frame_pt_page(void);
+/* Free a page from frame_pt_page (or the PML4 of an address space) by its physical address. */
+void frame_pt_page_free(uint64_t pa);
 
 /* Highest end of available RAM in the firmware map (before phys_init). */
 uint64_t phys_scan_limit(void);

@@ -1,6 +1,6 @@
 /*
- * kern/mm/kpmap.c: the kernel's x86-64 page tables, CPU paging features and the
- * generic table walker.
+ * kern/mm/kpmap.c: the kernel's x86-64 page tables and CPU paging features (the
+ * table walker they are built with is kern/mm/pt/walk.c).
  *
  * boot/boot.S left bootstrap tables mapping the first 1 GiB (identity and at
  * KERNBASE) with 2 MiB pages, all writable and executable.  pmap_init_kernel replaces
@@ -32,49 +32,6 @@ bool cpu_has_1g_pages, cpu_has_smep, cpu_has_smap, cpu_has_nx;
 
 extern char __text_start[], __rodata_start[], __data_start[], __kernel_end[];
 extern char kstack_guard[];
-
-static pt_alloc_fn *page_allocator = frame_pt_page;
-uint64_t pmap_user_pt_pages;
-
-pt_alloc_fn *
-pmap_use_page_allocator(pt_alloc_fn *alloc)
-{
-	pt_alloc_fn *old = page_allocator;
-	page_allocator = alloc;
-	return old;
-}
-
-uint64_t
-pt_page_alloc(void)
-{
-	return page_allocator();
-}
-
-pte_t *
-pmap_walk(pte_t *pml4, uint64_t va, int level, bool create, uint64_t inter_flags)
-{
-	pte_t *table = pml4;
-
-	for (int l = 3; l > level; l--) {
-		pte_t *e = &table[PTX(va, l)];
-		if (!(*e & PTE_P)) {
-			if (!create)
-				return NULL;
-			uint64_t pa = pt_page_alloc();
-			if (!pa)
-				return NULL;
-			if (inter_flags & PTE_U)
-				pmap_user_pt_pages++;
-			*e = pa | PTE_P | PTE_W | inter_flags;
-		} else if (*e & PTE_PS) {
-			return NULL;		/* a 1 GiB / 2 MiB page maps va above level */
-		} else {
-			*e |= inter_flags;
-		}
-		table = pt_page_va(PTE_ADDR(*e));
-	}
-	return &table[PTX(va, level)];
-}
 
 /* Map [va, va+len) to [pa, ...) with 4 KiB pages and the given flags. */
 static void

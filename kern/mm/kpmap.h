@@ -1,11 +1,10 @@
-/* The kernel's own page tables, CPU paging features and the table walker (kern/mm/kpmap.c). */
+/* The kernel's own page tables and CPU paging features (kern/mm/kpmap.c). */
 #ifndef SPOS_KERN_MM_KPMAP_H
 #define SPOS_KERN_MM_KPMAP_H
 
 #include <stdint.h>
 #include <stdbool.h>
-
-typedef uint64_t pte_t;
+#include "kern/mm/pt/walk.h"
 
 extern pte_t *kern_pml4;		/* the kernel's PML4 (kernel virtual address) */
 extern uint64_t kern_pml4_pa;		/* ... and its physical address, for CR3 */
@@ -17,27 +16,5 @@ extern bool cpu_has_1g_pages, cpu_has_smep, cpu_has_smap, cpu_has_nx;
  * and turn on global pages, SMEP and SMAP when the CPU has them.
  */
 void pmap_init_kernel(uint64_t phys_limit);
-
-/*
- * Pointer to the entry for va at level (0 = PT entry, 1 = PD, 2 = PDPT) in the tables
- * rooted at pml4.  With create, missing intermediate tables are allocated (zeroed)
- * with flags PTE_P|PTE_W plus inter_flags; without, returns NULL when one is missing.
- * Also returns NULL if a larger page already maps va above the requested level, or if
- * create is set and no page-table page could be allocated.
- */
-pte_t *pmap_walk(pte_t *pml4, uint64_t va, int level, bool create, uint64_t inter_flags);
-
-/* Allocate one zeroed page-table page; returns its physical address or 0. */
-uint64_t pt_page_alloc(void);
-
-/*
- * Tests only: page-table pages come from alloc (returns 0 when out of memory) instead
- * of frame_pt_page; returns the allocator it replaces.
- */
-typedef uint64_t pt_alloc_fn(void);
-pt_alloc_fn *pmap_use_page_allocator(pt_alloc_fn *alloc);
-
-/* User page-table pages currently allocated (PDPT, PD, PT pages below the PML4s). */
-extern uint64_t pmap_user_pt_pages;
 
 #endif

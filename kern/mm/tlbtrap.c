@@ -240,9 +240,8 @@ struct arm_ctx {
 static void
 arm_leaf(pte_t *pte, uint64_t va, int level, void *arg)
 {
+	(void)level;
 	struct arm_ctx *ctx = arg;
-	if (va + LEVEL_SIZE(level) <= ctx->lo || va >= ctx->hi)
-		return;
 	if (ctx->set)
 		*pte |= PTE_TRAP;
 	else
@@ -257,8 +256,7 @@ arm_range(struct vmspace *vs, uint64_t lo, uint64_t hi, bool set)
 	struct arm_ctx ctx = { MAX(lo, vs->tlb->lo), MIN(hi, vs->tlb->hi), set, vs->pml4_pa };
 	if (ctx.lo >= ctx.hi)
 		return;
-	/* whole superpages: widen to their bounds so none straddles (no demotion) */
-	pmap_foreach(vs->pml4_pa, ROUNDDOWN(ctx.lo, PG1G), ROUNDUP(ctx.hi, PG1G), arm_leaf, &ctx, DEMOTE_MUNMAP);
+	pmap_foreach(vs->pml4_pa, ctx.lo, ctx.hi, arm_leaf, &ctx);	/* superpages whole, none demoted */
 }
 
 int

@@ -207,24 +207,6 @@ release_pte(pte_t *pte, uint64_t va, int level, void *arg)
 }
 
 /*
- * Demote the superpages crossing the page boundary va, so that no leaf straddles it:
- * the one step of munmap, mprotect and madvise that can fail, done before any change.
- * 0, or -E_NO_MEM (the address space then maps the same frames with the same rights,
- * maybe with smaller pages).
- */
-static int
-split_leaf_at(struct vmspace *vs, uint64_t va, int cause)
-{
-	int level, r;
-	pte_t *pte;
-	while (va < UTOP && (pte = pmap_lookup(vs->pml4_pa, va, &level)) && level > 0 && (*pte & PTE_P) &&
-	       (va & (LEVEL_SIZE(level) - 1)))
-		if ((r = pmap_demote(vs->pml4_pa, va, level, cause)) < 0)
-			return r;
-	return 0;
-}
-
-/*
  * Unmap and release every resident page in [start, end); regions are untouched.
  * Superpages straddling a bound are demoted first (cause); -E_NO_MEM if that fails,
  * before anything was released.
@@ -233,10 +215,11 @@ static int
 release_range(struct vmspace *vs, uint64_t start, uint64_t end, int cause)
 {
 	struct release_ctx ctx = { vs };
-	int r;
-	if ((r = split_leaf_at(vs, start, cause)) < 0 || (r = split_leaf_at(vs, end, cause)) < 0)
+	int r = pmap_split_range(vs->pml4_pa, start, end, cause);
+	if (r < 0)
 		return r;
-	return pmap_foreach(vs->pml4_pa, start, end, release_pte, &ctx, cause);
+	pmap_foreach(vs->pml4_pa, start, end, release_pte, &ctx);	/* nothing straddles */
+	return 0;
 }
 
 void
@@ -338,7 +321,7 @@ vm_fork(struct vmspace *parent)
 		tail = &c->next;
 	}
 	struct fork_ctx ctx = { parent, child, 0 };
-	pmap_foreach(parent->pml4_pa, 0, UTOP, fork_pte, &ctx, DEMOTE_COW);	/* nothing straddles */
+	pmap_foreach(parent->pml4_pa, 0, UTOP, fork_pte, &ctx);
 	vm_changed(parent, 0, UTOP);	/* its entries were rewritten read-only */
 	if (ctx.error) {
 		vm_destroy(child);	/* parent pages stay COW-marked: harmless, resolved on write */
@@ -535,13 +518,13 @@ vm_mprotect(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t prot)
 	 * that cross a bound) change no protection; then regions and entries change, which
 	 * cannot fail.  On failure the split regions merge back.
 	 */
-	if ((r = split_at_bounds(vs, addr, end)) == 0 && (r = split_leaf_at(vs, addr, DEMOTE_MPROTECT)) == 0 &&
-	    (r = split_leaf_at(vs, end, DEMOTE_MPROTECT)) == 0) {
+	if ((r = split_at_bounds(vs, addr, end)) == 0 &&
+	    (r = pmap_split_range(vs->pml4_pa, addr, end, DEMOTE_MPROTECT)) == 0) {
 		for (struct vm_region *reg = first_region_ending_after(vs, addr); reg && reg->start < end;
 		     reg = reg->next)
 			reg->prot = prot;
 		struct protect_ctx ctx = { vs, prot };
-		pmap_foreach(vs->pml4_pa, addr, end, protect_pte, &ctx, DEMOTE_MPROTECT);	/* nothing straddles */
+		pmap_foreach(vs->pml4_pa, addr, end, protect_pte, &ctx);	/* nothing straddles */
 	}
 	for (struct vm_region *reg = vs->regions; reg; reg = reg->next)
 		merge_with_next(reg);

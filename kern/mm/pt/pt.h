@@ -37,15 +37,16 @@ pte_t *pmap_lookup(uint64_t pml4_pa, uint64_t va, int *level);
 /* Flush va from the TLB if pml4 is the loaded address space. */
 void pmap_invalidate(uint64_t pml4_pa, uint64_t va);
 /*
- * Call fn(pte, va, level, arg) for each present leaf entry that lies in [start, end):
- * 4 KiB PTEs (level 0) and superpages (level 1: 2 MiB, level 2: 1 GiB) lying wholly
- * inside the range.  A superpage straddling start or end is first demoted (counted
- * under cause), so fn never sees a leaf reaching outside the range.  Absent tables are
- * skipped quickly.  fn may change or clear the entry.  Returns 0, or -E_NO_MEM when a
- * demotion could not get a page-table page (the walk stops there).
+ * Call fn(pte, va, level, arg) for each present leaf entry that intersects [start, end),
+ * in address order: 4 KiB PTEs (level 0) and superpages (level 1: 2 MiB, level 2:
+ * 1 GiB), each whole: va is the leaf's own start, which may lie below start, and the
+ * leaf may reach past end.  The walk never changes the tables, so it cannot fail; a
+ * caller that must act on [start, end) only splits first (pmap_split_range) or skips
+ * the leaves that straddle.  fn may rewrite or clear the entry it is given, nothing
+ * else of the tables.  Absent tables are skipped quickly.
  */
-int pmap_foreach(uint64_t pml4_pa, uint64_t start, uint64_t end,
-		 void (*fn)(pte_t *pte, uint64_t va, int level, void *arg), void *arg, int cause);
+void pmap_foreach(uint64_t pml4_pa, uint64_t start, uint64_t end,
+		  void (*fn)(pte_t *pte, uint64_t va, int level, void *arg), void *arg);
 
 /*
  * The lowest address in [va, end) aligned to LEVEL_SIZE(level) whose entry at level
@@ -98,6 +99,14 @@ bool pmap_promote(uint64_t pml4_pa, uint64_t va, int level);
  * 0, or -E_NO_MEM when no page-table page could be allocated.
  */
 int pmap_demote(uint64_t pml4_pa, uint64_t va, int level, int cause);
+/*
+ * Demote the superpages that cross start or end (1 GiB to 2 MiB to 4 KiB as needed,
+ * each counted under cause), so that every leaf lies wholly inside [start, end) or
+ * wholly outside; start and end are page aligned.  The same frames stay mapped with
+ * the same rights.  0, or -E_NO_MEM when a page-table page could not be allocated: the
+ * demotions completed before it stay (each one whole), nothing else changed.
+ */
+int pmap_split_range(uint64_t pml4_pa, uint64_t start, uint64_t end, int cause);
 
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * kern/mm/pt/radix.c: the x86-64 4-level radix tables of user address spaces, the
- * design the MMU walks: map, look up, walk a range, promote and demote superpages.
+ * design the MMU walks: map, look up, walk a range (never changing the tables), split
+ * a range at its bounds, promote and demote superpages.
  */
 #include "inc/error.h"
 #include "inc/memlayout.h"
@@ -8,9 +9,8 @@
 #include "inc/string.h"
 #include "inc/util.h"
 #include "inc/syscall.h"
-#include "inc/x86.h"
 #include "kern/console.h"
-#include "kern/mm/frame.h"
+#include "kern/mm/pt/machine.h"
 #include "kern/mm/pt/pt.h"
 
 /* The leaf flags for a page with protection prot (PROT_*), copy-on-write or not (PTE_P added by pmap_enter). */
@@ -45,7 +45,7 @@ pmap_create(void)
 	uint64_t pa = pt_page_alloc();
 	if (!pa)
 		return 0;
-	pte_t *pml4 = KADDR(pa);
+	pte_t *pml4 = pt_va(pa);
 	for (int i = PML4_USER_SLOTS; i < NPTENTRIES; i++)
 		pml4[i] = kern_pml4[i];
 	return pa;
@@ -55,32 +55,32 @@ pmap_create(void)
 static void
 free_table(uint64_t pa, int level)
 {
-	pte_t *table = KADDR(pa);
+	pte_t *table = pt_va(pa);
 	for (int i = 0; i < NPTENTRIES; i++) {
 		if (!(table[i] & PTE_P))
 			continue;
 		assert(level > 0 && !(table[i] & PTE_PS));	/* leaves were unmapped by vm */
 		free_table(PTE_ADDR(table[i]), level - 1);
 	}
-	frame_free(pa2page(pa));
+	pt_page_free(pa);
 	pmap_user_pt_pages--;
 }
 
 void
 pmap_destroy(uint64_t pml4_pa)
 {
-	pte_t *pml4 = KADDR(pml4_pa);
+	pte_t *pml4 = pt_va(pml4_pa);
 	assert(rcr3() != pml4_pa);
 	for (int i = 0; i < PML4_USER_SLOTS; i++)
 		if (pml4[i] & PTE_P)
 			free_table(PTE_ADDR(pml4[i]), 2);
-	frame_free(pa2page(pml4_pa));
+	pt_page_free(pml4_pa);
 }
 
 int
 pmap_enter_level(uint64_t pml4_pa, uint64_t va, uint64_t pa, uint64_t flags, int level)
 {
-	pte_t *pte = pmap_walk(KADDR(pml4_pa), va, level, true, PTE_U);
+	pte_t *pte = pmap_walk(pt_va(pml4_pa), va, level, true, PTE_U);
 	if (!pte)
 		return -E_NO_MEM;
 	assert(!(*pte & PTE_P));	/* a table or page already there: the caller's bug */
@@ -98,7 +98,7 @@ pmap_enter(uint64_t pml4_pa, uint64_t va, uint64_t pa, uint64_t flags)
 pte_t *
 pmap_lookup(uint64_t pml4_pa, uint64_t va, int *level)
 {
-	pte_t *table = KADDR(pml4_pa);
+	pte_t *table = pt_va(pml4_pa);
 	for (int l = 3; l > 0; l--) {
 		pte_t e = table[PTX(va, l)];
 		if (!(e & PTE_P))
@@ -107,7 +107,7 @@ pmap_lookup(uint64_t pml4_pa, uint64_t va, int *level)
 			*level = l;
 			return &table[PTX(va, l)];
 		}
-		table = KADDR(PTE_ADDR(e));
+		table = pt_va(PTE_ADDR(e));
 	}
 	*level = 0;
 	return &table[PTX(va, 0)];
@@ -120,41 +120,30 @@ pmap_invalidate(uint64_t pml4_pa, uint64_t va)
 		invlpg(va);
 }
 
-/* Visit the present leaves of `table` (at level) that lie in [start, end). */
-static int
-foreach_in_table(uint64_t pml4_pa, pte_t *table, int level, uint64_t base, uint64_t start, uint64_t end,
-		 void (*fn)(pte_t *, uint64_t, int, void *), void *arg, int cause)
+/* Visit the present leaves of `table` (at level, mapping from base) that intersect [start, end). */
+static void
+foreach_in_table(pte_t *table, int level, uint64_t base, uint64_t start, uint64_t end,
+		 void (*fn)(pte_t *, uint64_t, int, void *), void *arg)
 {
 	uint64_t span = LEVEL_SIZE(level);
-	for (int i = 0; i < NPTENTRIES; i++) {
-		uint64_t va = base + (uint64_t)i * span;
-		if (va + span <= start || va >= end || !(table[i] & PTE_P))
+	for (uint64_t i = start > base ? (start - base) / span : 0; i < NPTENTRIES && base + i * span < end; i++) {
+		uint64_t va = base + i * span;
+		if (!(table[i] & PTE_P))
 			continue;
-		if (level > 0 && (table[i] & PTE_PS)) {
-			if (va >= start && va + span <= end) {
-				fn(&table[i], va, level, arg);		/* a superpage wholly inside */
-				continue;
-			}
-			int r = pmap_demote(pml4_pa, va, level, cause);	/* straddles a bound */
-			if (r < 0)
-				return r;
-		}
-		if (level == 0) {
-			fn(&table[i], va, 0, arg);
-		} else {
-			int r = foreach_in_table(pml4_pa, KADDR(PTE_ADDR(table[i])), level - 1, va, start, end, fn, arg, cause);
-			if (r < 0)
-				return r;
-		}
+		if (level == 0 || (table[i] & PTE_PS))
+			fn(&table[i], va, level, arg);
+		else
+			foreach_in_table(pt_va(PTE_ADDR(table[i])), level - 1, va, start, end, fn, arg);
 	}
-	return 0;
 }
 
-int
+void
 pmap_foreach(uint64_t pml4_pa, uint64_t start, uint64_t end,
-	     void (*fn)(pte_t *pte, uint64_t va, int level, void *arg), void *arg, int cause)
+	     void (*fn)(pte_t *pte, uint64_t va, int level, void *arg), void *arg)
 {
-	return foreach_in_table(pml4_pa, KADDR(pml4_pa), 3, 0, start, MIN(end, UTOP), fn, arg, cause);
+	end = MIN(end, UTOP);
+	if (start < end)
+		foreach_in_table(pt_va(pml4_pa), 3, 0, start, end, fn, arg);
 }
 
 /* pmap_next_table within `table` at level l, which maps from base. */
@@ -168,7 +157,7 @@ next_table_in(pte_t *table, int l, uint64_t base, uint64_t va, uint64_t end, int
 			continue;
 		if (l == level)
 			return a;
-		uint64_t found = next_table_in(KADDR(PTE_ADDR(table[i])), l - 1, a, MAX(a, va), end, level);
+		uint64_t found = next_table_in(pt_va(PTE_ADDR(table[i])), l - 1, a, MAX(a, va), end, level);
 		if (found < end)
 			return found;
 	}
@@ -179,7 +168,7 @@ uint64_t
 pmap_next_table(uint64_t pml4_pa, uint64_t va, uint64_t end, int level)
 {
 	end = MIN(end, UTOP);
-	return va < end ? next_table_in(KADDR(pml4_pa), 3, 0, va, end, level) : end;
+	return va < end ? next_table_in(pt_va(pml4_pa), 3, 0, va, end, level) : end;
 }
 
 /*
@@ -205,10 +194,10 @@ bool
 pmap_promote(uint64_t pml4_pa, uint64_t va, int level)
 {
 	va = ROUNDDOWN(va, LEVEL_SIZE(level));
-	pte_t *entry = pmap_walk(KADDR(pml4_pa), va, level, false, 0);
+	pte_t *entry = pmap_walk(pt_va(pml4_pa), va, level, false, 0);
 	if (!entry || !(*entry & PTE_P) || (*entry & PTE_PS))
 		return false;		/* no table below, or already a superpage */
-	pte_t *table = KADDR(PTE_ADDR(*entry));
+	pte_t *table = pt_va(PTE_ADDR(*entry));
 	uint64_t step = LEVEL_SIZE(level - 1);
 	bool child_is_super = level - 1 > 0;
 	uint64_t base = LEAF_ADDR(table[0], level - 1);
@@ -228,7 +217,7 @@ pmap_promote(uint64_t pml4_pa, uint64_t va, int level)
 	uint64_t table_pa = PTE_ADDR(*entry);
 	*entry = base | flags | ad | PTE_PS;
 	flush_user_tlb(pml4_pa);
-	frame_free(pa2page(table_pa));
+	pt_page_free(table_pa);
 	pmap_user_pt_pages--;
 	pmap_stats.promotions[level - 1]++;
 	return true;
@@ -245,7 +234,7 @@ pmap_demote(uint64_t pml4_pa, uint64_t va, int level, int cause)
 	if (!table_pa)
 		return -E_NO_MEM;
 	pmap_user_pt_pages++;
-	pte_t *table = KADDR(table_pa);
+	pte_t *table = pt_va(table_pa);
 	uint64_t base = LEAF_ADDR(*entry, level);
 	uint64_t flags = *entry & LEAF_FLAGS;
 	if (level == 1)
@@ -258,4 +247,24 @@ pmap_demote(uint64_t pml4_pa, uint64_t va, int level, int cause)
 	if (level == 2)
 		pmap_stats.demotions_1g++;
 	return 0;
+}
+
+/* Demote the superpages crossing the page boundary va, larger first, until no leaf straddles it. */
+static int
+split_at(uint64_t pml4_pa, uint64_t va, int cause)
+{
+	int level, r;
+	pte_t *pte;
+	while (va < UTOP && (pte = pmap_lookup(pml4_pa, va, &level)) && level > 0 && (*pte & PTE_P) &&
+	       (va & (LEVEL_SIZE(level) - 1)))
+		if ((r = pmap_demote(pml4_pa, va, level, cause)) < 0)
+			return r;
+	return 0;
+}
+
+int
+pmap_split_range(uint64_t pml4_pa, uint64_t start, uint64_t end, int cause)
+{
+	int r = split_at(pml4_pa, start, cause);
+	return r < 0 ? r : split_at(pml4_pa, end, cause);
 }
