@@ -275,7 +275,7 @@ test_reserve_oom(void)
 	void *objects = warm_slab(32, NULL);
 	objects = warm_slab(64, objects);
 	objects = warm_slab(128, objects);
-	struct page *spare = page_alloc(RESERV_ORDER_2M);
+	struct page *spare = page_alloc(PS_ORDER(PS_2M));
 	if (!spare)
 		return 2;
 	struct held *chain = NULL;
@@ -284,11 +284,11 @@ test_reserve_oom(void)
 			chain = hold(chain, pg, k);
 	for (struct page *pg; (pg = wired_page_alloc()) != NULL;)
 		chain = hold(chain, pg, WIRED_HELD);
-	page_free(spare, RESERV_ORDER_2M);
-	uint64_t live = reserv_count(RESERV_ORDER_2M);
+	page_free(spare, PS_ORDER(PS_2M));
+	uint64_t live = reserv_count(PS_ORDER(PS_2M));
 	int err = policy_populate(vs, vm_find(vs, base), base);
 	cprintf("ktest reserveoom: populate %d, reservation %lu bytes, 2 MiB reservations %lu -> %lu\n", err,
-		policy_reservation_at(vs, vm_find(vs, base), base), live, reserv_count(RESERV_ORDER_2M));
+		policy_reservation_at(vs, vm_find(vs, base), base), live, reserv_count(PS_ORDER(PS_2M)));
 	release_held(chain);
 	kfree_chain(objects);
 	vm_destroy(vs);

@@ -181,8 +181,8 @@ mon_vmstat(int argc, char **argv)
 		cprintf("%s: reservations created %lu broken %lu preempted %lu live %lu partial %lu; "
 			"promotions %lu (attempts %lu, failed %lu)\n", k ? "1G" : "2M",
 			reserv_stats.created[k], reserv_stats.broken[k], reserv_stats.preempted[k],
-			reserv_count(k ? RESERV_ORDER_1G : RESERV_ORDER_2M),
-			reserv_partial_count(k ? RESERV_ORDER_1G : RESERV_ORDER_2M), pmap_stats.promotions[k],
+			reserv_count(k ? PS_ORDER(PS_1G) : PS_ORDER(PS_2M)),
+			reserv_partial_count(k ? PS_ORDER(PS_1G) : PS_ORDER(PS_2M)), pmap_stats.promotions[k],
 			policy_stats.promotion_attempts[k], pmap_stats.promotion_failures[k]);
 	cprintf("demotions:");
 	for (int i = 0; i < NDEMOTE_CAUSES; i++)

@@ -148,7 +148,7 @@ sys_counters(uint64_t ubuf, uint64_t size)
 	for (int i = 0; i < NDEMOTE_CAUSES; i++)
 		c.demotions[i] = pmap_stats.demotions[i];
 	for (int k = 0; k < 2; k++) {
-		unsigned order = k ? RESERV_ORDER_1G : RESERV_ORDER_2M;
+		unsigned order = k ? PS_ORDER(PS_1G) : PS_ORDER(PS_2M);
 		c.reserv_created[k] = reserv_stats.created[k];
 		c.reserv_broken[k] = reserv_stats.broken[k];
 		c.reserv_preempted[k] = reserv_stats.preempted[k];

@@ -23,7 +23,7 @@
 #include "kern/mm/lib/popmap.h"
 
 #define LIMIT		POPMAP_PINDEX_LIMIT
-#define SPAN(level)	POPMAP_LEVEL_PAGES(level)	/* levels 1..4 of the tree too */
+#define SPAN(level)	PS_PAGES(level)	/* levels 1..4 of the tree too */
 
 /* --- The counting allocator, with failure injection --------------------------------- */
 
@@ -226,8 +226,8 @@ static void
 check_point(const struct popmap *pm, uint64_t p)
 {
 	CHECK(popmap_test(pm, p) == ref_get(p), "test(%lx) = %d", p, popmap_test(pm, p));
-	CHECK(popmap_count(pm, p, POPMAP_LEVEL_4K) == (uint64_t)ref_get(p), "count4k(%lx)", p);
-	for (int level = POPMAP_LEVEL_2M; level <= POPMAP_LEVEL_1G; level++) {
+	CHECK(popmap_count(pm, p, PS_4K) == (uint64_t)ref_get(p), "count4k(%lx)", p);
+	for (int level = PS_2M; level <= PS_1G; level++) {
 		struct rentry *e = ref_res(p, level);
 
 		CHECK(popmap_count(pm, p, level) == ref_count(p, level),
@@ -291,9 +291,9 @@ check_all(const struct popmap *pm)
 		for (p = win[i].base; p < win[i].base + win[i].len; p++)
 			CHECK(popmap_test(pm, p) == ref_get(p), "all: test(%lx)", p);
 		for (p = win[i].base & ~511ull; p < win[i].base + win[i].len; p += 512) {
-			CHECK(popmap_count(pm, p, POPMAP_LEVEL_2M) == ref_count(p, POPMAP_LEVEL_2M),
+			CHECK(popmap_count(pm, p, PS_2M) == ref_count(p, PS_2M),
 			    "all: count2m(%lx)", p);
-			CHECK(popmap_count(pm, p, POPMAP_LEVEL_1G) == ref_count(p, POPMAP_LEVEL_1G),
+			CHECK(popmap_count(pm, p, PS_1G) == ref_count(p, PS_1G),
 			    "all: count1g(%lx)", p);
 		}
 	}
@@ -436,21 +436,21 @@ test_basic(void)
 	CHECK(!popmap_test(&pm, 0) && !popmap_test(&pm, LIMIT - 1) && !popmap_test(&pm, LIMIT),
 	    "empty test");
 	CHECK(!popmap_test(&pm, ~0ull), "test of 2^64-1");
-	CHECK(popmap_count(&pm, 12345, POPMAP_LEVEL_1G) == 0, "empty count");
+	CHECK(popmap_count(&pm, 12345, PS_1G) == 0, "empty count");
 	CHECK(popmap_count_range(&pm, 0, LIMIT) == 0, "empty count_range");
 	CHECK(!popmap_next(&pm, 0, &q), "empty next");
-	CHECK(popmap_reserv(&pm, 0, POPMAP_LEVEL_2M) == NULL, "empty reserv");
-	CHECK(popmap_set_reserv(&pm, 77, POPMAP_LEVEL_1G, NULL) == 0 && mem_blocks == 0,
+	CHECK(popmap_reserv(&pm, 0, PS_2M) == NULL, "empty reserv");
+	CHECK(popmap_set_reserv(&pm, 77, PS_1G, NULL) == 0 && mem_blocks == 0,
 	    "clearing an absent reservation pointer");
 
 	/* One page: a leaf and three interior nodes (header + slot array each). */
 	CHECK(popmap_set(&pm, 0) == 0, "set 0");
 	CHECK(mem_blocks == 7, "one page needs 7 allocations, has %lu", mem_blocks);
 	CHECK(popmap_test(&pm, 0) && !popmap_test(&pm, 1), "test after set 0");
-	CHECK(popmap_count(&pm, 511, POPMAP_LEVEL_2M) == 1 && popmap_count(&pm, 512,
-	    POPMAP_LEVEL_2M) == 0, "2M block boundary");
-	CHECK(popmap_count(&pm, SPAN(2) - 1, POPMAP_LEVEL_1G) == 1 &&
-	    popmap_count(&pm, SPAN(2), POPMAP_LEVEL_1G) == 0, "1G block boundary");
+	CHECK(popmap_count(&pm, 511, PS_2M) == 1 && popmap_count(&pm, 512,
+	    PS_2M) == 0, "2M block boundary");
+	CHECK(popmap_count(&pm, SPAN(2) - 1, PS_1G) == 1 &&
+	    popmap_count(&pm, SPAN(2), PS_1G) == 0, "1G block boundary");
 	CHECK(popmap_set(&pm, LIMIT - 1) == 0, "set the last pindex");
 	CHECK(mem_blocks == 12, "two far pages share only the root: %lu", mem_blocks);
 	CHECK(popmap_next(&pm, 1, &q) && q == LIMIT - 1, "next skips 2^36 pages");
@@ -467,8 +467,8 @@ test_basic(void)
 	/* A full 2 MiB block and a full word at the end of a leaf. */
 	for (uint64_t p = 512; p < 1024; p++)
 		CHECK(popmap_set(&pm, p) == 0, "fill %lx", p);
-	CHECK(popmap_count(&pm, 700, POPMAP_LEVEL_2M) == 512 &&
-	    popmap_count(&pm, 700, POPMAP_LEVEL_1G) == 512, "full block counts");
+	CHECK(popmap_count(&pm, 700, PS_2M) == 512 &&
+	    popmap_count(&pm, 700, PS_1G) == 512, "full block counts");
 	CHECK(popmap_count_range(&pm, 511, 2) == 1 && popmap_count_range(&pm, 1023, 2) == 1 &&
 	    popmap_count_range(&pm, 600, 100) == 100 && popmap_count_range(&pm, 960, 64) == 64,
 	    "count_range in a full block");
@@ -489,20 +489,20 @@ test_reserv(void)
 	uint64_t g = 5 * SPAN(2) + 3 * SPAN(1);		/* a 2 MiB block inside 1 GiB block 5 */
 
 	popmap_init(&pm, &talloc);
-	CHECK(popmap_set_reserv(&pm, g + 17, POPMAP_LEVEL_2M, a) == 0, "set 2M pointer");
+	CHECK(popmap_set_reserv(&pm, g + 17, PS_2M, a) == 0, "set 2M pointer");
 	CHECK(mem_blocks == 7, "a pointer on an empty area builds its path: %lu", mem_blocks);
-	CHECK(popmap_reserv(&pm, g, POPMAP_LEVEL_2M) == a &&
-	    popmap_reserv(&pm, g + 511, POPMAP_LEVEL_2M) == a &&
-	    popmap_reserv(&pm, g + 512, POPMAP_LEVEL_2M) == NULL &&
-	    popmap_reserv(&pm, g, POPMAP_LEVEL_1G) == NULL, "2M pointer scope");
-	CHECK(popmap_reserv_count(&pm, g + 600, POPMAP_LEVEL_1G) == 1 &&
-	    popmap_reserv_count(&pm, g + 600, POPMAP_LEVEL_2M) == 0 &&
-	    popmap_reserv_count(&pm, g - SPAN(2), POPMAP_LEVEL_1G) == 0, "reserv_count");
-	CHECK(popmap_set_reserv(&pm, g, POPMAP_LEVEL_2M, a) == 0, "setting the same pointer");
-	CHECK(popmap_set_reserv(&pm, g, POPMAP_LEVEL_1G, b) == 0, "set 1G pointer");
-	CHECK(popmap_reserv(&pm, g - 3 * SPAN(1), POPMAP_LEVEL_1G) == b &&
-	    popmap_reserv_count(&pm, g, POPMAP_LEVEL_1G) == 2, "1G pointer scope");
-	CHECK(popmap_count(&pm, g, POPMAP_LEVEL_1G) == 0 && pm.populated == 0,
+	CHECK(popmap_reserv(&pm, g, PS_2M) == a &&
+	    popmap_reserv(&pm, g + 511, PS_2M) == a &&
+	    popmap_reserv(&pm, g + 512, PS_2M) == NULL &&
+	    popmap_reserv(&pm, g, PS_1G) == NULL, "2M pointer scope");
+	CHECK(popmap_reserv_count(&pm, g + 600, PS_1G) == 1 &&
+	    popmap_reserv_count(&pm, g + 600, PS_2M) == 0 &&
+	    popmap_reserv_count(&pm, g - SPAN(2), PS_1G) == 0, "reserv_count");
+	CHECK(popmap_set_reserv(&pm, g, PS_2M, a) == 0, "setting the same pointer");
+	CHECK(popmap_set_reserv(&pm, g, PS_1G, b) == 0, "set 1G pointer");
+	CHECK(popmap_reserv(&pm, g - 3 * SPAN(1), PS_1G) == b &&
+	    popmap_reserv_count(&pm, g, PS_1G) == 2, "1G pointer scope");
+	CHECK(popmap_count(&pm, g, PS_1G) == 0 && pm.populated == 0,
 	    "pointers are not pages");
 
 	/* Pages come and go under the pointers; the nodes stay. */
@@ -511,16 +511,16 @@ test_reserv(void)
 	popmap_clear(&pm, g + 1);
 	popmap_clear(&pm, g + SPAN(1));
 	CHECK(mem_blocks == 7, "leaf without pointer freed, leaf with one kept: %lu", mem_blocks);
-	CHECK(popmap_reserv(&pm, g, POPMAP_LEVEL_2M) == a, "pointer survives its pages");
-	CHECK(popmap_set_reserv(&pm, g, POPMAP_LEVEL_2M, NULL) == 0, "clear 2M pointer");
+	CHECK(popmap_reserv(&pm, g, PS_2M) == a, "pointer survives its pages");
+	CHECK(popmap_set_reserv(&pm, g, PS_2M, NULL) == 0, "clear 2M pointer");
 	CHECK(mem_blocks == 6, "leaf freed, level-2 node kept for its pointer: %lu", mem_blocks);
-	CHECK(popmap_set_reserv(&pm, g, POPMAP_LEVEL_1G, NULL) == 0, "clear 1G pointer");
+	CHECK(popmap_set_reserv(&pm, g, PS_1G, NULL) == 0, "clear 1G pointer");
 	CHECK(mem_blocks == 0 && pm.root == NULL, "everything freed: %lu", mem_blocks);
 
 	/* A pointer at the very top of the range. */
-	CHECK(popmap_set_reserv(&pm, LIMIT - 1, POPMAP_LEVEL_1G, c) == 0 &&
-	    popmap_reserv(&pm, LIMIT - SPAN(2), POPMAP_LEVEL_1G) == c, "top 1G pointer");
-	CHECK(popmap_set_reserv(&pm, LIMIT - 1, POPMAP_LEVEL_1G, NULL) == 0 && mem_blocks == 0,
+	CHECK(popmap_set_reserv(&pm, LIMIT - 1, PS_1G, c) == 0 &&
+	    popmap_reserv(&pm, LIMIT - SPAN(2), PS_1G) == c, "top 1G pointer");
+	CHECK(popmap_set_reserv(&pm, LIMIT - 1, PS_1G, NULL) == 0 && mem_blocks == 0,
 	    "top 1G pointer cleared");
 	popmap_destroy(&pm);
 	printf("popmap: reservation-pointers OK\n");
@@ -646,7 +646,7 @@ test_random(void)
 					do_set(&pm, q);
 				else if (!fill && ref_get(q))
 					do_clear(&pm, q);
-			CHECK(popmap_count(&pm, a, POPMAP_LEVEL_2M) == (fill ? 512u : 0u),
+			CHECK(popmap_count(&pm, a, PS_2M) == (fill ? 512u : 0u),
 			    "block %lx after %s", a, fill ? "fill" : "drain");
 			fills++;
 		} else {
@@ -717,18 +717,18 @@ misuse(int which)
 		popmap_set(&pm, LIMIT);
 		break;
 	case 4:		/* count past the range */
-		popmap_count(&pm, LIMIT + 5, POPMAP_LEVEL_2M);
+		popmap_count(&pm, LIMIT + 5, PS_2M);
 		break;
 	case 5:		/* overwrite a reservation pointer */
-		popmap_set_reserv(&pm, 0, POPMAP_LEVEL_2M, tokens);
-		popmap_set_reserv(&pm, 100, POPMAP_LEVEL_2M, tokens + 1);
+		popmap_set_reserv(&pm, 0, PS_2M, tokens);
+		popmap_set_reserv(&pm, 100, PS_2M, tokens + 1);
 		break;
 	case 6:		/* destroy with a pointer left */
-		popmap_set_reserv(&pm, 0, POPMAP_LEVEL_1G, tokens);
+		popmap_set_reserv(&pm, 0, PS_1G, tokens);
 		popmap_destroy(&pm);
 		break;
 	case 7:		/* reservation pointer on a page */
-		popmap_set_reserv(&pm, 0, POPMAP_LEVEL_4K, tokens);
+		popmap_set_reserv(&pm, 0, PS_4K, tokens);
 		break;
 	case 8:		/* count of a 512 GiB block */
 		popmap_count(&pm, 0, 3);

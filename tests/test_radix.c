@@ -142,7 +142,7 @@ _panic(const char *file, int line, const char *fmt, ...)
 #define WIN_END		(WIN_BASE + WIN_SIZE)
 #define MAXLEAVES	20000
 #define GROW_LIMIT	6000		/* random steps that add leaves (up to 4 * 511) start below it */
-#define SIZE(level)	LEVEL_SIZE(level)
+#define SIZE(level)	PS_SIZE(level)
 
 struct leaf {
 	uint64_t va;

@@ -24,8 +24,8 @@
 
 #define NFRAMES		((uint64_t)1 << 20)
 #define NPAGES(order)	((uint64_t)1 << (order))
-#define O2M		RESERV_ORDER_2M
-#define O1G		RESERV_ORDER_1G
+#define O2M		PS_ORDER(PS_2M)
+#define O1G		PS_ORDER(PS_1G)
 #define SI(order)	((order) == O2M ? 0 : 1)
 
 /* --- Counting metadata allocator ----------------------------------------------------- */

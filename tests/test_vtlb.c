@@ -46,14 +46,14 @@ static struct vtlb T;		/* the model under test (93 KB: not on the stack) */
 static void
 config(struct vtlb_config *c, const uint16_t ew[6], enum vtlb_repl repl, bool tag)
 {
-	for (int s = 0; s < VTLB_NSIZES; s++)
+	for (int s = 0; s < PS_NSIZES; s++)
 		c->tlb[s] = (struct vtlb_geometry){ ew[2 * s], ew[2 * s + 1], repl, 100 + s };
 	c->tag_by_asid = tag;
 }
 
 /* Access va in the model if it is not resident: -1 for a hit, else the victim count. */
 static int
-touch(uint64_t va, enum vtlb_size size, const uint64_t *obv, uint16_t asid,
+touch(uint64_t va, enum page_size size, const uint64_t *obv, uint16_t asid,
     struct vtlb_victim v[VTLB_MAX_VICTIMS])
 {
 	struct vtlb_access a = { .va = va, .size = size, .obv = obv, .asid = asid };
@@ -67,7 +67,7 @@ touch(uint64_t va, enum vtlb_size size, const uint64_t *obv, uint16_t asid,
 static unsigned
 count_valid(int s)
 {
-	const struct vtlb_entry *e = s == VTLB_4K ? T.e4k : s == VTLB_2M ? T.e2m : T.e1g;
+	const struct vtlb_entry *e = s == PS_4K ? T.e4k : s == PS_2M ? T.e2m : T.e1g;
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < T.cfg.tlb[s].entries; i++)
@@ -118,7 +118,7 @@ test_xorshift(void)
 /* --- basic counts, indexing and victims ----------------------------------------------- */
 
 struct seen {
-	unsigned n[VTLB_NSIZES];
+	unsigned n[PS_NSIZES];
 	uint64_t va[8];
 	int size[8];
 	unsigned k;
@@ -146,9 +146,9 @@ test_basic(void)
 	struct seen sn = { 0 };
 
 	vtlb_default_config(&c);
-	CHECK(c.tlb[VTLB_4K].entries == 64 && c.tlb[VTLB_4K].ways == 4 &&
-	    c.tlb[VTLB_2M].entries == 32 && c.tlb[VTLB_2M].ways == 4 &&
-	    c.tlb[VTLB_1G].entries == 4 && c.tlb[VTLB_1G].ways == 4 && c.tag_by_asid,
+	CHECK(c.tlb[PS_4K].entries == 64 && c.tlb[PS_4K].ways == 4 &&
+	    c.tlb[PS_2M].entries == 32 && c.tlb[PS_2M].ways == 4 &&
+	    c.tlb[PS_1G].entries == 4 && c.tlb[PS_1G].ways == 4 && c.tag_by_asid,
 	    "default geometry");
 	CHECK(sizeof(struct vtlb) < 100 * KB, "struct vtlb is %zu bytes", sizeof(struct vtlb));
 	memset(&T, 0x5A, sizeof(T));
@@ -156,45 +156,45 @@ test_basic(void)
 	CHECK(count_valid(0) + count_valid(1) + count_valid(2) == 0, "init left entries");
 	CHECK(T.stats.traps == 0 && T.stats.walk_refs == 0 && T.stats.misses[0] == 0,
 	    "init left counts");
-	CHECK(!vtlb_resident(&T, 0x400000, VTLB_4K, 1), "empty model has residents");
+	CHECK(!vtlb_resident(&T, 0x400000, PS_4K, 1), "empty model has residents");
 
 	/* One miss of each size: counts and walk references 4 + 3 + 2. */
-	CHECK(touch(0x401234, VTLB_4K, NULL, 1, v) == 0, "4K miss evicted");
-	CHECK(vtlb_resident(&T, 0x401FFF, VTLB_4K, 1) && !vtlb_resident(&T, 0x402000, VTLB_4K, 1),
+	CHECK(touch(0x401234, PS_4K, NULL, 1, v) == 0, "4K miss evicted");
+	CHECK(vtlb_resident(&T, 0x401FFF, PS_4K, 1) && !vtlb_resident(&T, 0x402000, PS_4K, 1),
 	    "4K residency is per page");
-	CHECK(touch(0x40000000 + 0x12345, VTLB_2M, NULL, 1, v) == 0, "2M miss evicted");
-	CHECK(touch(0x80000000ull + 0x123456, VTLB_1G, NULL, 1, v) == 0, "1G miss evicted");
-	CHECK(touch(0x401000, VTLB_4K, NULL, 1, v) == -1 &&
-	    touch(0x401FFFFF, VTLB_2M, NULL, 1, v) == -1 &&
-	    touch(0xBFFFFFFFull, VTLB_1G, NULL, 1, v) == -1, "refilled pages do not hit");
+	CHECK(touch(0x40000000 + 0x12345, PS_2M, NULL, 1, v) == 0, "2M miss evicted");
+	CHECK(touch(0x80000000ull + 0x123456, PS_1G, NULL, 1, v) == 0, "1G miss evicted");
+	CHECK(touch(0x401000, PS_4K, NULL, 1, v) == -1 &&
+	    touch(0x401FFFFF, PS_2M, NULL, 1, v) == -1 &&
+	    touch(0xBFFFFFFFull, PS_1G, NULL, 1, v) == -1, "refilled pages do not hit");
 	CHECK(T.stats.traps == 3 && T.stats.walk_refs == 4 + 3 + 2, "walk refs %lu",
 	    T.stats.walk_refs);
-	for (int s = 0; s < VTLB_NSIZES; s++)
+	for (int s = 0; s < PS_NSIZES; s++)
 		CHECK(T.stats.lookups[s] == 1 && T.stats.misses[s] == 1 && T.stats.hits[s] == 0 &&
 		    T.stats.evictions[s] == 0, "size %d counts", s);
 	vtlb_foreach(&T, record, &sn);
-	CHECK(sn.k == 3 && sn.va[0] == 0x401000 && sn.size[0] == VTLB_4K &&
-	    sn.va[1] == 0x40000000 && sn.size[1] == VTLB_2M && sn.va[2] == 0x80000000ull &&
-	    sn.size[2] == VTLB_1G, "foreach order or vtlb_entry_va");
+	CHECK(sn.k == 3 && sn.va[0] == 0x401000 && sn.size[0] == PS_4K &&
+	    sn.va[1] == 0x40000000 && sn.size[1] == PS_2M && sn.va[2] == 0x80000000ull &&
+	    sn.size[2] == PS_1G, "foreach order or vtlb_entry_va");
 
 	/* Set indexing: 4 sets of 1 way; pages 0 and 4 conflict, 0..3 do not. */
 	config(&c, (const uint16_t[6]){ 4, 1, 1, 1, 1, 1 }, VTLB_FIFO, true);
 	vtlb_init(&T, &c, NULL, NULL);
 	for (uint64_t p = 0; p < 4; p++)
-		CHECK(touch(p << 12, VTLB_4K, NULL, 7, v) == 0, "page %lu evicted", p);
-	CHECK(touch(4 << 12, VTLB_4K, NULL, 7, v) == 1 && v[0].va == 0 &&
-	    v[0].size == VTLB_4K && v[0].asid == 7 && !v[0].overlay,
+		CHECK(touch(p << 12, PS_4K, NULL, 7, v) == 0, "page %lu evicted", p);
+	CHECK(touch(4 << 12, PS_4K, NULL, 7, v) == 1 && v[0].va == 0 &&
+	    v[0].size == PS_4K && v[0].asid == 7 && !v[0].overlay,
 	    "page 4 did not evict page 0 of its set");
-	CHECK(!vtlb_resident(&T, 0, VTLB_4K, 7) && vtlb_resident(&T, 1 << 12, VTLB_4K, 7),
+	CHECK(!vtlb_resident(&T, 0, PS_4K, 7) && vtlb_resident(&T, 1 << 12, PS_4K, 7),
 	    "victim still resident or neighbour gone");
-	CHECK(T.stats.evictions[VTLB_4K] == 1, "evictions");
+	CHECK(T.stats.evictions[PS_4K] == 1, "evictions");
 
 	/* Sets that are not a power of two: 12 entries 4-way = 3 sets. */
 	config(&c, (const uint16_t[6]){ 12, 4, 3, 3, 1, 1 }, VTLB_FIFO, false);
 	vtlb_init(&T, &c, NULL, NULL);
 	for (uint64_t p = 0; p < 12; p++)
-		CHECK(touch(p << 12, VTLB_4K, NULL, 0, v) == 0, "3 sets: page %lu evicted", p);
-	CHECK(touch(12 << 12, VTLB_4K, NULL, 0, v) == 1 && v[0].va == 0,
+		CHECK(touch(p << 12, PS_4K, NULL, 0, v) == 0, "3 sets: page %lu evicted", p);
+	CHECK(touch(12 << 12, PS_4K, NULL, 0, v) == 1 && v[0].va == 0,
 	    "3 sets: page 12 must evict page 0 (set 0, oldest)");
 	printf("vtlb: basic OK (counts, walk references, indexing, victims)\n");
 }
@@ -210,7 +210,7 @@ cb_scenario(void *ctx, const struct vtlb_entry *e)
 {
 	bool r;
 
-	CHECK(ctx == &cb_calls && e->valid && e->size == VTLB_4K && e->vpn < 64,
+	CHECK(ctx == &cb_calls && e->valid && e->size == PS_4K && e->vpn < 64,
 	    "callback arguments");
 	r = cb_flag[e->vpn];
 	cb_flag[e->vpn] = false;
@@ -223,7 +223,7 @@ static void
 expect_4k(uint64_t p, int victim, const char *what)
 {
 	struct vtlb_victim v[VTLB_MAX_VICTIMS];
-	int n = touch(p << 12, VTLB_4K, NULL, 0, v);
+	int n = touch(p << 12, PS_4K, NULL, 0, v);
 
 	if (victim < 0)
 		CHECK(n == 0, "%s: page %lu: %d victims, expected none", what, p, n);
@@ -244,7 +244,7 @@ test_policies(void)
 	expect_4k(1, -1, "fifo");
 	expect_4k(2, -1, "fifo");
 	expect_4k(3, -1, "fifo");
-	CHECK(vtlb_resident(&T, 1 << 12, VTLB_4K, 0), "fifo: page 1");
+	CHECK(vtlb_resident(&T, 1 << 12, PS_4K, 0), "fifo: page 1");
 	expect_4k(4, 1, "fifo");
 	expect_4k(5, 2, "fifo");
 	CHECK(vtlb_invalidate(&T, 3 << 12, 0) == 1, "fifo: invalidate page 3");
@@ -253,7 +253,7 @@ test_policies(void)
 
 	/* RANDOM, one set of 4: the victim is way xorshift64_below(4) of the seed. */
 	config(&c, (const uint16_t[6]){ 4, 4, 1, 1, 1, 1 }, VTLB_RANDOM, false);
-	c.tlb[VTLB_4K].seed = 0x5EED;
+	c.tlb[PS_4K].seed = 0x5EED;
 	vtlb_init(&T, &c, NULL, NULL);
 	rng = xorshift64_seed(0x5EED);
 	for (uint64_t p = 0; p < 4; p++) {
@@ -312,39 +312,39 @@ test_overlay(void)
 	obv[7] = (uint64_t)1 << 63;			/* segment 511 overlaid */
 
 	/* A plain segment: the 2 MiB entry alone serves it, the OBV is copied. */
-	CHECK(touch(P + 0x1000, VTLB_2M, obv, 1, v) == 0, "overlay: first refill");
-	CHECK(T.stats.misses[VTLB_2M] == 1 && T.stats.lookups[VTLB_4K] == 0 &&
+	CHECK(touch(P + 0x1000, PS_2M, obv, 1, v) == 0, "overlay: first refill");
+	CHECK(T.stats.misses[PS_2M] == 1 && T.stats.lookups[PS_4K] == 0 &&
 	    T.stats.walk_refs == 3 && T.stats.omt_walks == 0, "overlay: plain segment counts");
 	got = vtlb_obv(&T, P + 0x1FFFFF, 1);
 	CHECK(got != NULL && got[0] == obv[0] && got[7] == obv[7] && got[3] == 0,
 	    "overlay: OBV not copied at the refill");
-	CHECK(vtlb_resident(&T, P, VTLB_2M, 1) && vtlb_resident(&T, P + 0x4FFF, VTLB_2M, 1),
+	CHECK(vtlb_resident(&T, P, PS_2M, 1) && vtlb_resident(&T, P + 0x4FFF, PS_2M, 1),
 	    "overlay: plain segments not resident");
-	CHECK(!vtlb_resident(&T, P + 0x5000, VTLB_2M, 1) &&
-	    !vtlb_resident(&T, P + 0x1FF000, VTLB_2M, 1),
+	CHECK(!vtlb_resident(&T, P + 0x5000, PS_2M, 1) &&
+	    !vtlb_resident(&T, P + 0x1FF000, PS_2M, 1),
 	    "overlay: overlaid segments resident without their 4K entry");
 
 	/* An overlaid segment: 2 MiB hit, 4 KiB miss walks the OMT. */
-	CHECK(touch(P + 0x5123, VTLB_2M, obv, 1, v) == 0, "overlay: OMT refill evicted");
-	CHECK(T.stats.lookups[VTLB_2M] == 2 && T.stats.hits[VTLB_2M] == 1 &&
-	    T.stats.misses[VTLB_4K] == 1 && T.stats.omt_walks == 1 &&
+	CHECK(touch(P + 0x5123, PS_2M, obv, 1, v) == 0, "overlay: OMT refill evicted");
+	CHECK(T.stats.lookups[PS_2M] == 2 && T.stats.hits[PS_2M] == 1 &&
+	    T.stats.misses[PS_4K] == 1 && T.stats.omt_walks == 1 &&
 	    T.stats.walk_refs == 3 + 4 && T.stats.traps == 2, "overlay: OMT counts");
-	CHECK(vtlb_resident(&T, P + 0x5FFF, VTLB_2M, 1), "overlay: segment 5 not resident");
-	CHECK(count_valid(VTLB_4K) == 1, "overlay: one 4K entry");
+	CHECK(vtlb_resident(&T, P + 0x5FFF, PS_2M, 1), "overlay: segment 5 not resident");
+	CHECK(count_valid(PS_4K) == 1, "overlay: one 4K entry");
 
 	/* vtlb_set_obv: overlaying segment 6 makes it trap; clearing 5 serves it by 2 MiB. */
 	obv2[0] = (uint64_t)1 << 6;
 	CHECK(vtlb_set_obv(&T, P + 0x123, 1, obv2), "set_obv on a resident entry");
 	CHECK(!vtlb_set_obv(&T, Q, 1, obv2) && vtlb_obv(&T, Q, 1) == NULL &&
 	    vtlb_obv(&T, P, 2) == NULL, "set_obv/obv on a missing entry");
-	CHECK(!vtlb_resident(&T, P + 0x6000, VTLB_2M, 1) && vtlb_resident(&T, P + 0x5000,
-	    VTLB_2M, 1) && vtlb_resident(&T, P + 0x1FF000, VTLB_2M, 1),
+	CHECK(!vtlb_resident(&T, P + 0x6000, PS_2M, 1) && vtlb_resident(&T, P + 0x5000,
+	    PS_2M, 1) && vtlb_resident(&T, P + 0x1FF000, PS_2M, 1),
 	    "overlay: residency after set_obv");
 
 	/* The 2 MiB entry gone, the overlay entry stays: 2 MiB miss, 4 KiB hit. */
 	CHECK(vtlb_invalidate(&T, P, 1) == 1, "overlay: invalidate P");
-	CHECK(touch(P + 0x5000, VTLB_2M, obv, 1, v) == 0, "overlay: refill after invalidate");
-	CHECK(T.stats.misses[VTLB_2M] == 2 && T.stats.hits[VTLB_4K] == 1 &&
+	CHECK(touch(P + 0x5000, PS_2M, obv, 1, v) == 0, "overlay: refill after invalidate");
+	CHECK(T.stats.misses[PS_2M] == 2 && T.stats.hits[PS_4K] == 1 &&
 	    T.stats.omt_walks == 1 && T.stats.walk_refs == 3 + 4 + 3,
 	    "overlay: 2M miss + 4K hit counts");
 
@@ -352,12 +352,12 @@ test_overlay(void)
 	config(&c, (const uint16_t[6]){ 1, 1, 1, 1, 1, 1 }, VTLB_FIFO, true);
 	vtlb_init(&T, &c, NULL, NULL);
 	obv[0] = obv[7] = (uint64_t)1 << 5;
-	CHECK(touch(P + 0x5000, VTLB_2M, obv, 3, v) == 0, "two victims: first");
-	CHECK(touch(Q + 0x5000, VTLB_2M, obv, 3, v) == 2 && v[0].size == VTLB_2M &&
-	    v[0].va == P && !v[0].overlay && v[1].size == VTLB_4K && v[1].va == P + 0x5000 &&
+	CHECK(touch(P + 0x5000, PS_2M, obv, 3, v) == 0, "two victims: first");
+	CHECK(touch(Q + 0x5000, PS_2M, obv, 3, v) == 2 && v[0].size == PS_2M &&
+	    v[0].va == P && !v[0].overlay && v[1].size == PS_4K && v[1].va == P + 0x5000 &&
 	    v[1].overlay && v[0].asid == 3 && v[1].asid == 3, "two victims: wrong victims");
 	CHECK(T.stats.omt_walks == 2 && T.stats.walk_refs == 2 * (3 + 4) &&
-	    T.stats.evictions[VTLB_2M] == 1 && T.stats.evictions[VTLB_4K] == 1,
+	    T.stats.evictions[PS_2M] == 1 && T.stats.evictions[PS_4K] == 1,
 	    "two victims: counts");
 	CHECK(T.e4k[0].overlay, "the 4K entry of an OMT walk is not marked overlay");
 	printf("vtlb: overlay OK (OBV copy, OMT walks, set_obv, two victims per trap)\n");
@@ -378,25 +378,25 @@ test_invalidate(void)
 	vtlb_init(&T, &c, NULL, NULL);
 
 	/* invlpg drops the pages of every size containing va. */
-	touch(0x40001000, VTLB_4K, NULL, 1, v);
-	touch(0x40001000, VTLB_2M, NULL, 1, v);
-	touch(0x40001000, VTLB_1G, NULL, 1, v);
-	touch(0x40001000, VTLB_4K, NULL, 2, v);
+	touch(0x40001000, PS_4K, NULL, 1, v);
+	touch(0x40001000, PS_2M, NULL, 1, v);
+	touch(0x40001000, PS_1G, NULL, 1, v);
+	touch(0x40001000, PS_4K, NULL, 2, v);
 	CHECK(vtlb_invalidate(&T, 0x40001ABC, 1) == 3, "invalidate: not all three sizes");
 	CHECK(vtlb_invalidate(&T, 0x40001ABC, 1) == 0, "invalidate twice");
-	CHECK(vtlb_resident(&T, 0x40001000, VTLB_4K, 2), "invalidate: other ASID dropped");
+	CHECK(vtlb_resident(&T, 0x40001000, PS_4K, 2), "invalidate: other ASID dropped");
 	CHECK(T.stats.invalidations[0] == 1 && T.stats.invalidations[1] == 1 &&
 	    T.stats.invalidations[2] == 1, "invalidations counts");
 
 	/* Ranges: overlap by one byte counts, touching does not. */
 	vtlb_flush(&T);
 	for (uint64_t p = 0; p < 8; p++)
-		touch(0x400000 + (p << 12), VTLB_4K, NULL, 1, v);
-	touch(0x40000000, VTLB_2M, NULL, 1, v);
+		touch(0x400000 + (p << 12), PS_4K, NULL, 1, v);
+	touch(0x40000000, PS_2M, NULL, 1, v);
 	CHECK(vtlb_invalidate_range(&T, 0x402000, 0x2000, 1) == 2, "range: 2 pages");
-	CHECK(!vtlb_resident(&T, 0x402000, VTLB_4K, 1) && !vtlb_resident(&T, 0x403000,
-	    VTLB_4K, 1) && vtlb_resident(&T, 0x401000, VTLB_4K, 1) &&
-	    vtlb_resident(&T, 0x404000, VTLB_4K, 1), "range: wrong pages dropped");
+	CHECK(!vtlb_resident(&T, 0x402000, PS_4K, 1) && !vtlb_resident(&T, 0x403000,
+	    PS_4K, 1) && vtlb_resident(&T, 0x401000, PS_4K, 1) &&
+	    vtlb_resident(&T, 0x404000, PS_4K, 1), "range: wrong pages dropped");
 	CHECK(vtlb_invalidate_range(&T, 0x404FFF, 2, 1) == 2, "range: straddling 2 pages");
 	CHECK(vtlb_invalidate_range(&T, 0x400000, 0, 1) == 0, "range: empty");
 	CHECK(vtlb_invalidate_range(&T, 0x3FFFFFFF, 1, 1) == 0 &&
@@ -405,13 +405,13 @@ test_invalidate(void)
 	    "range: everything");
 
 	/* Tagged: the same page in two ASIDs is two entries; flush_asid drops one. */
-	touch(0x400000, VTLB_4K, NULL, 1, v);
-	touch(0x400000, VTLB_4K, NULL, 2, v);
-	CHECK(count_valid(VTLB_4K) == 2, "tagged: two entries");
+	touch(0x400000, PS_4K, NULL, 1, v);
+	touch(0x400000, PS_4K, NULL, 2, v);
+	CHECK(count_valid(PS_4K) == 2, "tagged: two entries");
 	before = T.stats.flushes;
 	vtlb_flush_asid(&T, 1);
-	CHECK(!vtlb_resident(&T, 0x400000, VTLB_4K, 1) && vtlb_resident(&T, 0x400000,
-	    VTLB_4K, 2) && T.stats.flushes == before + 1, "flush_asid");
+	CHECK(!vtlb_resident(&T, 0x400000, PS_4K, 1) && vtlb_resident(&T, 0x400000,
+	    PS_4K, 2) && T.stats.flushes == before + 1, "flush_asid");
 	vtlb_flush(&T);
 	CHECK(count_valid(0) + count_valid(1) + count_valid(2) == 0 &&
 	    T.stats.flushes == before + 2, "flush");
@@ -419,12 +419,12 @@ test_invalidate(void)
 	/* Untagged: ASIDs are ignored; any flush_asid flushes everything. */
 	c.tag_by_asid = false;
 	vtlb_init(&T, &c, NULL, NULL);
-	touch(0x400000, VTLB_4K, NULL, 1, v);
-	CHECK(vtlb_resident(&T, 0x400000, VTLB_4K, 2) && touch(0x400000, VTLB_4K, NULL, 2, v)
+	touch(0x400000, PS_4K, NULL, 1, v);
+	CHECK(vtlb_resident(&T, 0x400000, PS_4K, 2) && touch(0x400000, PS_4K, NULL, 2, v)
 	    == -1, "untagged: ASID 2 misses ASID 1's entry");
 	CHECK(vtlb_invalidate(&T, 0x400000, 9) == 1, "untagged: invalidate ignores the ASID");
-	touch(0x400000, VTLB_4K, NULL, 1, v);
-	touch(0x40000000, VTLB_2M, NULL, 1, v);
+	touch(0x400000, PS_4K, NULL, 1, v);
+	touch(0x40000000, PS_2M, NULL, 1, v);
 	vtlb_flush_asid(&T, 5);
 	CHECK(count_valid(0) + count_valid(1) == 0, "untagged: flush_asid kept entries");
 
@@ -433,9 +433,9 @@ test_invalidate(void)
 	for (int i = 0; i < 200; i++) {
 		uint64_t va = (uint64_t)(i % 70) << 12;
 
-		a = (struct vtlb_access){ .va = va, .size = VTLB_4K, .asid = 1,
+		a = (struct vtlb_access){ .va = va, .size = PS_4K, .asid = 1,
 			.acct = i % 3 ? &acct1 : &acct2 };
-		if (!vtlb_resident(&T, va, VTLB_4K, 1))
+		if (!vtlb_resident(&T, va, PS_4K, 1))
 			vtlb_miss(&T, &a, v);
 	}
 	CHECK(acct1.traps + acct2.traps == T.stats.traps && acct1.traps > 0 && acct2.traps > 0 &&
@@ -459,7 +459,7 @@ test_invalidate(void)
 #define R1G_BASE	(4 * GB)
 #define R1G_PAGES	((512 - 4) * GB >> 30)
 #define NASID		4
-static const uint64_t npages[VTLB_NSIZES] = { 3 * GB >> 12, 3 * GB >> 21, 512 };
+static const uint64_t npages[PS_NSIZES] = { 3 * GB >> 12, 3 * GB >> 21, 512 };
 
 /* SplitMix64's finalizer: a fixed hash. */
 static uint64_t
@@ -672,7 +672,7 @@ gen_trace(struct trace *t, int kind, bool tagged)
 }
 
 /* The harness's "hardware": valid and accessed flags per (size, tag, page). */
-static uint32_t *hw_valid[VTLB_NSIZES], *hw_acc[VTLB_NSIZES], *hw_seen[VTLB_NSIZES];
+static uint32_t *hw_valid[PS_NSIZES], *hw_acc[PS_NSIZES], *hw_seen[PS_NSIZES];
 static uint32_t gen, seen_gen;		/* a flag is set when it equals gen */
 static uint64_t nresident;		/* translations valid in the harness */
 static uint64_t cb_total;		/* referenced callback calls */
@@ -681,7 +681,7 @@ static uint64_t cb_total;		/* referenced callback calls */
 static uint32_t *
 flag(uint32_t **a, unsigned s, uint16_t asid, uint64_t vpn)
 {
-	CHECK(s < VTLB_NSIZES && asid < NASID && vpn < npages[s], "flag(%u, %u, %lx)", s,
+	CHECK(s < PS_NSIZES && asid < NASID && vpn < npages[s], "flag(%u, %u, %lx)", s,
 	    asid, vpn);
 	return &a[s][asid * npages[s] + vpn];
 }
@@ -712,8 +712,8 @@ check_consistent(const char *where)
 	uint64_t n = 0;
 
 	seen_gen++;
-	for (unsigned s = 0; s < VTLB_NSIZES; s++) {
-		const struct vtlb_entry *e = s == VTLB_4K ? T.e4k : s == VTLB_2M ? T.e2m : T.e1g;
+	for (unsigned s = 0; s < PS_NSIZES; s++) {
+		const struct vtlb_entry *e = s == PS_4K ? T.e4k : s == PS_2M ? T.e2m : T.e1g;
 		unsigned ways = T.cfg.tlb[s].ways, sets = T.cfg.tlb[s].entries / ways;
 
 		for (unsigned i = 0; i < T.cfg.tlb[s].entries; i++) {
@@ -788,7 +788,7 @@ run_exact(const struct vtlb_config *c, const struct trace *tr, const char *geo_n
 	struct tlbsim *sim;
 	uint64_t traps = 0, accesses = 0;
 
-	for (int s = 0; s < VTLB_NSIZES; s++)
+	for (int s = 0; s < PS_NSIZES; s++)
 		g[s] = (struct tlbsim_geom){ c->tlb[s].entries, c->tlb[s].ways,
 			sim_repl[c->tlb[s].repl], c->tlb[s].seed };
 	sim = tlbsim_new(g, c->tag_by_asid);
@@ -805,7 +805,7 @@ run_exact(const struct vtlb_config *c, const struct trace *tr, const char *geo_n
 			unsigned s = r->size;
 			uint64_t vpn4 = r->va >> 12, vpn = r->va >> (s == 0 ? 12 : s == 1 ? 21 : 30);
 			bool valid = *flag(hw_valid, s, tag, vpn) == gen &&
-			    (!r->overlaid || *flag(hw_valid, VTLB_4K, tag, vpn4) == gen);
+			    (!r->overlaid || *flag(hw_valid, PS_4K, tag, vpn4) == gen);
 			struct vtlb_victim v[VTLB_MAX_VICTIMS];
 			struct vtlb_access a = { .va = r->va, .size = s, .asid = r->asid,
 				.acct = &acct };
@@ -821,11 +821,11 @@ run_exact(const struct vtlb_config *c, const struct trace *tr, const char *geo_n
 			if (valid) {		/* no trap: the hardware sets accessed bits */
 				*flag(hw_acc, s, tag, vpn) = gen;
 				if (r->overlaid)
-					*flag(hw_acc, VTLB_4K, tag, vpn4) = gen;
+					*flag(hw_acc, PS_4K, tag, vpn4) = gen;
 				continue;
 			}
 			traps++;
-			if (s == VTLB_2M && tr->ovl)
+			if (s == PS_2M && tr->ovl)
 				a.obv = obv_table[vpn];
 			nv = vtlb_miss(&T, &a, v);
 			for (int k = 0; k < nv; k++) {
@@ -837,9 +837,9 @@ run_exact(const struct vtlb_config *c, const struct trace *tr, const char *geo_n
 				    geo_name, tr->name, i, v[k].va);
 				CHECK((v[k].va & ((1ull << (vs == 0 ? 12 : vs == 1 ? 21 : 30)) - 1))
 				    == 0 && (c->tag_by_asid || v[k].asid == 0), "victim va/asid");
-				CHECK(v[k].overlay == (vs == VTLB_4K && v[k].va >= R2M_BASE),
+				CHECK(v[k].overlay == (vs == PS_4K && v[k].va >= R2M_BASE),
 				    "victim overlay flag");
-				CHECK(k == 0 || (v[0].size == VTLB_2M && vs == VTLB_4K),
+				CHECK(k == 0 || (v[0].size == PS_2M && vs == PS_4K),
 				    "victim order");
 				*vf = 0;
 				nresident--;
@@ -849,13 +849,13 @@ run_exact(const struct vtlb_config *c, const struct trace *tr, const char *geo_n
 			}
 			make_valid(s, tag, vpn);
 			if (r->overlaid)
-				make_valid(VTLB_4K, tag, vpn4);
+				make_valid(PS_4K, tag, vpn4);
 			CHECK(vtlb_resident(&T, r->va, s, r->asid), "%s/%s: event %zu: not "
 			    "resident after vtlb_miss", geo_name, tr->name, i);
 		} else if (r->op == TLBSIM_INVALIDATE) {
 			int n = 0;
 
-			for (unsigned s = 0; s < VTLB_NSIZES; s++) {
+			for (unsigned s = 0; s < PS_NSIZES; s++) {
 				uint64_t vpn = r->va >> (s == 0 ? 12 : s == 1 ? 21 : 30);
 				uint32_t *vf;
 
@@ -896,7 +896,7 @@ run_exact(const struct vtlb_config *c, const struct trace *tr, const char *geo_n
 	CHECK(rc.accesses == accesses && T.stats.traps == traps && acct.traps == traps,
 	    "%s/%s: %lu accesses, %lu traps, model counted %lu", geo_name, tr->name, accesses,
 	    traps, T.stats.traps);
-	for (int s = 0; s < VTLB_NSIZES; s++) {
+	for (int s = 0; s < PS_NSIZES; s++) {
 		CHECK(T.stats.misses[s] == rc.misses[s], "%s/%s: TLB %d: model %lu misses, "
 		    "reference %lu", geo_name, tr->name, s, T.stats.misses[s], rc.misses[s]);
 		CHECK(T.stats.evictions[s] == rc.evictions[s], "%s/%s: TLB %d: model %lu "
@@ -961,13 +961,13 @@ test_exact(void)
 	struct totals tot = { 0 };
 	char name[96];
 
-	for (int s = 0; s < VTLB_NSIZES; s++) {
+	for (int s = 0; s < PS_NSIZES; s++) {
 		hw_valid[s] = xcalloc(NASID * npages[s], sizeof(uint32_t));
 		hw_acc[s] = xcalloc(NASID * npages[s], sizeof(uint32_t));
 		hw_seen[s] = xcalloc(NASID * npages[s], sizeof(uint32_t));
 	}
-	obv_table = xcalloc(npages[VTLB_2M], sizeof(*obv_table));
-	for (uint64_t p = 0; p < npages[VTLB_2M]; p++)
+	obv_table = xcalloc(npages[PS_2M], sizeof(*obv_table));
+	for (uint64_t p = 0; p < npages[PS_2M]; p++)
 		for (unsigned seg = 0; seg < VTLB_OBV_BITS; seg++)
 			if (ovl_bit(p, seg))
 				obv_table[p][seg / 64] |= (uint64_t)1 << (seg % 64);
@@ -985,7 +985,7 @@ test_exact(void)
 					    k != TR_HOTCOLD && k != TR_INVAL) ||
 					    (geos[gi].slow == 2 && (k != TR_BIG || m == 0)))
 						continue;
-					for (int s = 0; s < VTLB_NSIZES; s++)
+					for (int s = 0; s < PS_NSIZES; s++)
 						c.tlb[s] = (struct vtlb_geometry){
 							geos[gi].ew[2 * s], geos[gi].ew[2 * s + 1],
 							pols[pi].repl[s], pols[pi].seed[s] };
@@ -1007,7 +1007,7 @@ test_exact(void)
 	for (int m = 0; m < 2; m++)
 		for (int k = 0; k < NTRACES; k++)
 			free(tr[m][k].ev);
-	for (int s = 0; s < VTLB_NSIZES; s++) {
+	for (int s = 0; s < PS_NSIZES; s++) {
 		free(hw_valid[s]);
 		free(hw_acc[s]);
 		free(hw_seen[s]);
@@ -1037,7 +1037,7 @@ misuse(int i)
 	struct vtlb_config c;
 	struct vtlb_victim v[VTLB_MAX_VICTIMS];
 	uint64_t obv[VTLB_OBV_WORDS] = { 0 };
-	struct vtlb_access a = { .va = 0x400000, .size = VTLB_4K, .asid = 1 };
+	struct vtlb_access a = { .va = 0x400000, .size = PS_4K, .asid = 1 };
 
 	vtlb_default_config(&c);
 	vtlb_init(&T, &c, NULL, NULL);
@@ -1047,20 +1047,20 @@ misuse(int i)
 		vtlb_miss(&T, &a, v);
 		break;
 	case 1:
-		c.tlb[VTLB_4K].ways = 3;
+		c.tlb[PS_4K].ways = 3;
 		vtlb_init(&T, &c, NULL, NULL);
 		break;
 	case 2:
-		c.tlb[VTLB_1G].entries = 0;
+		c.tlb[PS_1G].entries = 0;
 		vtlb_init(&T, &c, NULL, NULL);
 		break;
 	case 3:
-		c.tlb[VTLB_2M].entries = VTLB_MAX_2M + 1;
-		c.tlb[VTLB_2M].ways = 1;
+		c.tlb[PS_2M].entries = VTLB_MAX_2M + 1;
+		c.tlb[PS_2M].ways = 1;
 		vtlb_init(&T, &c, NULL, NULL);
 		break;
 	case 4:
-		c.tlb[VTLB_2M].repl = (enum vtlb_repl)7;
+		c.tlb[PS_2M].repl = (enum vtlb_repl)7;
 		vtlb_init(&T, &c, NULL, NULL);
 		break;
 	case 5:
@@ -1068,14 +1068,14 @@ misuse(int i)
 		vtlb_miss(&T, &a, v);
 		break;
 	case 6:
-		a.size = (enum vtlb_size)5;
+		a.size = (enum page_size)5;
 		vtlb_miss(&T, &a, v);
 		break;
 	case 7:
 		vtlb_invalidate_range(&T, 0xFFFFFFFFFFFFF000ull, 0x2000, 1);
 		break;
 	case 8:
-		vtlb_resident(&T, 0, (enum vtlb_size)3, 0);
+		vtlb_resident(&T, 0, (enum page_size)3, 0);
 		break;
 	}
 }

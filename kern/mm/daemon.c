@@ -48,7 +48,7 @@
 #include "kern/mm/vm.h"
 #include "kern/mm/daemon.h"
 
-#define BLOCK_PAGES		512
+#define BLOCK_PAGES		((int)PS_PAGES(PS_2M))
 #define MAX_CANDIDATE_USED	128	/* migrate blocks with at most this many pages in use */
 #define COMPACTIONS_PER_PASS	4
 #define MIGRATIONS_PER_PASS	256	/* pages moved by one pass, at most */
@@ -116,7 +116,7 @@ preempt(unsigned order)
 static void
 preempt_for_target(void)
 {
-	while (free_2m_blocks() < target_2m && preempt(RESERV_ORDER_2M))
+	while (free_2m_blocks() < target_2m && preempt(PS_ORDER(PS_2M)))
 		;
 }
 
@@ -159,10 +159,10 @@ find_mappings(pte_t *pte, uint64_t va, int level, void *arg)
 {
 	struct mover *m = arg;
 	uint64_t pfn = LEAF_ADDR(*pte, level) >> PGSHIFT;
-	uint64_t npages = LEVEL_SIZE(level) / PGSIZE;
+	uint64_t npages = PS_SIZE(level) / PGSIZE;
 	if (pfn + npages <= m->pfn || pfn >= m->pfn + BLOCK_PAGES)
 		return;
-	if (level > 0 || pa2page(pfn << PGSHIFT)->refcount != 1 || m->count == BLOCK_PAGES) {
+	if (level > PS_4K || pa2page(pfn << PGSHIFT)->refcount != 1 || m->count == BLOCK_PAGES) {
 		m->unmovable = true;		/* a superpage, or a shared frame */
 		return;
 	}
@@ -193,7 +193,7 @@ static struct reserv *
 idle_reservation(uint64_t pfn)
 {
 	struct reserv *rv = reserv_of_frame(pfn);
-	if (rv && rv->order == RESERV_ORDER_2M && rv->on_queue && rv->stamp <= clock_at_last_pass)
+	if (rv && rv->order == PS_ORDER(PS_2M) && rv->on_queue && rv->stamp <= clock_at_last_pass)
 		return rv;
 	return NULL;
 }
@@ -360,7 +360,7 @@ static void
 sample_superpage(pte_t *pte, uint64_t va, int level, void *arg)
 {
 	struct sample_ctx *ctx = arg;
-	if (level != 1)
+	if (level != PS_2M)
 		return;
 	if (*pte & PTE_A) {
 		*pte &= ~PTE_A;
@@ -387,7 +387,7 @@ demote_unreferenced(void)
 		sample.ndemote = 0;
 		pmap_foreach(vs->pml4_pa, 0, UTOP, sample_superpage, &sample);
 		for (int k = 0; k < sample.ndemote; k++) {
-			if (pmap_demote(vs->pml4_pa, sample.demote[k], 1, DEMOTE_PRESSURE) < 0)
+			if (pmap_demote(vs->pml4_pa, sample.demote[k], PS_2M, DEMOTE_PRESSURE) < 0)
 				return;
 			pmap_foreach(vs->pml4_pa, sample.demote[k], sample.demote[k] + PG2M, clear_accessed, NULL);
 			remember_demoted(vs, sample.demote[k]);
@@ -419,7 +419,7 @@ repromote_referenced(void)
 		struct refcheck rc = { 0 };
 		uint64_t va = demoted[i].va;
 		pmap_foreach(demoted[i].vs->pml4_pa, va, va + PG2M, count_referenced, &rc);
-		if (rc.referenced == BLOCK_PAGES && policy_promote(demoted[i].vs, va, POPMAP_LEVEL_2M, false)) {
+		if (rc.referenced == BLOCK_PAGES && policy_promote(demoted[i].vs, va, PS_2M, false)) {
 			daemon_stats.repromotions++;
 			vm_changed(demoted[i].vs, va, va + PG2M);
 			demoted[i].vs = NULL;

@@ -82,7 +82,7 @@ vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 	pte_t *pte = pmap_lookup(vs->pml4_pa, page, &level);
 	int start_level = pte ? level : 0;
 	bool cow_write = pte && (*pte & PTE_P) && (err & PFERR_W) && (*pte & PTE_COW);
-	while (cow_write && level > 0) {	/* copy 4 KiB, not the superpage: split it */
+	while (cow_write && level > PS_4K) {	/* copy 4 KiB, not the superpage: split it */
 		if (pmap_demote(vs->pml4_pa, page, level, DEMOTE_COW) < 0) {
 			fault_stats.no_memory++;
 			return -E_NO_MEM;
@@ -96,7 +96,7 @@ vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 	} else if (cow_write) {
 		r = copy_on_write(vs, reg, page, pte);
 	} else {
-		uint64_t size_bit = level > 0 ? PTE_PS : 0;
+		uint64_t size_bit = level > PS_4K ? PTE_PS : 0;
 		*pte = LEAF_ADDR(*pte, level) | pmap_prot_flags(reg->prot, *pte & PTE_COW) | (*pte & PTE_AD) | size_bit |
 		       PTE_P;
 		pmap_invalidate(vs->pml4_pa, page);
@@ -114,7 +114,7 @@ vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 			va);
 	}
 	/* mappings around va changed (maybe promoted or demoted): the model TLB follows */
-	uint64_t block = start_level == 2 ? PG1G : PG2M;
+	uint64_t block = start_level == PS_1G ? PG1G : PG2M;
 	vm_changed(vs, ROUNDDOWN(page, block), ROUNDDOWN(page, block) + block);
 	return r;
 }

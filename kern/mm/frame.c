@@ -289,7 +289,7 @@ wired_block_with_room(void)
 {
 	struct reserv *best = NULL;
 	for (int i = 0; i < WIRED_POOL; i++)
-		if (wired_pool[i] && wired_pool[i]->popcnt < 512 && (!best || wired_pool[i]->popcnt > best->popcnt))
+		if (wired_pool[i] && wired_pool[i]->popcnt < PS_PAGES(PS_2M) && (!best || wired_pool[i]->popcnt > best->popcnt))
 			best = wired_pool[i];
 	return best;
 }
@@ -304,15 +304,15 @@ wired_block_add(void)
 		slot++;
 	if (slot == WIRED_POOL || busy)
 		return false;
-	struct page *blk = page_alloc(RESERV_ORDER_2M);
+	struct page *blk = page_alloc(PS_ORDER(PS_2M));
 	if (!blk)
 		return false;
 	uint64_t pfn = buddy_pfn(&phys_buddy, blk);
 	busy = true;
-	struct reserv *rv = reserv_create(RESERV_ORDER_2M, pfn, &wired_object, pfn, frame_clock);
+	struct reserv *rv = reserv_create(PS_ORDER(PS_2M), pfn, &wired_object, pfn, frame_clock);
 	busy = false;
 	if (!rv) {
-		page_free(blk, RESERV_ORDER_2M);
+		page_free(blk, PS_ORDER(PS_2M));
 		return false;
 	}
 	reserv_pin(rv);			/* kernel memory: never preempted */

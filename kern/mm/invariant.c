@@ -229,8 +229,8 @@ check_leaf_trap(struct space_ctx *ctx, pte_t pte, uint64_t va, int level)
 				  vs->pml4_pa, va);
 		return;
 	}
-	bool in_range = va < vs->tlb->hi && va + LEVEL_SIZE(level) > vs->tlb->lo;
-	bool resident = ctx->model_holds && vtlb_resident(&tlb_model, va, (enum vtlb_size)level, vs->tlb->asid);
+	bool in_range = va < vs->tlb->hi && va + PS_SIZE(level) > vs->tlb->lo;
+	bool resident = ctx->model_holds && vtlb_resident(&tlb_model, va, (enum page_size)level, vs->tlb->asid);
 	if (in_range && trap == resident)
 		violation("pml4 0x%lx: %s leaf at va 0x%lx is %s but the model %s it", vs->pml4_pa,
 			  level_names[level], va, trap ? "fake-invalid" : "valid", resident ? "holds" : "does not hold");
@@ -243,9 +243,9 @@ static void
 check_leaf(struct space_ctx *ctx, pte_t pte, uint64_t va, int level)
 {
 	struct vmspace *vs = ctx->vs;
-	uint64_t size = LEVEL_SIZE(level), npages = size / PGSIZE;
+	uint64_t size = PS_SIZE(level), npages = size / PGSIZE;
 	uint64_t addr = PTE_ADDR(pte);
-	if (level > 0)
+	if (level > PS_4K)
 		addr &= ~(uint64_t)0x1000;	/* PAT of a superpage entry, never used */
 	if (addr & (size - 1))
 		violation("pml4 0x%lx: %s leaf at va 0x%lx maps misaligned pa 0x%lx", vs->pml4_pa, level_names[level],
@@ -429,7 +429,7 @@ check_reservation(struct reserv *rv, void *arg)
 {
 	struct reserv_ctx *ctx = arg;
 	uint64_t frames = 1UL << rv->order, bits = 0;
-	int level = rv->order == RESERV_ORDER_1G ? POPMAP_LEVEL_1G : POPMAP_LEVEL_2M;
+	int level = rv->order == PS_ORDER(PS_1G) ? PS_1G : PS_2M;
 	for (uint64_t w = 0; w < frames / 64; w++)
 		bits += popcount64(rv->inuse[w]);
 	if (bits != rv->popcnt)
@@ -567,7 +567,7 @@ invariant_check(bool verbose)
 		cprintf("invariant: ... %d more not shown\n", violations - PRINT_MAX);
 	if (verbose || violations)
 		cprintf("invariant: %d violations (%lu frames, %lu page tables, %lu reservations)\n", violations, npages,
-			tables, reserv_count(RESERV_ORDER_2M) + reserv_count(RESERV_ORDER_1G));
+			tables, reserv_count(PS_ORDER(PS_2M)) + reserv_count(PS_ORDER(PS_1G)));
 	return violations;
 }
 
@@ -592,7 +592,7 @@ invariant_selftest(struct vmspace *vs, uint64_t va)
 	int level;
 	pte_t *pte = pmap_lookup(vs->pml4_pa, va, &level);
 	if (!r || !r->next || !pte || !(*pte & PTE_P) || level != 0 || (*pte & PTE_COW) || !(r->prot & PROT_WRITE) ||
-	    (r->prot & PROT_EXEC) || popmap_count(&r->obj->popmap, va >> PGSHIFT, POPMAP_LEVEL_2M) < 2)
+	    (r->prot & PROT_EXEC) || popmap_count(&r->obj->popmap, va >> PGSHIFT, PS_2M) < 2)
 		return -E_INVAL;
 	if (invariant_check(false) != 0)
 		return -E_INVAL;

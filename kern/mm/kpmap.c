@@ -38,7 +38,7 @@ static void
 kmap_4k(uint64_t va, uint64_t pa, uint64_t len, uint64_t flags)
 {
 	for (uint64_t off = 0; off < len; off += PGSIZE) {
-		pte_t *pte = pmap_walk(kern_pml4, va + off, 0, true, 0);
+		pte_t *pte = pmap_walk(kern_pml4, va + off, PS_4K, true, 0);
 		assert(pte && !(*pte & PTE_P));
 		*pte = (pa + off) | flags | PTE_P;
 	}
@@ -66,7 +66,7 @@ map_direct(uint64_t limit)
 {
 	uint64_t flags = PTE_P | PTE_W | PTE_NX | PTE_G | PTE_PS;
 	uint64_t step = cpu_has_1g_pages ? PG1G : PG2M;
-	int level = cpu_has_1g_pages ? 2 : 1;
+	int level = cpu_has_1g_pages ? PS_1G : PS_2M;
 
 	if (limit > KDIRECT_SIZE)
 		panic("%lu GiB of physical memory; the direct map holds 512", limit >> 30);

@@ -67,7 +67,7 @@ const struct popmap_allocator popmap_kernel_allocator = { node_alloc, node_free 
 static int
 reserv_level(const struct reserv *rv)
 {
-	return rv->order == RESERV_ORDER_1G ? POPMAP_LEVEL_1G : POPMAP_LEVEL_2M;
+	return rv->order == PS_ORDER(PS_1G) ? PS_1G : PS_2M;
 }
 
 /* Put rv at the head of its object's list. */
@@ -124,7 +124,7 @@ object_system_init(void)
 struct reserv *
 object_reserve(struct vm_object *obj, unsigned order, uint64_t pfn, uint64_t pindex, uint64_t now)
 {
-	int level = order == RESERV_ORDER_1G ? POPMAP_LEVEL_1G : POPMAP_LEVEL_2M;
+	int level = order == PS_ORDER(PS_1G) ? PS_1G : PS_2M;
 	KASSERT(popmap_reserv_count(&obj->popmap, pindex, level) == 0,
 		"object_reserve: block at pindex 0x%lx already holds a reservation", pindex);
 	struct reserv *rv = reserv_create(order, pfn, obj, pindex, now);
@@ -146,8 +146,8 @@ object_reserve(struct vm_object *obj, unsigned order, uint64_t pfn, uint64_t pin
 struct reserv *
 object_reservation(struct vm_object *obj, uint64_t pindex)
 {
-	struct reserv *rv = popmap_reserv(&obj->popmap, pindex, POPMAP_LEVEL_2M);
-	return rv ? rv : popmap_reserv(&obj->popmap, pindex, POPMAP_LEVEL_1G);
+	struct reserv *rv = popmap_reserv(&obj->popmap, pindex, PS_2M);
+	return rv ? rv : popmap_reserv(&obj->popmap, pindex, PS_1G);
 }
 
 uint64_t

@@ -46,8 +46,8 @@ struct vm_object *object_new(enum vm_object_type type, uint64_t size, bool grows
 void object_unref(struct vm_object *obj);
 
 /*
- * Reserve the 2^order frames at pfn (allocated by the caller, order RESERV_ORDER_2M or
- * RESERV_ORDER_1G) for the aligned block of obj at pindex, which must have no
+ * Reserve the 2^order frames at pfn (allocated by the caller, order PS_ORDER(PS_2M) or
+ * PS_ORDER(PS_1G)) for the aligned block of obj at pindex, which must have no
  * reservation yet: the new reservation is on obj's list and in its population map.
  * NULL when out of memory; the extent is then back with the allocator.
  */

@@ -117,9 +117,9 @@ static struct reserv *
 reserve_block(struct vmspace *vs, struct vm_region *r, uint64_t va)
 {
 	struct popmap *pm = &r->obj->popmap;
-	for (int level = POPMAP_LEVEL_1G; level >= POPMAP_LEVEL_2M; level--) {
-		uint64_t size = LEVEL_SIZE(level), blk = ROUNDDOWN(va, size), pindex = blk >> PGSHIFT;
-		unsigned order = level == POPMAP_LEVEL_1G ? RESERV_ORDER_1G : RESERV_ORDER_2M;
+	for (int level = PS_1G; level >= PS_2M; level--) {
+		uint64_t size = PS_SIZE(level), blk = ROUNDDOWN(va, size), pindex = blk >> PGSHIFT;
+		unsigned order = level == PS_1G ? PS_ORDER(PS_1G) : PS_ORDER(PS_2M);
 		if (!block_eligible(vs, r, blk, size) || popmap_count(pm, pindex, level) != 0 ||
 		    popmap_reserv_count(pm, pindex, level) != 0)
 			continue;
@@ -152,11 +152,11 @@ policy_reservation_at(struct vmspace *vs, struct vm_region *r, uint64_t va)
 bool
 policy_promote(struct vmspace *vs, uint64_t va, int level, bool need_reservation)
 {
-	uint64_t size = LEVEL_SIZE(level), blk = ROUNDDOWN(va, size);
+	uint64_t size = PS_SIZE(level), blk = ROUNDDOWN(va, size);
 	struct vm_region *r = vm_find(vs, blk);
 	if (!r || blk + size > r->end)
 		return false;		/* not one region: two objects or two protections */
-	if (popmap_count(&r->obj->popmap, blk >> PGSHIFT, level) != POPMAP_LEVEL_PAGES(level))
+	if (popmap_count(&r->obj->popmap, blk >> PGSHIFT, level) != PS_PAGES(level))
 		return false;
 	if (need_reservation && !reservation_of(r, blk))
 		return false;
@@ -168,7 +168,7 @@ policy_promote(struct vmspace *vs, uint64_t va, int level, bool need_reservation
 static void
 try_promote(struct vmspace *vs, uint64_t va)
 {
-	for (int level = POPMAP_LEVEL_2M; level <= POPMAP_LEVEL_1G; level++)
+	for (int level = PS_2M; level <= PS_1G; level++)
 		if (!policy_promote(vs, va, level, true))
 			return;
 }
@@ -179,34 +179,34 @@ populate_eager(struct vmspace *vs, struct vm_region *r, uint64_t va)
 {
 	uint64_t blk = ROUNDDOWN(va, PG2M), pindex = blk >> PGSHIFT;
 	struct popmap *pm = &r->obj->popmap;
-	if (blk < r->start || blk + PG2M > r->end || popmap_count(pm, pindex, POPMAP_LEVEL_2M) != 0)
+	if (blk < r->start || blk + PG2M > r->end || popmap_count(pm, pindex, PS_2M) != 0)
 		return -E_INVAL;
 	pte_t *pde = pmap_walk(KADDR(vs->pml4_pa), blk, 1, false, 0);
 	if (pde && (*pde & PTE_P))
 		return -E_INVAL;		/* a page table is already there */
-	struct page *pg = frame_alloc(RESERV_ORDER_2M);
+	struct page *pg = frame_alloc(PS_ORDER(PS_2M));
 	if (!pg) {
 		policy_stats.eager_fallbacks++;
 		return -E_NO_MEM;
 	}
-	for (uint64_t i = 0; i < 512; i++) {
+	for (uint64_t i = 0; i < PS_PAGES(PS_2M); i++) {
 		if (popmap_set(pm, pindex + i) < 0) {
 			while (i-- > 0)
 				popmap_clear(pm, pindex + i);
-			page_free(pg, RESERV_ORDER_2M);
+			page_free(pg, PS_ORDER(PS_2M));
 			return -E_NO_MEM;
 		}
 	}
 	zero_frame(page2pa(pg), PG2M);
-	if (pmap_enter_level(vs->pml4_pa, blk, page2pa(pg), pmap_prot_flags(r->prot, false) | PTE_PS, 1) < 0) {
-		for (uint64_t i = 0; i < 512; i++)
+	if (pmap_enter_level(vs->pml4_pa, blk, page2pa(pg), pmap_prot_flags(r->prot, false) | PTE_PS, PS_2M) < 0) {
+		for (uint64_t i = 0; i < PS_PAGES(PS_2M); i++)
 			popmap_clear(pm, pindex + i);
-		page_free(pg, RESERV_ORDER_2M);
+		page_free(pg, PS_ORDER(PS_2M));
 		return -E_NO_MEM;
 	}
-	for (uint64_t i = 0; i < 512; i++)
+	for (uint64_t i = 0; i < PS_PAGES(PS_2M); i++)
 		page_ref(pg + i);
-	vs->resident_pages += 512;
+	vs->resident_pages += PS_PAGES(PS_2M);
 	policy_stats.eager_2m++;
 	return 0;
 }
@@ -281,7 +281,7 @@ print_reserv(struct reserv *rv, void *arg)
 	const char *state = frame_is_wired(rv) ? "wired  " :
 			    rv->popcnt < (1UL << rv->order) ? "partial" : "full   ";
 	cprintf("  %s pfn 0x%08lx va 0x%012lx populated %6u/%-6lu %s stamp %lu\n",
-		rv->order == RESERV_ORDER_1G ? "1G" : "2M", rv->pfn, rv->pindex << PGSHIFT, rv->popcnt,
+		rv->order == PS_ORDER(PS_1G) ? "1G" : "2M", rv->pfn, rv->pindex << PGSHIFT, rv->popcnt,
 		1UL << rv->order, state, rv->stamp);
 }
 
@@ -289,7 +289,7 @@ void
 policy_print_reservations(void)
 {
 	cprintf("reservations: %lu of 2 MiB (%lu partial), %lu of 1 GiB (%lu partial)\n",
-		reserv_count(RESERV_ORDER_2M), reserv_partial_count(RESERV_ORDER_2M),
-		reserv_count(RESERV_ORDER_1G), reserv_partial_count(RESERV_ORDER_1G));
+		reserv_count(PS_ORDER(PS_2M)), reserv_partial_count(PS_ORDER(PS_2M)),
+		reserv_count(PS_ORDER(PS_1G)), reserv_partial_count(PS_ORDER(PS_1G)));
 	reserv_foreach(print_reserv, NULL);
 }

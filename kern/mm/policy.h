@@ -41,8 +41,8 @@ const char *policy_name(void);
 int policy_populate(struct vmspace *vs, struct vm_region *r, uint64_t va);
 
 /*
- * The one place that decides whether the aligned block of level (POPMAP_LEVEL_2M or
- * POPMAP_LEVEL_1G) containing va becomes a superpage, for every path: the fault that
+ * The one place that decides whether the aligned block of level (PS_2M or
+ * PS_1G) containing va becomes a superpage, for every path: the fault that
  * populated its last page, mprotect making it uniform again, the page daemon
  * re-promoting a block it demoted.  The block must lie in one region (adjacent regions
  * of one object with equal protection are merged, so this means one object and one

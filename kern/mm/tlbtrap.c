@@ -65,7 +65,7 @@ static struct vmspace *space_of(uint16_t asid);
 
 static const char *const repl_names[] = { "fifo", "random", "clock" };
 static const char *const size_names[] = { "4k", "2m", "1g" };
-static const uint16_t max_entries[VTLB_NSIZES] = { VTLB_MAX_4K, VTLB_MAX_2M, VTLB_MAX_1G };
+static const uint16_t max_entries[PS_NSIZES] = { VTLB_MAX_4K, VTLB_MAX_2M, VTLB_MAX_1G };
 
 /*
  * The address space an entry tagged asid belongs to, or NULL.  Untagged (flush mode),
@@ -84,13 +84,13 @@ space_of(uint16_t asid)
 
 /* The leaf entry mapping va in vs and its size, or NULL. */
 static pte_t *
-leaf(struct vmspace *vs, uint64_t va, enum vtlb_size *size)
+leaf(struct vmspace *vs, uint64_t va, enum page_size *size)
 {
 	int level;
 	pte_t *pte = pmap_lookup(vs->pml4_pa, va, &level);
 	if (!pte || !(*pte & PTE_P))
 		return NULL;
-	*size = (enum vtlb_size)level;
+	*size = (enum page_size)level;
 	return pte;
 }
 
@@ -98,7 +98,7 @@ leaf(struct vmspace *vs, uint64_t va, enum vtlb_size *size)
 static pte_t *
 entry_leaf(uint16_t asid, uint64_t va, struct vmspace **owner)
 {
-	enum vtlb_size size;
+	enum page_size size;
 	*owner = space_of(asid);
 	return *owner ? leaf(*owner, va, &size) : NULL;
 }
@@ -133,7 +133,7 @@ bad_word(const char *key, const char *v, const char *why, unsigned long n, unsig
  * 1..VTLB_MAX_* of that size, or ways that do not divide the entries.
  */
 static void
-parse_geometry(const char *key, enum vtlb_size k, struct vtlb_geometry *g)
+parse_geometry(const char *key, enum page_size k, struct vtlb_geometry *g)
 {
 	const char *v = cmdline_get(key);
 	unsigned long entries, ways = g->ways;
@@ -184,9 +184,9 @@ tlbtrap_init(void)
 	tlbtrap_available = phys_bits < 52;
 	struct vtlb_config c;
 	vtlb_default_config(&c);
-	parse_geometry("tlb.4k", VTLB_4K, &c.tlb[VTLB_4K]);
-	parse_geometry("tlb.2m", VTLB_2M, &c.tlb[VTLB_2M]);
-	parse_geometry("tlb.1g", VTLB_1G, &c.tlb[VTLB_1G]);
+	parse_geometry("tlb.4k", PS_4K, &c.tlb[PS_4K]);
+	parse_geometry("tlb.2m", PS_2M, &c.tlb[PS_2M]);
+	parse_geometry("tlb.1g", PS_1G, &c.tlb[PS_1G]);
 	const char *mode = cmdline_get("tlb.mode");
 	c.tag_by_asid = mode && strcmp(mode, "tag") == 0;
 	const char *tags = cmdline_get("tlb.tags");
@@ -311,7 +311,7 @@ tlbtrap_stop(struct vmspace *vs)
 bool
 tlbtrap_fault(struct vmspace *vs, uint64_t va)
 {
-	enum vtlb_size size;
+	enum page_size size;
 	pte_t *pte = vs->tlb ? leaf(vs, va, &size) : NULL;
 	if (!pte || !(*pte & PTE_TRAP))
 		return false;
@@ -379,7 +379,7 @@ tlbtrap_read(struct vmspace *vs, struct tlb_stats *out)
 		return;
 	const struct vtlb_stats *s = &vs->tlb->stats;
 	out->traps = s->traps;
-	for (int k = 0; k < VTLB_NSIZES; k++) {
+	for (int k = 0; k < PS_NSIZES; k++) {
 		out->misses[k] = s->misses[k];
 		out->evictions[k] = s->evictions[k];
 	}
@@ -394,7 +394,7 @@ tlbtrap_print(bool reset)
 	const struct vtlb_config *c = &tlb_model.cfg;
 	cprintf("model TLB (%s, %s):", tlbtrap_available ? "available" : "unavailable",
 		c->tag_by_asid ? "tagged" : "flushed on switch");
-	for (int k = 0; k < VTLB_NSIZES; k++)
+	for (int k = 0; k < PS_NSIZES; k++)
 		cprintf(" %s %u entries %u-way %s;", size_names[k], c->tlb[k].entries, c->tlb[k].ways,
 			repl_names[c->tlb[k].repl]);
 	const struct vtlb_stats *s = &tlb_model.stats;

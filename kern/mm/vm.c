@@ -194,7 +194,7 @@ static void
 release_pte(pte_t *pte, uint64_t va, int level, void *arg)
 {
 	struct release_ctx *ctx = arg;
-	uint64_t base = LEAF_ADDR(*pte, level), npages = LEVEL_SIZE(level) / PGSIZE;
+	uint64_t base = LEAF_ADDR(*pte, level), npages = PS_SIZE(level) / PGSIZE;
 	struct vm_region *r = vm_find(ctx->vs, va);
 	assert(r);
 	*pte = 0;
@@ -259,8 +259,8 @@ fork_pte(pte_t *pte, uint64_t va, int level, void *arg)
 		return;
 	struct vm_region *r = vm_find(ctx->parent, va);
 	assert(r);
-	uint64_t flags = pmap_prot_flags(r->prot, true) | (level > 0 ? PTE_PS : 0);
-	uint64_t base = LEAF_ADDR(*pte, level), npages = LEVEL_SIZE(level) / PGSIZE;
+	uint64_t flags = pmap_prot_flags(r->prot, true) | (level > PS_4K ? PTE_PS : 0);
+	uint64_t base = LEAF_ADDR(*pte, level), npages = PS_SIZE(level) / PGSIZE;
 	struct vm_region *cr = vm_find(ctx->child, va);
 	for (uint64_t i = 0; i < npages; i++) {
 		if (popmap_set(&cr->obj->popmap, (va >> PGSHIFT) + i) < 0) {
@@ -347,7 +347,7 @@ vm_load_bytes(struct vmspace *vs, uint64_t va, const void *src, uint64_t len)
 				return err;
 			pte = pmap_lookup(vs->pml4_pa, va, &level);
 		}
-		uint64_t page_size = LEVEL_SIZE(level), off = va & (page_size - 1);
+		uint64_t page_size = PS_SIZE(level), off = va & (page_size - 1);
 		uint64_t n = MIN(len, PGSIZE - (va & (PGSIZE - 1)));
 		memcpy((uint8_t *)KADDR(LEAF_ADDR(*pte, level)) + off, from, n);
 		va += n;
@@ -492,7 +492,7 @@ static void
 protect_pte(pte_t *pte, uint64_t va, int level, void *arg)
 {
 	struct protect_ctx *ctx = arg;
-	uint64_t size_bit = level > 0 ? PTE_PS : 0;
+	uint64_t size_bit = level > PS_4K ? PTE_PS : 0;
 	*pte = LEAF_ADDR(*pte, level) | pmap_prot_flags(ctx->prot, *pte & PTE_COW) | (*pte & PTE_AD) | size_bit | PTE_P;
 	pmap_invalidate(ctx->vs->pml4_pa, va);
 }
@@ -629,12 +629,12 @@ vm_query(struct vmspace *vs, uint64_t va, struct vm_query *q)
 	pte_t *pte = pmap_lookup(vs->pml4_pa, va, &level);
 	if (pte && (*pte & PTE_P)) {
 		q->present = 1;
-		q->page_size = LEVEL_SIZE(level);
+		q->page_size = PS_SIZE(level);
 		q->cow = (*pte & PTE_COW) != 0;
 		q->writable = (*pte & PTE_W) != 0;
 		q->accessed = (*pte & PTE_A) != 0;
 		q->dirty = (*pte & PTE_D) != 0;
-		q->pfn = (LEAF_ADDR(*pte, level) + (va & (LEVEL_SIZE(level) - 1))) >> PGSHIFT;
+		q->pfn = (LEAF_ADDR(*pte, level) + (va & (PS_SIZE(level) - 1))) >> PGSHIFT;
 	}
 	q->reservation_size = policy_reservation_at(vs, r, va);
 }

@@ -18,7 +18,7 @@
  * Every node, leaf or interior, starts with the same header: the number of populated
  * pages in its block, the number of reservation pointers in its block (its own and its
  * descendants'), and its own reservation pointer (used in leaves, the 2 MiB blocks, and
- * in level-2 nodes, the 1 GiB blocks).  So POPMAP_LEVEL_2M and POPMAP_LEVEL_1G are
+ * in level-2 nodes, the 1 GiB blocks).  So PS_2M and PS_1G are
  * simply tree levels 1 and 2.
  *
  * Invariants (checked by tests/test_popmap.c):
@@ -46,7 +46,7 @@
 #define FANOUT		512			/* slots per interior node, bits per leaf */
 #define LEAF_WORDS	(FANOUT / 64)
 #define SLOT_BYTES	(FANOUT * sizeof(void *))
-#define SPAN(level)	POPMAP_LEVEL_PAGES(level)	/* pages in a block of a tree level */
+#define SPAN(level)	PS_PAGES(level)	/* pages in a block of a tree level */
 
 struct pm_hdr {
 	uint64_t count;		/* populated pages in this block */
@@ -263,10 +263,10 @@ popmap_count(const struct popmap *pm, uint64_t pindex, int level)
 {
 	const struct pm_hdr *n;
 
-	KASSERT(level >= POPMAP_LEVEL_4K && level <= POPMAP_LEVEL_1G,
+	KASSERT(level >= PS_4K && level <= PS_1G,
 	    "popmap_count: bad level %d", level);
 	KASSERT(pindex < POPMAP_PINDEX_LIMIT, "popmap_count: pindex %lx out of range", pindex);
-	if (level == POPMAP_LEVEL_4K)
+	if (level == PS_4K)
 		return popmap_test(pm, pindex);
 	n = lookup(pm, pindex, level);
 	return n != NULL ? n->count : 0;
@@ -332,7 +332,7 @@ popmap_reserv(const struct popmap *pm, uint64_t pindex, int level)
 {
 	const struct pm_hdr *n;
 
-	KASSERT(level == POPMAP_LEVEL_2M || level == POPMAP_LEVEL_1G,
+	KASSERT(level == PS_2M || level == PS_1G,
 	    "popmap_reserv: bad level %d", level);
 	KASSERT(pindex < POPMAP_PINDEX_LIMIT, "popmap_reserv: pindex %lx out of range", pindex);
 	n = lookup(pm, pindex, level);
@@ -345,7 +345,7 @@ popmap_set_reserv(struct popmap *pm, uint64_t pindex, int level, void *rv)
 {
 	struct pm_hdr *path[DEPTH + 1];
 
-	KASSERT(level == POPMAP_LEVEL_2M || level == POPMAP_LEVEL_1G,
+	KASSERT(level == PS_2M || level == PS_1G,
 	    "popmap_set_reserv: bad level %d", level);
 	KASSERT(pindex < POPMAP_PINDEX_LIMIT, "popmap_set_reserv: pindex %lx out of range",
 	    pindex);
@@ -378,7 +378,7 @@ popmap_reserv_count(const struct popmap *pm, uint64_t pindex, int level)
 {
 	const struct pm_hdr *n;
 
-	KASSERT(level == POPMAP_LEVEL_2M || level == POPMAP_LEVEL_1G,
+	KASSERT(level == PS_2M || level == PS_1G,
 	    "popmap_reserv_count: bad level %d", level);
 	KASSERT(pindex < POPMAP_PINDEX_LIMIT, "popmap_reserv_count: pindex %lx out of range",
 	    pindex);

@@ -14,16 +14,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#define POPMAP_LEVEL_4K	0	/* one page */
-#define POPMAP_LEVEL_2M	1	/* aligned block of 512 pages */
-#define POPMAP_LEVEL_1G	2	/* aligned block of 2^18 pages */
+#include "kern/mm/lib/pagesize.h"
 
 #define POPMAP_PINDEX_BITS	36			/* 48-bit virtual addresses */
 #define POPMAP_PINDEX_LIMIT	((uint64_t)1 << POPMAP_PINDEX_BITS)	/* pindex < this */
-
-/* Pages in the aligned block of a level: 1, 512, 2^18. */
-#define POPMAP_LEVEL_PAGES(level)	((uint64_t)1 << (9 * (level)))
 
 /* Where the map's nodes come from. */
 struct popmap_allocator {
@@ -65,7 +59,7 @@ uint64_t popmap_count(const struct popmap *pm, uint64_t pindex, int level);
 uint64_t popmap_count_range(const struct popmap *pm, uint64_t start, uint64_t npages);
 
 /*
- * Reservation pointer of the aligned block of level POPMAP_LEVEL_2M or POPMAP_LEVEL_1G
+ * Reservation pointer of the aligned block of level PS_2M or PS_1G
  * containing pindex, or NULL.  O(depth).
  */
 void *popmap_reserv(const struct popmap *pm, uint64_t pindex, int level);
@@ -80,7 +74,7 @@ int popmap_set_reserv(struct popmap *pm, uint64_t pindex, int level, void *rv);
 /*
  * Reservation pointers held by the aligned block of level containing pindex, its own
  * and those of blocks inside it: e.g. whether a 1 GiB block would overlap a 2 MiB
- * reservation.  Level POPMAP_LEVEL_2M or POPMAP_LEVEL_1G.  O(depth).
+ * reservation.  Level PS_2M or PS_1G.  O(depth).
  */
 uint64_t popmap_reserv_count(const struct popmap *pm, uint64_t pindex, int level);
 

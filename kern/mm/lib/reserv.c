@@ -88,9 +88,9 @@ static struct {
 static unsigned
 size_index(unsigned order)
 {
-	KASSERT(order == RESERV_ORDER_2M || order == RESERV_ORDER_1G,
+	KASSERT(order == PS_ORDER(PS_2M) || order == PS_ORDER(PS_1G),
 	    "reserv: bad order %u", order);
-	return order == RESERV_ORDER_2M ? 0 : 1;
+	return order == PS_ORDER(PS_2M) ? 0 : 1;
 }
 
 /* Bytes of the in-use bitmap of an extent of that order. */
@@ -104,8 +104,8 @@ bitmap_bytes(unsigned order)
 static struct reserv **
 table_slot(unsigned order, uint64_t pfn)
 {
-	return order == RESERV_ORDER_2M ? &rs.by2m[pfn >> RESERV_ORDER_2M] :
-	    &rs.by1g[pfn >> RESERV_ORDER_1G];
+	return order == PS_ORDER(PS_2M) ? &rs.by2m[pfn >> PS_ORDER(PS_2M)] :
+	    &rs.by1g[pfn >> PS_ORDER(PS_1G)];
 }
 
 /* Panic if now is before the latest time seen. */
@@ -121,7 +121,7 @@ check_live(const struct reserv *rv, const char *fn)
 {
 	KASSERT(rv != NULL && rv->object != NULL, "%s: reservation %p is not live", fn,
 	    (const void *)rv);
-	KASSERT((rv->order == RESERV_ORDER_2M || rv->order == RESERV_ORDER_1G) &&
+	KASSERT((rv->order == PS_ORDER(PS_2M) || rv->order == PS_ORDER(PS_1G)) &&
 	    rv->pfn < rs.npages && *table_slot(rv->order, rv->pfn) == rv,
 	    "%s: reservation %p not in its table", fn, (const void *)rv);
 }
@@ -257,8 +257,8 @@ reserv_system_init(const struct reserv_ops *ops, uint64_t npages)
 	KASSERT(!rs.ready, "reserv_system_init: already initialized");
 	rs.ops = ops;
 	rs.npages = npages;
-	rs.n2m = (npages + NPAGES(RESERV_ORDER_2M) - 1) >> RESERV_ORDER_2M;
-	rs.n1g = (npages + NPAGES(RESERV_ORDER_1G) - 1) >> RESERV_ORDER_1G;
+	rs.n2m = (npages + NPAGES(PS_ORDER(PS_2M)) - 1) >> PS_ORDER(PS_2M);
+	rs.n1g = (npages + NPAGES(PS_ORDER(PS_1G)) - 1) >> PS_ORDER(PS_1G);
 	rs.by2m = rs.by1g = NULL;
 	if (rs.n2m != 0 && (rs.by2m = ops->alloc(rs.n2m * sizeof(struct reserv *))) == NULL)
 		return -1;
@@ -312,14 +312,14 @@ reserv_create(unsigned order, uint64_t pfn, void *object, uint64_t pindex, uint6
 	    "reserv_create: pfn %lx or pindex %lx not aligned to order %u", pfn, pindex, order);
 	KASSERT(pfn <= rs.npages && NPAGES(order) <= rs.npages - pfn,
 	    "reserv_create: pfn %lx order %u past %lu frames", pfn, order, rs.npages);
-	KASSERT(rs.by1g[pfn >> RESERV_ORDER_1G] == NULL,
+	KASSERT(rs.by1g[pfn >> PS_ORDER(PS_1G)] == NULL,
 	    "reserv_create: pfn %lx overlaps a 1 GiB reservation", pfn);
-	if (order == RESERV_ORDER_2M)
-		KASSERT(rs.by2m[pfn >> RESERV_ORDER_2M] == NULL,
+	if (order == PS_ORDER(PS_2M))
+		KASSERT(rs.by2m[pfn >> PS_ORDER(PS_2M)] == NULL,
 		    "reserv_create: pfn %lx overlaps a 2 MiB reservation", pfn);
 	else
-		for (uint64_t i = 0; i < NPAGES(order - RESERV_ORDER_2M); i++)
-			KASSERT(rs.by2m[(pfn >> RESERV_ORDER_2M) + i] == NULL,
+		for (uint64_t i = 0; i < NPAGES(order - PS_ORDER(PS_2M)); i++)
+			KASSERT(rs.by2m[(pfn >> PS_ORDER(PS_2M)) + i] == NULL,
 			    "reserv_create: pfn %lx overlaps a 2 MiB reservation", pfn);
 	check_time(now);
 	if ((rv = rs.ops->alloc(sizeof(*rv))) == NULL)
@@ -551,9 +551,9 @@ reserv_of_frame(uint64_t pfn)
 
 	if (!rs.ready || pfn >= rs.npages)
 		return NULL;
-	if ((rv = rs.by2m[pfn >> RESERV_ORDER_2M]) != NULL)
+	if ((rv = rs.by2m[pfn >> PS_ORDER(PS_2M)]) != NULL)
 		return rv;
-	return rs.by1g[pfn >> RESERV_ORDER_1G];
+	return rs.by1g[pfn >> PS_ORDER(PS_1G)];
 }
 
 /* fn(rv, arg) for every live reservation: 2 MiB ones, then 1 GiB ones, by pfn. */

@@ -15,14 +15,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "kern/mm/lib/pagesize.h"
 
-#define RESERV_ORDER_2M	9		/* 512 frames */
-#define RESERV_ORDER_1G	18		/* 2^18 frames */
 #define RESERV_NSIZES	2		/* index 0 = 2 MiB, 1 = 1 GiB in per-size arrays */
 
 struct reserv {
 	uint64_t pfn;			/* first frame, aligned to 2^order */
-	uint8_t order;			/* RESERV_ORDER_2M or RESERV_ORDER_1G */
+	uint8_t order;			/* PS_ORDER(PS_2M) or PS_ORDER(PS_1G) */
 	void *object;			/* owner; never NULL while the reservation lives */
 	uint64_t pindex;		/* first page index of the object range, aligned to 2^order */
 	uint32_t popcnt;		/* frames handed out and not yet freed */

@@ -68,9 +68,9 @@
 #include "kern/kassert.h"
 #include "kern/mm/lib/vtlb.h"
 
-static const unsigned page_shift[VTLB_NSIZES] = { 12, 21, 30 };
-static const uint16_t max_entries[VTLB_NSIZES] = { VTLB_MAX_4K, VTLB_MAX_2M, VTLB_MAX_1G };
-static const uint64_t walk_refs[VTLB_NSIZES] = {
+static const unsigned page_shift[PS_NSIZES] = { 12, 21, 30 };
+static const uint16_t max_entries[PS_NSIZES] = { VTLB_MAX_4K, VTLB_MAX_2M, VTLB_MAX_1G };
+static const uint64_t walk_refs[PS_NSIZES] = {
 	VTLB_WALK_REFS_4K, VTLB_WALK_REFS_2M, VTLB_WALK_REFS_1G
 };
 
@@ -78,7 +78,7 @@ static const uint64_t walk_refs[VTLB_NSIZES] = {
 static struct vtlb_entry *
 slots(const struct vtlb *t, unsigned s)
 {
-	const struct vtlb_entry *e = s == VTLB_4K ? t->e4k : s == VTLB_2M ? t->e2m : t->e1g;
+	const struct vtlb_entry *e = s == PS_4K ? t->e4k : s == PS_2M ? t->e2m : t->e1g;
 
 	return (struct vtlb_entry *)e;
 }
@@ -87,7 +87,7 @@ slots(const struct vtlb *t, unsigned s)
 static uint16_t *
 hands(struct vtlb *t, unsigned s)
 {
-	return s == VTLB_4K ? t->hand4k : s == VTLB_2M ? t->hand2m : t->hand1g;
+	return s == PS_4K ? t->hand4k : s == PS_2M ? t->hand2m : t->hand1g;
 }
 
 /* The tag stored for asid: asid itself, or 0 when the model ignores address spaces. */
@@ -101,7 +101,7 @@ tag_of(const struct vtlb *t, uint16_t asid)
 static void
 check_size(unsigned s, const char *fn)
 {
-	KASSERT(s < VTLB_NSIZES, "%s: bad page size %u", fn, s);
+	KASSERT(s < PS_NSIZES, "%s: bad page size %u", fn, s);
 }
 
 /* Whether OBV bit seg (0..511) is set. */
@@ -138,7 +138,7 @@ static void
 add_stats(struct vtlb_stats *to, const struct vtlb_stats *d)
 {
 	to->traps += d->traps;
-	for (unsigned s = 0; s < VTLB_NSIZES; s++) {
+	for (unsigned s = 0; s < PS_NSIZES; s++) {
 		to->lookups[s] += d->lookups[s];
 		to->hits[s] += d->hits[s];
 		to->misses[s] += d->misses[s];
@@ -153,9 +153,9 @@ add_stats(struct vtlb_stats *to, const struct vtlb_stats *d)
 void
 vtlb_default_config(struct vtlb_config *c)
 {
-	c->tlb[VTLB_4K] = (struct vtlb_geometry){ 64, 4, VTLB_CLOCK, 0x4B };
-	c->tlb[VTLB_2M] = (struct vtlb_geometry){ 32, 4, VTLB_CLOCK, 0x2A };
-	c->tlb[VTLB_1G] = (struct vtlb_geometry){ 4, 4, VTLB_CLOCK, 0x16 };
+	c->tlb[PS_4K] = (struct vtlb_geometry){ 64, 4, VTLB_CLOCK, 0x4B };
+	c->tlb[PS_2M] = (struct vtlb_geometry){ 32, 4, VTLB_CLOCK, 0x2A };
+	c->tlb[PS_1G] = (struct vtlb_geometry){ 4, 4, VTLB_CLOCK, 0x16 };
 	c->tag_by_asid = true;
 }
 
@@ -163,7 +163,7 @@ void
 vtlb_init(struct vtlb *t, const struct vtlb_config *c, vtlb_referenced_fn referenced,
     void *ctx)
 {
-	for (unsigned s = 0; s < VTLB_NSIZES; s++) {
+	for (unsigned s = 0; s < PS_NSIZES; s++) {
 		const struct vtlb_geometry *g = &c->tlb[s];
 
 		KASSERT(g->entries >= 1 && g->entries <= max_entries[s],
@@ -178,7 +178,7 @@ vtlb_init(struct vtlb *t, const struct vtlb_config *c, vtlb_referenced_fn refere
 	t->referenced = referenced;
 	t->ctx = ctx;
 	t->stats = (struct vtlb_stats){ 0 };
-	for (unsigned s = 0; s < VTLB_NSIZES; s++) {
+	for (unsigned s = 0; s < PS_NSIZES; s++) {
 		struct vtlb_tlb *tl = &t->tlb[s];
 		struct vtlb_entry *e = slots(t, s);
 		uint16_t *hand = hands(t, s);
@@ -198,7 +198,7 @@ vtlb_init(struct vtlb *t, const struct vtlb_config *c, vtlb_referenced_fn refere
 }
 
 bool
-vtlb_resident(const struct vtlb *t, uint64_t va, enum vtlb_size size, uint16_t asid)
+vtlb_resident(const struct vtlb *t, uint64_t va, enum page_size size, uint16_t asid)
 {
 	uint16_t tag = tag_of(t, asid);
 	int i;
@@ -207,9 +207,9 @@ vtlb_resident(const struct vtlb *t, uint64_t va, enum vtlb_size size, uint16_t a
 	i = find(t, size, va >> page_shift[size], tag);
 	if (i < 0)
 		return false;
-	if (size != VTLB_2M || !obv_bit(t->obv[i], segment_of(va)))
+	if (size != PS_2M || !obv_bit(t->obv[i], segment_of(va)))
 		return true;
-	return find(t, VTLB_4K, va >> page_shift[VTLB_4K], tag) >= 0;
+	return find(t, PS_4K, va >> page_shift[PS_4K], tag) >= 0;
 }
 
 /*
@@ -289,7 +289,7 @@ refill(struct vtlb *t, struct vtlb_stats *d, unsigned s, uint64_t vpn, uint16_t 
 		KASSERT(*nv < VTLB_MAX_VICTIMS, "vtlb_miss: more than %d victims",
 		    VTLB_MAX_VICTIMS);
 		victims[(*nv)++] = (struct vtlb_victim){
-			.va = vtlb_entry_va(&e[i]), .size = (enum vtlb_size)s,
+			.va = vtlb_entry_va(&e[i]), .size = (enum page_size)s,
 			.asid = e[i].asid, .overlay = e[i].overlay,
 		};
 		d->evictions[s]++;
@@ -316,35 +316,35 @@ vtlb_miss(struct vtlb *t, const struct vtlb_access *a,
 {
 	struct vtlb_stats d = { 0 };
 	uint16_t tag = tag_of(t, a->asid);
-	uint64_t vpn4 = a->va >> page_shift[VTLB_4K];
+	uint64_t vpn4 = a->va >> page_shift[PS_4K];
 	int nv = 0, i, j;
 
 	check_size(a->size, "vtlb_miss");
-	KASSERT(a->obv == NULL || a->size == VTLB_2M,
+	KASSERT(a->obv == NULL || a->size == PS_2M,
 	    "vtlb_miss: an OBV for a page of size %u", (unsigned)a->size);
 	KASSERT(!vtlb_resident(t, a->va, a->size, a->asid),
 	    "vtlb_miss: va %lx (size %u, asid %u) is resident, it cannot trap", a->va,
 	    (unsigned)a->size, (unsigned)a->asid);
 	d.traps = 1;
-	if (a->size != VTLB_2M) {
+	if (a->size != PS_2M) {
 		refill(t, &d, a->size, a->va >> page_shift[a->size], tag, false,
 		    walk_refs[a->size], victims, &nv);
 	} else {
-		i = find(t, VTLB_2M, a->va >> page_shift[VTLB_2M], tag);
+		i = find(t, PS_2M, a->va >> page_shift[PS_2M], tag);
 		if (i >= 0) {
-			model_hit(t, &d, VTLB_2M, i);
+			model_hit(t, &d, PS_2M, i);
 		} else {
-			i = (int)refill(t, &d, VTLB_2M, a->va >> page_shift[VTLB_2M], tag, false,
+			i = (int)refill(t, &d, PS_2M, a->va >> page_shift[PS_2M], tag, false,
 			    VTLB_WALK_REFS_2M, victims, &nv);
 			for (unsigned w = 0; w < VTLB_OBV_WORDS; w++)
 				t->obv[i][w] = a->obv != NULL ? a->obv[w] : 0;
 		}
 		if (obv_bit(t->obv[i], segment_of(a->va))) {
-			j = find(t, VTLB_4K, vpn4, tag);
+			j = find(t, PS_4K, vpn4, tag);
 			if (j >= 0) {
-				model_hit(t, &d, VTLB_4K, j);
+				model_hit(t, &d, PS_4K, j);
 			} else {
-				refill(t, &d, VTLB_4K, vpn4, tag, true, VTLB_WALK_REFS_OMT,
+				refill(t, &d, PS_4K, vpn4, tag, true, VTLB_WALK_REFS_OMT,
 				    victims, &nv);
 				d.omt_walks++;
 			}
@@ -370,7 +370,7 @@ vtlb_invalidate(struct vtlb *t, uint64_t va, uint16_t asid)
 	uint16_t tag = tag_of(t, asid);
 	int n = 0;
 
-	for (unsigned s = 0; s < VTLB_NSIZES; s++) {
+	for (unsigned s = 0; s < PS_NSIZES; s++) {
 		int i = find(t, s, va >> page_shift[s], tag);
 
 		if (i >= 0) {
@@ -391,7 +391,7 @@ vtlb_invalidate_range(struct vtlb *t, uint64_t va, uint64_t len, uint16_t asid)
 	if (len == 0)
 		return 0;
 	KASSERT(last >= va, "vtlb_invalidate_range: [%lx, +%lx) wraps", va, len);
-	for (unsigned s = 0; s < VTLB_NSIZES; s++) {
+	for (unsigned s = 0; s < PS_NSIZES; s++) {
 		struct vtlb_entry *e = slots(t, s);
 
 		for (unsigned i = 0; i < t->tlb[s].geo.entries; i++) {
@@ -411,7 +411,7 @@ vtlb_invalidate_range(struct vtlb *t, uint64_t va, uint64_t len, uint16_t asid)
 static void
 drop_tagged(struct vtlb *t, bool all, uint16_t tag)
 {
-	for (unsigned s = 0; s < VTLB_NSIZES; s++) {
+	for (unsigned s = 0; s < PS_NSIZES; s++) {
 		struct vtlb_entry *e = slots(t, s);
 
 		for (unsigned i = 0; i < t->tlb[s].geo.entries; i++)
@@ -436,7 +436,7 @@ vtlb_flush_asid(struct vtlb *t, uint16_t asid)
 bool
 vtlb_set_obv(struct vtlb *t, uint64_t va, uint16_t asid, const uint64_t obv[VTLB_OBV_WORDS])
 {
-	int i = find(t, VTLB_2M, va >> page_shift[VTLB_2M], tag_of(t, asid));
+	int i = find(t, PS_2M, va >> page_shift[PS_2M], tag_of(t, asid));
 
 	if (i < 0)
 		return false;
@@ -448,7 +448,7 @@ vtlb_set_obv(struct vtlb *t, uint64_t va, uint16_t asid, const uint64_t obv[VTLB
 const uint64_t *
 vtlb_obv(const struct vtlb *t, uint64_t va, uint16_t asid)
 {
-	int i = find(t, VTLB_2M, va >> page_shift[VTLB_2M], tag_of(t, asid));
+	int i = find(t, PS_2M, va >> page_shift[PS_2M], tag_of(t, asid));
 
 	return i < 0 ? NULL : t->obv[i];
 }
@@ -457,7 +457,7 @@ void
 vtlb_foreach(const struct vtlb *t, void (*fn)(void *arg, const struct vtlb_entry *e),
     void *arg)
 {
-	for (unsigned s = 0; s < VTLB_NSIZES; s++) {
+	for (unsigned s = 0; s < PS_NSIZES; s++) {
 		const struct vtlb_entry *e = slots(t, s);
 
 		for (unsigned i = 0; i < t->tlb[s].geo.entries; i++)

@@ -21,9 +21,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "kern/mm/lib/pagesize.h"
 
-enum vtlb_size { VTLB_4K, VTLB_2M, VTLB_1G };
-#define VTLB_NSIZES	3
 
 /*
  * Capacity of each TLB.  1536 is a large second-level TLB (Skylake's STLB); the 2 MiB
@@ -60,7 +59,7 @@ struct vtlb_geometry {
 };
 
 struct vtlb_config {
-	struct vtlb_geometry tlb[VTLB_NSIZES];	/* indexed by enum vtlb_size */
+	struct vtlb_geometry tlb[PS_NSIZES];	/* indexed by enum page_size */
 	/*
 	 * true: entries are tagged with the caller's ASID (like PCIDs), so an address-space
 	 * switch needs no flush.  false: ASIDs are ignored; the caller flushes on a switch.
@@ -73,7 +72,7 @@ struct vtlb_entry {
 	uint64_t vpn;		/* va >> 12, 21 or 30: the page number in its TLB's size */
 	uint64_t stamp;		/* FIFO: insertion sequence number within its TLB */
 	uint16_t asid;		/* the tag: 0 unless tag_by_asid */
-	uint8_t size;		/* enum vtlb_size of its TLB */
+	uint8_t size;		/* enum page_size of its TLB */
 	bool valid;
 	bool ref;		/* CLOCK: referenced, as far as the model saw, since the hand passed */
 	bool overlay;		/* 4 KiB TLB: filled by an OMT walk (a segment of an overlaid 2 MiB page) */
@@ -90,7 +89,7 @@ typedef bool (*vtlb_referenced_fn)(void *ctx, const struct vtlb_entry *e);
 /* An entry evicted (or dropped) by the model: its translation must fault again. */
 struct vtlb_victim {
 	uint64_t va;		/* first byte of the page */
-	enum vtlb_size size;
+	enum page_size size;
 	uint16_t asid;		/* the entry's tag: 0 unless tag_by_asid */
 	bool overlay;		/* a 4 KiB overlay entry (a segment of a 2 MiB page) */
 };
@@ -101,11 +100,11 @@ struct vtlb_victim {
  */
 struct vtlb_stats {
 	uint64_t traps;				/* vtlb_miss calls: accesses that reached the model */
-	uint64_t lookups[VTLB_NSIZES];		/* lookups in each TLB, = hits + misses */
-	uint64_t hits[VTLB_NSIZES];		/* only those the model saw (during a trap) */
-	uint64_t misses[VTLB_NSIZES];		/* refills; the 4 KiB ones include OMT walks */
-	uint64_t evictions[VTLB_NSIZES];	/* valid entries replaced by a refill */
-	uint64_t invalidations[VTLB_NSIZES];	/* entries dropped by invalidate and flushes */
+	uint64_t lookups[PS_NSIZES];		/* lookups in each TLB, = hits + misses */
+	uint64_t hits[PS_NSIZES];		/* only those the model saw (during a trap) */
+	uint64_t misses[PS_NSIZES];		/* refills; the 4 KiB ones include OMT walks */
+	uint64_t evictions[PS_NSIZES];	/* valid entries replaced by a refill */
+	uint64_t invalidations[PS_NSIZES];	/* entries dropped by invalidate and flushes */
 	uint64_t walk_refs;			/* page-walk memory references, OMT walks included */
 	uint64_t omt_walks;			/* 4 KiB misses of overlaid segments */
 	uint64_t flushes;			/* vtlb_flush and vtlb_flush_asid calls */
@@ -114,9 +113,9 @@ struct vtlb_stats {
 /* One access that trapped. */
 struct vtlb_access {
 	uint64_t va;
-	enum vtlb_size size;		/* page size of the mapping that translates va */
+	enum page_size size;		/* page size of the mapping that translates va */
 	/*
-	 * VTLB_2M only: the mapping's OBV (VTLB_OBV_WORDS words, bit i = segment i, word
+	 * PS_2M only: the mapping's OBV (VTLB_OBV_WORDS words, bit i = segment i, word
 	 * i / 64), copied into the entry on a refill; NULL means all clear.  NULL for other
 	 * sizes.  On a 2 MiB hit the entry's own copy decides, as in hardware.
 	 */
@@ -136,7 +135,7 @@ struct vtlb {
 	struct vtlb_config cfg;
 	vtlb_referenced_fn referenced;	/* may be NULL */
 	void *ctx;
-	struct vtlb_tlb tlb[VTLB_NSIZES];
+	struct vtlb_tlb tlb[PS_NSIZES];
 	struct vtlb_stats stats;
 	/* Set s of a TLB is entries [s * ways, (s + 1) * ways) of its array. */
 	struct vtlb_entry e4k[VTLB_MAX_4K];
@@ -168,7 +167,7 @@ void vtlb_init(struct vtlb *t, const struct vtlb_config *c, vtlb_referenced_fn r
  * hit in the model without trapping: its entry is resident and, for a segment whose
  * OBV bit is set in the resident 2 MiB entry, the 4 KiB entry is resident too.
  */
-bool vtlb_resident(const struct vtlb *t, uint64_t va, enum vtlb_size size, uint16_t asid);
+bool vtlb_resident(const struct vtlb *t, uint64_t va, enum page_size size, uint16_t asid);
 
 /*
  * The access a trapped: look it up and insert what missed, counting lookups, hits,

@@ -7,6 +7,7 @@
 #define SPOS_KERN_MM_PT_H
 
 #include "kern/mm/kpmap.h"
+#include "kern/mm/lib/pagesize.h"
 
 #define PTE_COW		0x200UL	/* software bit: frame shared copy-on-write, kept read-only */
 /*
@@ -49,7 +50,7 @@ void pmap_foreach(uint64_t pml4_pa, uint64_t start, uint64_t end,
 		  void (*fn)(pte_t *pte, uint64_t va, int level, void *arg), void *arg);
 
 /*
- * The lowest address in [va, end) aligned to LEVEL_SIZE(level) whose entry at level
+ * The lowest address in [va, end) aligned to PS_SIZE(level) whose entry at level
  * (1: PD, 2: PDPT) points to a table rather than a superpage, or end if none (a va
  * inside such a block gives the block's start).  Absent tables are skipped quickly,
  * so walking a huge, sparse range costs what is mapped in it.
@@ -76,10 +77,8 @@ struct pmap_stats {
 };
 extern struct pmap_stats pmap_stats;
 
-/* Size in bytes of a leaf at level (0, 1, 2). */
-#define LEVEL_SIZE(level)	(1UL << PTX_SHIFT(level))
 /* Physical address of a leaf entry at level (bits below the page size cleared). */
-#define LEAF_ADDR(pte, level)	((pte) & PTE_ADDR_MASK & ~(LEVEL_SIZE(level) - 1))
+#define LEAF_ADDR(pte, level)	((pte) & PTE_ADDR_MASK & ~(PS_SIZE(level) - 1))
 
 /*
  * Replace the 512 entries of the table under the level-(level) entry covering va by

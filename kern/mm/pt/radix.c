@@ -59,7 +59,7 @@ free_table(uint64_t pa, int level)
 	for (int i = 0; i < NPTENTRIES; i++) {
 		if (!(table[i] & PTE_P))
 			continue;
-		assert(level > 0 && !(table[i] & PTE_PS));	/* leaves were unmapped by vm */
+		assert(level > PS_4K && !(table[i] & PTE_PS));	/* leaves were unmapped by vm */
 		free_table(PTE_ADDR(table[i]), level - 1);
 	}
 	pt_page_free(pa);
@@ -125,7 +125,7 @@ static void
 foreach_in_table(pte_t *table, int level, uint64_t base, uint64_t start, uint64_t end,
 		 void (*fn)(pte_t *, uint64_t, int, void *), void *arg)
 {
-	uint64_t span = LEVEL_SIZE(level);
+	uint64_t span = PS_SIZE(level);
 	for (uint64_t i = start > base ? (start - base) / span : 0; i < NPTENTRIES && base + i * span < end; i++) {
 		uint64_t va = base + i * span;
 		if (!(table[i] & PTE_P))
@@ -150,7 +150,7 @@ pmap_foreach(uint64_t pml4_pa, uint64_t start, uint64_t end,
 static uint64_t
 next_table_in(pte_t *table, int l, uint64_t base, uint64_t va, uint64_t end, int level)
 {
-	uint64_t span = LEVEL_SIZE(l);
+	uint64_t span = PS_SIZE(l);
 	for (uint64_t i = (va - base) / span; i < NPTENTRIES && base + i * span < end; i++) {
 		uint64_t a = base + i * span;
 		if (!(table[i] & PTE_P) || (table[i] & PTE_PS))
@@ -193,17 +193,17 @@ flush_user_tlb(uint64_t pml4_pa)
 bool
 pmap_promote(uint64_t pml4_pa, uint64_t va, int level)
 {
-	va = ROUNDDOWN(va, LEVEL_SIZE(level));
+	va = ROUNDDOWN(va, PS_SIZE(level));
 	pte_t *entry = pmap_walk(pt_va(pml4_pa), va, level, false, 0);
 	if (!entry || !(*entry & PTE_P) || (*entry & PTE_PS))
 		return false;		/* no table below, or already a superpage */
 	pte_t *table = pt_va(PTE_ADDR(*entry));
-	uint64_t step = LEVEL_SIZE(level - 1);
+	uint64_t step = PS_SIZE(level - 1);
 	bool child_is_super = level - 1 > 0;
 	uint64_t base = LEAF_ADDR(table[0], level - 1);
 	uint64_t flags = table[0] & LEAF_FLAGS & ~PTE_AD;
 	uint64_t ad = 0;
-	bool uniform = (table[0] & PTE_P) && (base & (LEVEL_SIZE(level) - 1)) == 0 && !(flags & PTE_COW);
+	bool uniform = (table[0] & PTE_P) && (base & (PS_SIZE(level) - 1)) == 0 && !(flags & PTE_COW);
 	for (int i = 0; i < NPTENTRIES && uniform; i++) {
 		pte_t e = table[i];
 		uniform = (e & PTE_P) && LEAF_ADDR(e, level - 1) == base + i * step &&
@@ -227,7 +227,7 @@ int
 pmap_demote(uint64_t pml4_pa, uint64_t va, int level, int cause)
 {
 	int l;
-	va = ROUNDDOWN(va, LEVEL_SIZE(level));
+	va = ROUNDDOWN(va, PS_SIZE(level));
 	pte_t *entry = pmap_lookup(pml4_pa, va, &l);
 	assert(entry && l == level && (*entry & PTE_P) && (*entry & PTE_PS));
 	uint64_t table_pa = pt_page_alloc();
@@ -237,14 +237,14 @@ pmap_demote(uint64_t pml4_pa, uint64_t va, int level, int cause)
 	pte_t *table = pt_va(table_pa);
 	uint64_t base = LEAF_ADDR(*entry, level);
 	uint64_t flags = *entry & LEAF_FLAGS;
-	if (level == 1)
+	if (level == PS_2M)
 		flags &= ~PTE_PS;	/* 4 KiB entries have no PS (bit 7 is PAT there) */
 	for (int i = 0; i < NPTENTRIES; i++)
-		table[i] = (base + i * LEVEL_SIZE(level - 1)) | flags;
+		table[i] = (base + i * PS_SIZE(level - 1)) | flags;
 	*entry = table_pa | PTE_P | PTE_W | PTE_U;
 	flush_user_tlb(pml4_pa);
 	pmap_stats.demotions[cause]++;
-	if (level == 2)
+	if (level == PS_1G)
 		pmap_stats.demotions_1g++;
 	return 0;
 }
@@ -255,8 +255,8 @@ split_at(uint64_t pml4_pa, uint64_t va, int cause)
 {
 	int level, r;
 	pte_t *pte;
-	while (va < UTOP && (pte = pmap_lookup(pml4_pa, va, &level)) && level > 0 && (*pte & PTE_P) &&
-	       (va & (LEVEL_SIZE(level) - 1)))
+	while (va < UTOP && (pte = pmap_lookup(pml4_pa, va, &level)) && level > PS_4K && (*pte & PTE_P) &&
+	       (va & (PS_SIZE(level) - 1)))
 		if ((r = pmap_demote(pml4_pa, va, level, cause)) < 0)
 			return r;
 	return 0;

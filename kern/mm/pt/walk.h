@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include "kern/mm/lib/pagesize.h"
 
 typedef uint64_t pte_t;
 
