@@ -22,6 +22,7 @@
 #include "inc/util.h"
 #include "inc/x86.h"
 #include "kern/console.h"
+#include "kern/kassert.h"
 #include "kern/multiboot.h"
 #include "kern/mm/frame.h"
 #include "kern/mm/kpmap.h"
@@ -39,7 +40,7 @@ kmap_4k(uint64_t va, uint64_t pa, uint64_t len, uint64_t flags)
 {
 	for (uint64_t off = 0; off < len; off += PGSIZE) {
 		pte_t *pte = pmap_walk(kern_pml4, va + off, PS_4K, true, 0);
-		assert(pte && !(*pte & PTE_P));
+		KASSERT(pte && !(*pte & PTE_P), "kmap_4k: kernel va 0x%lx has no table or is mapped twice", va + off);
 		*pte = (pa + off) | flags | PTE_P;
 	}
 }
@@ -72,7 +73,7 @@ map_direct(uint64_t limit)
 		panic("%lu GiB of physical memory; the direct map holds 512", limit >> 30);
 	for (uint64_t pa = 0; pa < limit; pa += step) {
 		pte_t *e = pmap_walk(kern_pml4, KDIRECT + pa, level, true, 0);
-		assert(e);
+		KASSERT(e, "map_direct: no boot page for the direct map at 0x%lx", pa);
 		*e = pa | flags;
 	}
 }

@@ -24,6 +24,7 @@
 #include "inc/string.h"
 #include "inc/util.h"
 #include "kern/console.h"
+#include "kern/kassert.h"
 #include "kern/mm/kmalloc.h"
 #include "kern/mm/frame.h"
 #include "kern/mm/pt/pt.h"
@@ -43,7 +44,7 @@ static int nobservers;
 void
 vm_observe(const struct vm_observer *obs)
 {
-	assert(nobservers < VM_OBSERVERS);
+	KASSERT(nobservers < VM_OBSERVERS, "vm_observe: more than %d observers", VM_OBSERVERS);
 	observers[nobservers++] = obs;
 }
 
@@ -196,7 +197,7 @@ release_pte(pte_t *pte, uint64_t va, int level, void *arg)
 	struct release_ctx *ctx = arg;
 	uint64_t base = LEAF_ADDR(*pte, level), npages = PS_SIZE(level) / PGSIZE;
 	struct vm_region *r = vm_find(ctx->vs, va);
-	assert(r);
+	KASSERT(r, "release_pte: a leaf at va 0x%lx lies in no region", va);
 	*pte = 0;
 	pmap_invalidate(ctx->vs->pml4_pa, va);
 	ctx->vs->resident_pages -= npages;
@@ -258,7 +259,7 @@ fork_pte(pte_t *pte, uint64_t va, int level, void *arg)
 	if (ctx->error)
 		return;
 	struct vm_region *r = vm_find(ctx->parent, va);
-	assert(r);
+	KASSERT(r, "fork_pte: a leaf at va 0x%lx lies in no region", va);
 	uint64_t flags = pmap_prot_flags(r->prot, true) | (level > PS_4K ? PTE_PS : 0);
 	uint64_t base = LEAF_ADDR(*pte, level), npages = PS_SIZE(level) / PGSIZE;
 	struct vm_region *cr = vm_find(ctx->child, va);

@@ -10,6 +10,7 @@
 #include "inc/util.h"
 #include "inc/syscall.h"
 #include "kern/console.h"
+#include "kern/kassert.h"
 #include "kern/mm/pt/machine.h"
 #include "kern/mm/pt/pt.h"
 
@@ -59,7 +60,8 @@ free_table(uint64_t pa, int level)
 	for (int i = 0; i < NPTENTRIES; i++) {
 		if (!(table[i] & PTE_P))
 			continue;
-		assert(level > PS_4K && !(table[i] & PTE_PS));	/* leaves were unmapped by vm */
+		KASSERT(level > PS_4K && !(table[i] & PTE_PS),
+			"pmap_destroy: a leaf 0x%lx is still mapped (vm unmaps every leaf first)", table[i]);
 		free_table(PTE_ADDR(table[i]), level - 1);
 	}
 	pt_page_free(pa);
@@ -70,7 +72,7 @@ void
 pmap_destroy(uint64_t pml4_pa)
 {
 	pte_t *pml4 = pt_va(pml4_pa);
-	assert(rcr3() != pml4_pa);
+	KASSERT(rcr3() != pml4_pa, "pmap_destroy: PML4 0x%lx is still loaded", pml4_pa);
 	for (int i = 0; i < PML4_USER_SLOTS; i++)
 		if (pml4[i] & PTE_P)
 			free_table(PTE_ADDR(pml4[i]), 2);
@@ -83,7 +85,7 @@ pmap_enter_level(uint64_t pml4_pa, uint64_t va, uint64_t pa, uint64_t flags, int
 	pte_t *pte = pmap_walk(pt_va(pml4_pa), va, level, true, PTE_U);
 	if (!pte)
 		return -E_NO_MEM;
-	assert(!(*pte & PTE_P));	/* a table or page already there: the caller's bug */
+	KASSERT(!(*pte & PTE_P), "pmap_enter: va 0x%lx level %d is already mapped (0x%lx)", va, level, *pte);
 	*pte = pa | flags | PTE_P;
 	pmap_invalidate(pml4_pa, va);
 	return 0;
@@ -229,7 +231,8 @@ pmap_demote(uint64_t pml4_pa, uint64_t va, int level, int cause)
 	int l;
 	va = ROUNDDOWN(va, PS_SIZE(level));
 	pte_t *entry = pmap_lookup(pml4_pa, va, &l);
-	assert(entry && l == level && (*entry & PTE_P) && (*entry & PTE_PS));
+	KASSERT(entry && l == level && (*entry & PTE_P) && (*entry & PTE_PS),
+		"pmap_demote: va 0x%lx is not a present level-%d superpage", va, level);
 	uint64_t table_pa = pt_page_alloc();
 	if (!table_pa)
 		return -E_NO_MEM;
