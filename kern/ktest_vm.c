@@ -27,18 +27,18 @@ static int
 promote_case(uint64_t pa, const uint64_t ad[NPTENTRIES], int odd, uint64_t set, uint64_t clear, uint64_t shift,
 	     bool want, uint64_t want_ad)
 {
-	uint64_t pml4 = pmap_create();
-	if (!pml4)
+	struct pmap pm;
+	if (pmap_create(&pm) < 0)
 		return 100;
 	for (int i = 0; i < NPTENTRIES; i++)
-		if (pmap_enter(pml4, TVA + i * PGSIZE, pa + i * PGSIZE, UFLAGS | ad[i]) < 0)
+		if (pmap_enter(&pm, TVA + i * PGSIZE, pa + i * PGSIZE, UFLAGS | ad[i]) < 0)
 			return 101;
 	int level;
-	pte_t *pte = pmap_lookup(pml4, TVA + odd * PGSIZE, &level);
+	pte_t *pte = pmap_lookup(&pm, TVA + odd * PGSIZE, &level);
 	*pte = ((*pte | set) & ~clear) + shift;
 	int bad = 0;
-	bool promoted = pmap_promote(pml4, TVA, 1);
-	pte = pmap_lookup(pml4, TVA, &level);
+	bool promoted = pmap_promote(&pm, TVA, 1);
+	pte = pmap_lookup(&pm, TVA, &level);
 	if (promoted != want)
 		bad = 1;
 	else if (promoted && (level != 1 || *pte != (pa | UFLAGS | PTE_PS | PTE_P | want_ad)))
@@ -47,9 +47,9 @@ promote_case(uint64_t pa, const uint64_t ad[NPTENTRIES], int odd, uint64_t set, 
 		*pte = 0;
 	} else {
 		for (int i = 0; i < NPTENTRIES; i++)
-			*pmap_lookup(pml4, TVA + i * PGSIZE, &level) = 0;
+			*pmap_lookup(&pm, TVA + i * PGSIZE, &level) = 0;
 	}
-	pmap_destroy(pml4);
+	pmap_destroy(&pm);
 	return bad;
 }
 
@@ -57,18 +57,18 @@ promote_case(uint64_t pa, const uint64_t ad[NPTENTRIES], int odd, uint64_t set, 
 static int
 demote_case(uint64_t pa, uint64_t ad)
 {
-	uint64_t pml4 = pmap_create();
-	if (!pml4 || pmap_enter_level(pml4, TVA, pa, UFLAGS | PTE_PS | ad, 1) < 0 ||
-	    pmap_demote(pml4, TVA, 1, DEMOTE_MPROTECT) < 0)
+	struct pmap pm;
+	if (pmap_create(&pm) < 0 || pmap_enter_level(&pm, TVA, pa, UFLAGS | PTE_PS | ad, 1) < 0 ||
+	    pmap_demote(&pm, TVA, 1, DEMOTE_MPROTECT) < 0)
 		return 1;
 	int level, bad = 0;
 	for (int i = 0; i < NPTENTRIES; i++) {
-		pte_t *pte = pmap_lookup(pml4, TVA + i * PGSIZE, &level);
+		pte_t *pte = pmap_lookup(&pm, TVA + i * PGSIZE, &level);
 		if (level != 0 || *pte != ((pa + i * PGSIZE) | UFLAGS | PTE_P | ad))
 			bad = 2;
 		*pte = 0;
 	}
-	pmap_destroy(pml4);
+	pmap_destroy(&pm);
 	return bad;
 }
 

@@ -141,7 +141,7 @@ run(struct proc *p)
 	tss_set_kernel_stack(kstack_top);
 	syscall_kstack_top = kstack_top;
 	tlbtrap_switch(p->vm);
-	lcr3(p->vm->pml4_pa);
+	lcr3(pmap_root(&p->vm->pmap));
 	sched_switches++;
 	fxrstor(p->fpu);
 	swtch(&kernel_context, p->context);

@@ -152,7 +152,8 @@ struct leaf {
 
 static struct leaf model[MAXLEAVES];
 static int nmodel;
-static uint64_t pml4;
+static struct pmap space;	/* the address space under test */
+static uint64_t pml4;		/* its root: space.root */
 
 /* Index of the first leaf ending after va (nmodel if none). */
 static int
@@ -328,7 +329,7 @@ check_walk(uint64_t start, uint64_t end)
 	uint64_t allocs = arena_allocs, tables = pmap_user_pt_pages;
 	struct pmap_stats before = pmap_stats;
 	visit.n = 0;
-	pmap_foreach(pml4, start, end, record, NULL);
+	pmap_foreach(&space, start, end, record, NULL);
 	int i = m_after(start), k = 0;
 	for (; i < nmodel && model[i].va < end; i++, k++) {
 		CHECK(k < visit.n, "walk [0x%lx, 0x%lx) missed the leaf at 0x%lx level %d", start, end, model[i].va,
@@ -383,7 +384,7 @@ map_leaf(uint64_t va, uint64_t pa, pte_t flags, int level)
 	uint64_t inv = invlpgs;
 	bool fails = fail_in > 0 && fail_in <= missing;
 	pte_t pte = pa | flags | (level ? PTE_PS : 0) | PTE_P;
-	int r = pmap_enter_level(pml4, va, pa, flags | (level ? PTE_PS : 0), level);
+	int r = pmap_enter_level(&space, va, pa, flags | (level ? PTE_PS : 0), level);
 	fail_in = 0;
 	CHECK(r == (fails ? -E_NO_MEM : 0), "pmap_enter_level(0x%lx, level %d) = %d, expected %d", va, level, r,
 	      fails ? -E_NO_MEM : 0);
@@ -450,7 +451,7 @@ do_promote(uint64_t va, int level)
 	int want = predict_promote(va, level, &merged);
 	struct pmap_stats before = pmap_stats;
 	uint64_t tables = pmap_user_pt_pages, rl = reloads;
-	bool r = pmap_promote(pml4, va, level);
+	bool r = pmap_promote(&space, va, level);
 	CHECK(r == (want == 1), "pmap_promote(0x%lx, level %d) = %d, expected %d", va, level, r, want == 1);
 	CHECK(pmap_stats.promotions[level - 1] == before.promotions[level - 1] + (want == 1) &&
 	      pmap_stats.promotion_failures[level - 1] == before.promotion_failures[level - 1] + (want == 0),
@@ -473,7 +474,7 @@ do_demote(int i, bool no_page)
 	struct pmap_stats before = pmap_stats;
 	uint64_t rl = reloads;
 	fail_in = no_page ? 1 : 0;
-	int r = pmap_demote(pml4, l.va + rand_below(SIZE(l.level)), l.level, DEMOTE_MADVISE);
+	int r = pmap_demote(&space, l.va + rand_below(SIZE(l.level)), l.level, DEMOTE_MADVISE);
 	fail_in = 0;
 	CHECK(r == (no_page ? -E_NO_MEM : 0), "pmap_demote(0x%lx, level %d) = %d", l.va, l.level, r);
 	if (no_page) {
@@ -506,7 +507,7 @@ do_split(uint64_t start, uint64_t end, int nth)
 		}
 	}
 	fail_in = nth;
-	int r = pmap_split_range(pml4, start, end, DEMOTE_MPROTECT);
+	int r = pmap_split_range(&space, start, end, DEMOTE_MPROTECT);
 	fail_in = 0;
 	CHECK(r == want, "pmap_split_range(0x%lx, 0x%lx) = %d, expected %d", start, end, r, want);
 	CHECK(pmap_stats.demotions[DEMOTE_MPROTECT] == before.demotions[DEMOTE_MPROTECT] + (uint64_t)demotions,
@@ -517,7 +518,7 @@ do_split(uint64_t start, uint64_t end, int nth)
 struct range_op {
 	uint64_t start, end;
 	pte_t flags;		/* new flags, or 0: unmap */
-	uint64_t pml4;
+	struct pmap *pm;
 };
 
 /* As vm does: after a split, rewrite or clear each leaf (all lie wholly inside). */
@@ -531,7 +532,7 @@ range_leaf(pte_t *pte, uint64_t va, int level, void *arg)
 		*pte = LEAF_ADDR(*pte, level) | op->flags | (*pte & PTE_AD) | (level ? PTE_PS : 0) | PTE_P;
 	else
 		*pte = 0;
-	pmap_invalidate(op->pml4, va);
+	pmap_invalidate(op->pm, va);
 }
 
 /* Unmap (flags 0) or protect [start, end), page aligned. */
@@ -539,8 +540,8 @@ static void
 do_range(uint64_t start, uint64_t end, pte_t flags)
 {
 	do_split(start, end, 0);
-	struct range_op op = { start, end, flags, pml4 };
-	pmap_foreach(pml4, start, end, range_leaf, &op);
+	struct range_op op = { start, end, flags, &space };
+	pmap_foreach(&space, start, end, range_leaf, &op);
 	int i = m_after(start), j = i;
 	for (; j < nmodel && model[j].va < end; j++) {
 		struct leaf *l = &model[j];
@@ -556,7 +557,7 @@ static void
 do_lookup(uint64_t va)
 {
 	int level = -1, i = m_find(va);
-	pte_t *pte = pmap_lookup(pml4, va, &level);
+	pte_t *pte = pmap_lookup(&space, va, &level);
 	if (i >= 0) {
 		CHECK(pte && level == model[i].level && *pte == model[i].pte,
 		      "pmap_lookup(0x%lx): level %d entry 0x%lx, expected level %d entry 0x%lx", va, level,
@@ -603,7 +604,7 @@ only_last_dirty(uint64_t va)
 		lf->pte &= ~PTE_AD;
 		if (j == NPTENTRIES - 1)
 			lf->pte |= PTE_D;
-		*pmap_lookup(pml4, lf->va, &l) = lf->pte;
+		*pmap_lookup(&space, lf->va, &l) = lf->pte;
 	}
 }
 
@@ -612,8 +613,8 @@ only_last_dirty(uint64_t va)
 static void
 fresh_space(void)
 {
-	pml4 = pmap_create();
-	CHECK(pml4 != 0, "pmap_create");
+	CHECK(pmap_create(&space) == 0, "pmap_create");
+	pml4 = pmap_root(&space);
 	nmodel = 0;
 	check_tables();
 }
@@ -625,7 +626,7 @@ teardown(void)
 	cr3 = 0;
 	do_range(WIN_BASE, WIN_END, 0);
 	check_tables();
-	pmap_destroy(pml4);
+	pmap_destroy(&space);
 	CHECK(arena_used == 0 && pmap_user_pt_pages == 0, "%lu table pages left after pmap_destroy (counter %lu)",
 	      arena_used, pmap_user_pt_pages);
 }
@@ -760,7 +761,7 @@ random_step(void)
 		if (nmodel > 0) {
 			int i = (int)rand_below((uint64_t)nmodel), l;
 			pte_t ad = rand_ad();
-			*pmap_lookup(pml4, model[i].va, &l) |= ad;
+			*pmap_lookup(&space, model[i].va, &l) |= ad;
 			model[i].pte |= ad;
 		}
 		break;
@@ -782,10 +783,10 @@ random_step(void)
 		if (nmodel > 0) {
 			int i = (int)rand_below((uint64_t)nmodel), l;
 			uint64_t inv = invlpgs;
-			pte_t *pte = pmap_lookup(pml4, model[i].va, &l);
+			pte_t *pte = pmap_lookup(&space, model[i].va, &l);
 			CHECK(pte && l == model[i].level, "lookup of a mapped leaf");
 			*pte = 0;
-			pmap_invalidate(pml4, model[i].va);
+			pmap_invalidate(&space, model[i].va);
 			CHECK(invlpgs == inv + (cr3 == pml4), "pmap_invalidate flushed %lu pages", invlpgs - inv);
 			m_remove(i);
 		}
@@ -822,15 +823,15 @@ misuse(int which)
 	switch (which) {
 	case 0:		/* mapping over a present page */
 		map_leaf(WIN_BASE, FRAMES_BASE, PTE_U, 0);
-		pmap_enter(pml4, WIN_BASE, FRAMES_BASE, PTE_U);
+		pmap_enter(&space, WIN_BASE, FRAMES_BASE, PTE_U);
 		break;
 	case 1:		/* demoting a 4 KiB page */
 		map_leaf(WIN_BASE, FRAMES_BASE, PTE_U, 0);
-		pmap_demote(pml4, WIN_BASE, 1, DEMOTE_MUNMAP);
+		pmap_demote(&space, WIN_BASE, 1, DEMOTE_MUNMAP);
 		break;
 	case 2:		/* destroying the loaded space */
 		cr3 = pml4;
-		pmap_destroy(pml4);
+		pmap_destroy(&space);
 		break;
 	}
 }

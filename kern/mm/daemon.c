@@ -270,7 +270,7 @@ compact_block(uint64_t pfn, uint64_t used)
 	m->pfn = pfn;
 	for (struct vmspace *vs = vm_first_space(); vs && !m->unmovable; vs = vs->next_live) {
 		int before = m->count;
-		pmap_foreach(vs->pml4_pa, 0, UTOP, find_mappings, m);
+		pmap_foreach(&vs->pmap, 0, UTOP, find_mappings, m);
 		for (int k = before; k < m->count; k++)
 			m->maps[k].vs = vs;
 	}
@@ -385,11 +385,11 @@ demote_unreferenced(void)
 	for (struct vmspace *vs = vm_first_space(); vs; vs = vs->next_live) {
 		sample.vs = vs;
 		sample.ndemote = 0;
-		pmap_foreach(vs->pml4_pa, 0, UTOP, sample_superpage, &sample);
+		pmap_foreach(&vs->pmap, 0, UTOP, sample_superpage, &sample);
 		for (int k = 0; k < sample.ndemote; k++) {
-			if (pmap_demote(vs->pml4_pa, sample.demote[k], PS_2M, DEMOTE_PRESSURE) < 0)
+			if (pmap_demote(&vs->pmap, sample.demote[k], PS_2M, DEMOTE_PRESSURE) < 0)
 				return;
-			pmap_foreach(vs->pml4_pa, sample.demote[k], sample.demote[k] + PG2M, clear_accessed, NULL);
+			pmap_foreach(&vs->pmap, sample.demote[k], sample.demote[k] + PG2M, clear_accessed, NULL);
 			remember_demoted(vs, sample.demote[k]);
 			vm_changed(vs, sample.demote[k], sample.demote[k] + PG2M);
 		}
@@ -418,7 +418,7 @@ repromote_referenced(void)
 			continue;
 		struct refcheck rc = { 0 };
 		uint64_t va = demoted[i].va;
-		pmap_foreach(demoted[i].vs->pml4_pa, va, va + PG2M, count_referenced, &rc);
+		pmap_foreach(&demoted[i].vs->pmap, va, va + PG2M, count_referenced, &rc);
 		if (rc.referenced == BLOCK_PAGES && policy_promote(demoted[i].vs, va, PS_2M, false)) {
 			daemon_stats.repromotions++;
 			vm_changed(demoted[i].vs, va, va + PG2M);

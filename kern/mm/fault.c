@@ -49,7 +49,7 @@ copy_on_write(struct vmspace *vs, struct vm_region *r, uint64_t page, pte_t *pte
 	struct page *old = pa2page(PTE_ADDR(*pte));
 	if (old->refcount == 1) {		/* the other sharers are gone: reuse in place */
 		*pte = PTE_ADDR(*pte) | pmap_prot_flags(r->prot, false) | (*pte & PTE_AD) | PTE_P;
-		pmap_invalidate(vs->pml4_pa, page);
+		pmap_invalidate(&vs->pmap, page);
 		fault_stats.cow_reuse++;
 		return 0;
 	}
@@ -59,7 +59,7 @@ copy_on_write(struct vmspace *vs, struct vm_region *r, uint64_t page, pte_t *pte
 	memcpy(page2kva(copy), page2kva(old), PGSIZE);
 	page_ref(copy);
 	*pte = page2pa(copy) | pmap_prot_flags(r->prot, false) | PTE_P;
-	pmap_invalidate(vs->pml4_pa, page);
+	pmap_invalidate(&vs->pmap, page);
 	page_unref(old);
 	fault_stats.cow_copy++;
 	return 0;
@@ -79,15 +79,15 @@ vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 		fault_stats.refused++;
 		return -E_FAULT;
 	}
-	pte_t *pte = pmap_lookup(vs->pml4_pa, page, &level);
+	pte_t *pte = pmap_lookup(&vs->pmap, page, &level);
 	int start_level = pte ? level : 0;
 	bool cow_write = pte && (*pte & PTE_P) && (err & PFERR_W) && (*pte & PTE_COW);
 	while (cow_write && level > PS_4K) {	/* copy 4 KiB, not the superpage: split it */
-		if (pmap_demote(vs->pml4_pa, page, level, DEMOTE_COW) < 0) {
+		if (pmap_demote(&vs->pmap, page, level, DEMOTE_COW) < 0) {
 			fault_stats.no_memory++;
 			return -E_NO_MEM;
 		}
-		pte = pmap_lookup(vs->pml4_pa, page, &level);
+		pte = pmap_lookup(&vs->pmap, page, &level);
 	}
 	if (!pte || !(*pte & PTE_P)) {
 		r = policy_populate(vs, reg, page);	/* demand zero: which frame is policy */
@@ -99,13 +99,13 @@ vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 		uint64_t size_bit = level > PS_4K ? PTE_PS : 0;
 		*pte = LEAF_ADDR(*pte, level) | pmap_prot_flags(reg->prot, *pte & PTE_COW) | (*pte & PTE_AD) | size_bit |
 		       PTE_P;
-		pmap_invalidate(vs->pml4_pa, page);
+		pmap_invalidate(&vs->pmap, page);
 		r = 0;
 	}
 	if (r == -E_NO_MEM)
 		fault_stats.no_memory++;
 	if (r == 0) {				/* the access can now complete */
-		pte = pmap_lookup(vs->pml4_pa, page, &level);
+		pte = pmap_lookup(&vs->pmap, page, &level);
 		KASSERT(pte && (*pte & PTE_P) && (*pte & PTE_U), "vm_fault: va 0x%lx resolved but not mapped for user",
 			va);
 		KASSERT(!(err & PFERR_W) || ((*pte & PTE_W) && !(*pte & PTE_COW)),

@@ -196,19 +196,19 @@ check_leaf_regions(struct vmspace *vs, uint64_t va, uint64_t size, int level)
 {
 	struct vm_region *first = vm_find(vs, va);
 	if (!first) {
-		violation("pml4 0x%lx: %s leaf at va 0x%lx outside every region", vs->pml4_pa, level_names[level], va);
+		violation("pml4 0x%lx: %s leaf at va 0x%lx outside every region", pmap_root(&vs->pmap), level_names[level], va);
 		return NULL;
 	}
 	uint64_t covered = first->end;
 	for (struct vm_region *r = first->next; covered < va + size; r = r->next) {
 		if (!r || r->start != covered) {
 			violation("pml4 0x%lx: %s leaf at va 0x%lx reaches past its region's end 0x%lx",
-				  vs->pml4_pa, level_names[level], va, covered);
+				  pmap_root(&vs->pmap), level_names[level], va, covered);
 			return first;
 		}
 		if (r->obj != first->obj || r->prot != first->prot) {
 			violation("pml4 0x%lx: %s leaf at va 0x%lx spans regions of different %s (at 0x%lx)",
-				  vs->pml4_pa, level_names[level], va, r->obj != first->obj ? "objects" : "protections",
+				  pmap_root(&vs->pmap), level_names[level], va, r->obj != first->obj ? "objects" : "protections",
 				  r->start);
 			return first;
 		}
@@ -226,16 +226,16 @@ check_leaf_trap(struct space_ctx *ctx, pte_t pte, uint64_t va, int level)
 	if (!vs->tlb) {
 		if (trap)
 			violation("pml4 0x%lx: leaf at va 0x%lx has bit 51 set but the space is not measured",
-				  vs->pml4_pa, va);
+				  pmap_root(&vs->pmap), va);
 		return;
 	}
 	bool in_range = va < vs->tlb->hi && va + PS_SIZE(level) > vs->tlb->lo;
 	bool resident = ctx->model_holds && vtlb_resident(&tlb_model, va, (enum page_size)level, vs->tlb->asid);
 	if (in_range && trap == resident)
-		violation("pml4 0x%lx: %s leaf at va 0x%lx is %s but the model %s it", vs->pml4_pa,
+		violation("pml4 0x%lx: %s leaf at va 0x%lx is %s but the model %s it", pmap_root(&vs->pmap),
 			  level_names[level], va, trap ? "fake-invalid" : "valid", resident ? "holds" : "does not hold");
 	if (!in_range && trap)
-		violation("pml4 0x%lx: leaf at va 0x%lx outside the measured range has bit 51 set", vs->pml4_pa, va);
+		violation("pml4 0x%lx: leaf at va 0x%lx outside the measured range has bit 51 set", pmap_root(&vs->pmap), va);
 }
 
 /* One present leaf: frames, flags, regions, population, model TLB. */
@@ -248,23 +248,23 @@ check_leaf(struct space_ctx *ctx, pte_t pte, uint64_t va, int level)
 	if (level > PS_4K)
 		addr &= ~(uint64_t)0x1000;	/* PAT of a superpage entry, never used */
 	if (addr & (size - 1))
-		violation("pml4 0x%lx: %s leaf at va 0x%lx maps misaligned pa 0x%lx", vs->pml4_pa, level_names[level],
+		violation("pml4 0x%lx: %s leaf at va 0x%lx maps misaligned pa 0x%lx", pmap_root(&vs->pmap), level_names[level],
 			  va, addr);
 	ctx->present += npages;
 	uint64_t pfn = addr >> PGSHIFT;
 	if (pfn + npages > phys_buddy.npages) {
-		violation("pml4 0x%lx: leaf at va 0x%lx maps pa 0x%lx beyond RAM", vs->pml4_pa, va, addr);
+		violation("pml4 0x%lx: leaf at va 0x%lx maps pa 0x%lx beyond RAM", pmap_root(&vs->pmap), va, addr);
 		return;
 	}
 	for (uint64_t i = 0; i < npages; i++) {
 		const struct page *pg = &phys_buddy.pages[pfn + i];
 		uint16_t *m = &ctx->map[pfn + i];
 		if (*m & MAP_FREE)
-			violation("pml4 0x%lx: va 0x%lx maps free frame 0x%lx", vs->pml4_pa, va + i * PGSIZE, pfn + i);
+			violation("pml4 0x%lx: va 0x%lx maps free frame 0x%lx", pmap_root(&vs->pmap), va + i * PGSIZE, pfn + i);
 		if (*m & MAP_TABLE)
-			violation("pml4 0x%lx: va 0x%lx maps page-table page 0x%lx", vs->pml4_pa, va + i * PGSIZE, pfn + i);
+			violation("pml4 0x%lx: va 0x%lx maps page-table page 0x%lx", pmap_root(&vs->pmap), va + i * PGSIZE, pfn + i);
 		if (pg->flags & PG_RESERVED)
-			violation("pml4 0x%lx: va 0x%lx maps reserved frame 0x%lx", vs->pml4_pa, va + i * PGSIZE, pfn + i);
+			violation("pml4 0x%lx: va 0x%lx maps reserved frame 0x%lx", pmap_root(&vs->pmap), va + i * PGSIZE, pfn + i);
 		if ((*m & MAP_COUNT) < MAP_COUNT)
 			(*m)++;
 	}
@@ -272,16 +272,16 @@ check_leaf(struct space_ctx *ctx, pte_t pte, uint64_t va, int level)
 	if (!r)
 		return;
 	if ((pte & PTE_U) && r->prot == PROT_NONE)
-		violation("pml4 0x%lx: va 0x%lx is user-accessible in a PROT_NONE region", vs->pml4_pa, va);
+		violation("pml4 0x%lx: va 0x%lx is user-accessible in a PROT_NONE region", pmap_root(&vs->pmap), va);
 	if ((pte & PTE_W) && (!(r->prot & PROT_WRITE) || (pte & PTE_COW)))
-		violation("pml4 0x%lx: va 0x%lx is writable but its region is %s", vs->pml4_pa, va,
+		violation("pml4 0x%lx: va 0x%lx is writable but its region is %s", pmap_root(&vs->pmap), va,
 			  (pte & PTE_COW) ? "copy-on-write" : "not writable");
 	if (cpu_has_nx && !(pte & PTE_NX) && !(r->prot & PROT_EXEC))
-		violation("pml4 0x%lx: va 0x%lx is executable but its region is not", vs->pml4_pa, va);
+		violation("pml4 0x%lx: va 0x%lx is executable but its region is not", pmap_root(&vs->pmap), va);
 	uint64_t populated = popmap_count_range(&r->obj->popmap, va >> PGSHIFT, npages);
 	if (populated != npages)
 		violation("pml4 0x%lx: %s leaf at va 0x%lx: %lu of its %lu pages populated in the object",
-			  vs->pml4_pa, level_names[level], va, populated, npages);
+			  pmap_root(&vs->pmap), level_names[level], va, populated, npages);
 	check_leaf_trap(ctx, pte, va, level);
 }
 
@@ -292,15 +292,15 @@ check_table_page(struct space_ctx *ctx, uint64_t pa, uint64_t va, int level)
 	uint64_t pfn = pa >> PGSHIFT;
 	ctx->tables++;
 	if (pfn >= phys_buddy.npages) {
-		violation("pml4 0x%lx: table for va 0x%lx (level %d) at pa 0x%lx beyond RAM", ctx->vs->pml4_pa, va,
+		violation("pml4 0x%lx: table for va 0x%lx (level %d) at pa 0x%lx beyond RAM", pmap_root(&ctx->vs->pmap), va,
 			  level, pa);
 		return;
 	}
 	uint16_t *m = &ctx->map[pfn];
 	if (*m & MAP_TABLE)
-		violation("pml4 0x%lx: table page 0x%lx (va 0x%lx) is linked twice", ctx->vs->pml4_pa, pfn, va);
+		violation("pml4 0x%lx: table page 0x%lx (va 0x%lx) is linked twice", pmap_root(&ctx->vs->pmap), pfn, va);
 	if (*m & MAP_FREE)
-		violation("pml4 0x%lx: table page 0x%lx (va 0x%lx) is free", ctx->vs->pml4_pa, pfn, va);
+		violation("pml4 0x%lx: table page 0x%lx (va 0x%lx) is free", pmap_root(&ctx->vs->pmap), pfn, va);
 	*m |= MAP_TABLE;
 }
 
@@ -341,12 +341,12 @@ check_regions(struct vmspace *vs)
 	uint64_t prev_end = 0;
 	for (struct vm_region *r = vs->regions; r; r = r->next) {
 		if (r->start >= r->end || ((r->start | r->end) & (PGSIZE - 1)) || r->start < UTEXT || r->end > UTOP)
-			violation("pml4 0x%lx: bad region [0x%lx, 0x%lx)", vs->pml4_pa, r->start, r->end);
+			violation("pml4 0x%lx: bad region [0x%lx, 0x%lx)", pmap_root(&vs->pmap), r->start, r->end);
 		if (r->start < prev_end)
 			violation("pml4 0x%lx: region [0x%lx, 0x%lx) overlaps or precedes the one ending at 0x%lx",
-				  vs->pml4_pa, r->start, r->end, prev_end);
+				  pmap_root(&vs->pmap), r->start, r->end, prev_end);
 		if ((r->prot & PROT_WRITE) && (r->prot & PROT_EXEC))
-			violation("pml4 0x%lx: region [0x%lx, 0x%lx) is writable and executable", vs->pml4_pa, r->start,
+			violation("pml4 0x%lx: region [0x%lx, 0x%lx) is writable and executable", pmap_root(&vs->pmap), r->start,
 				  r->end);
 		prev_end = MAX(prev_end, r->end);
 		if (!first_of_object(vs, r))
@@ -356,7 +356,7 @@ check_regions(struct vmspace *vs)
 			refs += o->obj == r->obj;
 		if (r->obj->refcount != refs)
 			violation("pml4 0x%lx: object of region 0x%lx has refcount %u, %u regions name it",
-				  vs->pml4_pa, r->start, r->obj->refcount, refs);
+				  pmap_root(&vs->pmap), r->start, r->obj->refcount, refs);
 	}
 }
 
@@ -372,15 +372,15 @@ check_objects(struct vmspace *vs, uint64_t present)
 		populated += pm->populated;
 		if (popmap_root_count(pm) != pm->populated)
 			violation("pml4 0x%lx: object of region 0x%lx: map root counts %lu pages, populated says %lu",
-				  vs->pml4_pa, r->start, popmap_root_count(pm), pm->populated);
+				  pmap_root(&vs->pmap), r->start, popmap_root_count(pm), pm->populated);
 		uint64_t listed = object_reserv_count(r->obj);
 		if (listed != popmap_reserv_total(pm))
 			violation("pml4 0x%lx: object of region 0x%lx lists %lu reservations, its map points at %lu",
-				  vs->pml4_pa, r->start, listed, popmap_reserv_total(pm));
+				  pmap_root(&vs->pmap), r->start, listed, popmap_reserv_total(pm));
 		reservations += listed;
 	}
 	if (populated != present)
-		violation("pml4 0x%lx: objects hold %lu populated pages, %lu are mapped", vs->pml4_pa, populated,
+		violation("pml4 0x%lx: objects hold %lu populated pages, %lu are mapped", pmap_root(&vs->pmap), populated,
 			  present);
 	return reservations;
 }
@@ -392,17 +392,17 @@ check_space(struct vmspace *vs, uint16_t *map, uint64_t *tables)
 	struct space_ctx ctx = { .vs = vs, .map = map };
 	ctx.model_holds = vs->tlb && (tlb_model.cfg.tag_by_asid || tlbtrap_owner() == vs);
 	check_regions(vs);
-	const pte_t *pml4 = KADDR(vs->pml4_pa);
+	const pte_t *pml4 = KADDR(pmap_root(&vs->pmap));
 	for (int i = 0; i < NPTENTRIES / 2; i++) {
 		if (!(pml4[i] & PTE_P))
 			continue;
 		if (pml4[i] & PTE_PS)
-			violation("pml4 0x%lx: PML4 entry %d has PS set", vs->pml4_pa, i);
+			violation("pml4 0x%lx: PML4 entry %d has PS set", pmap_root(&vs->pmap), i);
 		else
 			walk_table(&ctx, PTE_ADDR(pml4[i]), 2, (uint64_t)i << PTX_SHIFT(3));
 	}
 	if (ctx.present != vs->resident_pages)
-		violation("pml4 0x%lx: %lu pages mapped, resident_pages says %lu", vs->pml4_pa, ctx.present,
+		violation("pml4 0x%lx: %lu pages mapped, resident_pages says %lu", pmap_root(&vs->pmap), ctx.present,
 			  vs->resident_pages);
 	*tables += ctx.tables;
 	return check_objects(vs, ctx.present);
@@ -488,7 +488,7 @@ check_model_entry(void *arg, const struct vtlb_entry *e)
 		return;
 	}
 	int level;
-	pte_t *pte = pmap_lookup(owner->pml4_pa, va, &level);
+	pte_t *pte = pmap_lookup(&owner->pmap, va, &level);
 	if (!pte || !(*pte & PTE_P) || level != e->size || (*pte & PTE_TRAP))
 		violation("model TLB: %s entry va 0x%lx tag %u has no valid %s leaf behind it", level_names[e->size],
 			  va, e->asid, level_names[e->size]);
@@ -590,7 +590,7 @@ invariant_selftest(struct vmspace *vs, uint64_t va)
 	va = ROUNDDOWN(va, PGSIZE);
 	struct vm_region *r = vm_find(vs, va);
 	int level;
-	pte_t *pte = pmap_lookup(vs->pml4_pa, va, &level);
+	pte_t *pte = pmap_lookup(&vs->pmap, va, &level);
 	if (!r || !r->next || !pte || !(*pte & PTE_P) || level != 0 || (*pte & PTE_COW) || !(r->prot & PROT_WRITE) ||
 	    (r->prot & PROT_EXEC) || popmap_count(&r->obj->popmap, va >> PGSHIFT, PS_2M) < 2)
 		return -E_INVAL;

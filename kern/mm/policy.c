@@ -161,7 +161,7 @@ policy_promote(struct vmspace *vs, uint64_t va, int level, bool need_reservation
 	if (need_reservation && !reservation_of(r, blk))
 		return false;
 	policy_stats.promotion_attempts[level - 1]++;
-	return pmap_promote(vs->pml4_pa, blk, level);
+	return pmap_promote(&vs->pmap, blk, level);
 }
 
 /* Offer the blocks containing va for promotion, 2 MiB then 1 GiB. */
@@ -181,9 +181,9 @@ populate_eager(struct vmspace *vs, struct vm_region *r, uint64_t va)
 	struct popmap *pm = &r->obj->popmap;
 	if (blk < r->start || blk + PG2M > r->end || popmap_count(pm, pindex, PS_2M) != 0)
 		return -E_INVAL;
-	pte_t *pde = pmap_walk(KADDR(vs->pml4_pa), blk, 1, false, 0);
-	if (pde && (*pde & PTE_P))
-		return -E_INVAL;		/* a page table is already there */
+	int level;
+	if (pmap_lookup(&vs->pmap, blk, &level))
+		return -E_INVAL;		/* a page table (or a page) is already there */
 	struct page *pg = frame_alloc(PS_ORDER(PS_2M));
 	if (!pg) {
 		policy_stats.eager_fallbacks++;
@@ -198,7 +198,7 @@ populate_eager(struct vmspace *vs, struct vm_region *r, uint64_t va)
 		}
 	}
 	zero_frame(page2pa(pg), PG2M);
-	if (pmap_enter_level(vs->pml4_pa, blk, page2pa(pg), pmap_prot_flags(r->prot, false) | PTE_PS, PS_2M) < 0) {
+	if (pmap_enter_level(&vs->pmap, blk, page2pa(pg), pmap_prot_flags(r->prot, false) | PTE_PS, PS_2M) < 0) {
 		for (uint64_t i = 0; i < PS_PAGES(PS_2M); i++)
 			popmap_clear(pm, pindex + i);
 		page_free(pg, PS_ORDER(PS_2M));
@@ -248,7 +248,7 @@ policy_populate(struct vmspace *vs, struct vm_region *r, uint64_t va)
 		return -E_NO_MEM;
 	struct page *pg = pa2page(pa);
 	if (popmap_set(pm, page >> PGSHIFT) < 0 ||
-	    pmap_enter(vs->pml4_pa, page, pa, pmap_prot_flags(r->prot, false)) < 0) {
+	    pmap_enter(&vs->pmap, page, pa, pmap_prot_flags(r->prot, false)) < 0) {
 		if (popmap_test(pm, page >> PGSHIFT))
 			popmap_clear(pm, page >> PGSHIFT);
 		pg->refcount = 1;
@@ -269,7 +269,7 @@ policy_repromote(struct vmspace *vs, uint64_t start, uint64_t end)
 	if (vm_policy != POLICY_RESERVE)
 		return;
 	/* only blocks mapped by a page table can be promoted: skip the rest quickly */
-	for (uint64_t blk = ROUNDDOWN(start, PG2M); (blk = pmap_next_table(vs->pml4_pa, blk, end, 1)) < end;
+	for (uint64_t blk = ROUNDDOWN(start, PG2M); (blk = pmap_next_table(&vs->pmap, blk, end, 1)) < end;
 	     blk += PG2M)
 		try_promote(vs, blk);
 }

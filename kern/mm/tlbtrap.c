@@ -87,7 +87,7 @@ static pte_t *
 leaf(struct vmspace *vs, uint64_t va, enum page_size *size)
 {
 	int level;
-	pte_t *pte = pmap_lookup(vs->pml4_pa, va, &level);
+	pte_t *pte = pmap_lookup(&vs->pmap, va, &level);
 	if (!pte || !(*pte & PTE_P))
 		return NULL;
 	*size = (enum page_size)level;
@@ -113,7 +113,7 @@ referenced(void *ctx, const struct vtlb_entry *e)
 	if (!pte || !(*pte & PTE_A))
 		return false;
 	*pte &= ~PTE_A;
-	pmap_invalidate(vs->pml4_pa, vtlb_entry_va(e));	/* the next use walks and sets A again */
+	pmap_invalidate(&vs->pmap, vtlb_entry_va(e));	/* the next use walks and sets A again */
 	return true;
 }
 
@@ -234,7 +234,7 @@ tag_free(uint16_t t)
 struct arm_ctx {
 	uint64_t lo, hi;
 	bool set;
-	uint64_t pml4_pa;
+	struct pmap *pmap;
 };
 
 static void
@@ -246,17 +246,17 @@ arm_leaf(pte_t *pte, uint64_t va, int level, void *arg)
 		*pte |= PTE_TRAP;
 	else
 		*pte &= ~PTE_TRAP;
-	pmap_invalidate(ctx->pml4_pa, va);
+	pmap_invalidate(ctx->pmap, va);
 }
 
 /* Set or clear the trap bit on every present leaf overlapping [lo, hi) ∩ the measured range. */
 static void
 arm_range(struct vmspace *vs, uint64_t lo, uint64_t hi, bool set)
 {
-	struct arm_ctx ctx = { MAX(lo, vs->tlb->lo), MIN(hi, vs->tlb->hi), set, vs->pml4_pa };
+	struct arm_ctx ctx = { MAX(lo, vs->tlb->lo), MIN(hi, vs->tlb->hi), set, &vs->pmap };
 	if (ctx.lo >= ctx.hi)
 		return;
-	pmap_foreach(vs->pml4_pa, ctx.lo, ctx.hi, arm_leaf, &ctx);	/* superpages whole, none demoted */
+	pmap_foreach(&vs->pmap, ctx.lo, ctx.hi, arm_leaf, &ctx);	/* superpages whole, none demoted */
 }
 
 int
@@ -324,7 +324,7 @@ tlbtrap_fault(struct vmspace *vs, uint64_t va)
 		pte_t *v = entry_leaf(victims[i].asid, victims[i].va, &owner);
 		if (v) {
 			*v |= PTE_TRAP;
-			pmap_invalidate(owner->pml4_pa, victims[i].va);	/* invlpg: it must trap again */
+			pmap_invalidate(&owner->pmap, victims[i].va);	/* invlpg: it must trap again */
 		}
 	}
 	*pte &= ~PTE_TRAP;

@@ -30,7 +30,7 @@ user_byte(struct vmspace *vs, uint64_t va, bool write, int *err)
 		return NULL;
 	}
 	int level;
-	pte_t *pte = pmap_lookup(vs->pml4_pa, va, &level);
+	pte_t *pte = pmap_lookup(&vs->pmap, va, &level);
 	bool ok = pte && (*pte & PTE_P) && (*pte & PTE_U) && (!write || (*pte & PTE_W));
 	if (!ok) {
 		int r = vm_fault(vs, va, PFERR_U | (write ? PFERR_W : 0) | (pte && (*pte & PTE_P) ? PFERR_P : 0));
@@ -38,7 +38,7 @@ user_byte(struct vmspace *vs, uint64_t va, bool write, int *err)
 			*err = r;
 			return NULL;
 		}
-		pte = pmap_lookup(vs->pml4_pa, va, &level);
+		pte = pmap_lookup(&vs->pmap, va, &level);
 	}
 	uint64_t offset = va & ((1UL << PTX_SHIFT(level)) - 1);
 	return (uint8_t *)KADDR(PTE_ADDR(*pte) & ~((1UL << PTX_SHIFT(level)) - 1)) + offset;

@@ -68,8 +68,7 @@ vm_create(void)
 	struct vmspace *vs = kmalloc(sizeof *vs);
 	if (!vs)
 		return NULL;
-	vs->pml4_pa = pmap_create();
-	if (!vs->pml4_pa) {
+	if (pmap_create(&vs->pmap) < 0) {
 		kfree(vs);
 		return NULL;
 	}
@@ -199,7 +198,7 @@ release_pte(pte_t *pte, uint64_t va, int level, void *arg)
 	struct vm_region *r = vm_find(ctx->vs, va);
 	KASSERT(r, "release_pte: a leaf at va 0x%lx lies in no region", va);
 	*pte = 0;
-	pmap_invalidate(ctx->vs->pml4_pa, va);
+	pmap_invalidate(&ctx->vs->pmap, va);
 	ctx->vs->resident_pages -= npages;
 	for (uint64_t i = 0; i < npages; i++) {
 		popmap_clear(&r->obj->popmap, (va >> PGSHIFT) + i);
@@ -216,10 +215,10 @@ static int
 release_range(struct vmspace *vs, uint64_t start, uint64_t end, int cause)
 {
 	struct release_ctx ctx = { vs };
-	int r = pmap_split_range(vs->pml4_pa, start, end, cause);
+	int r = pmap_split_range(&vs->pmap, start, end, cause);
 	if (r < 0)
 		return r;
-	pmap_foreach(vs->pml4_pa, start, end, release_pte, &ctx);	/* nothing straddles */
+	pmap_foreach(&vs->pmap, start, end, release_pte, &ctx);	/* nothing straddles */
 	return 0;
 }
 
@@ -240,7 +239,7 @@ vm_destroy(struct vmspace *vs)
 		vs->regions = r->next;
 		region_free(r);
 	}
-	pmap_destroy(vs->pml4_pa);
+	pmap_destroy(&vs->pmap);
 	kfree(vs);
 }
 
@@ -272,7 +271,7 @@ fork_pte(pte_t *pte, uint64_t va, int level, void *arg)
 		}
 	}
 	/* the child's entry is not referenced yet; its frame holds what the parent wrote */
-	if (pmap_enter_level(ctx->child->pml4_pa, va, base, flags | (*pte & PTE_D), level) < 0) {
+	if (pmap_enter_level(&ctx->child->pmap, va, base, flags | (*pte & PTE_D), level) < 0) {
 		for (uint64_t i = 0; i < npages; i++)
 			popmap_clear(&cr->obj->popmap, (va >> PGSHIFT) + i);
 		ctx->error = -E_NO_MEM;
@@ -282,7 +281,7 @@ fork_pte(pte_t *pte, uint64_t va, int level, void *arg)
 		page_ref(pa2page(base + i * PGSIZE));
 	ctx->child->resident_pages += npages;
 	*pte = base | flags | (*pte & PTE_AD) | PTE_P;
-	pmap_invalidate(ctx->parent->pml4_pa, va);
+	pmap_invalidate(&ctx->parent->pmap, va);
 }
 
 /* The child's copy of parent object obj: the one made for an earlier region, or new. */
@@ -322,7 +321,7 @@ vm_fork(struct vmspace *parent)
 		tail = &c->next;
 	}
 	struct fork_ctx ctx = { parent, child, 0 };
-	pmap_foreach(parent->pml4_pa, 0, UTOP, fork_pte, &ctx);
+	pmap_foreach(&parent->pmap, 0, UTOP, fork_pte, &ctx);
 	vm_changed(parent, 0, UTOP);	/* its entries were rewritten read-only */
 	if (ctx.error) {
 		vm_destroy(child);	/* parent pages stay COW-marked: harmless, resolved on write */
@@ -342,11 +341,11 @@ vm_load_bytes(struct vmspace *vs, uint64_t va, const void *src, uint64_t len)
 		if (!r)
 			return -E_FAULT;
 		int level, err;
-		pte_t *pte = pmap_lookup(vs->pml4_pa, va, &level);
+		pte_t *pte = pmap_lookup(&vs->pmap, va, &level);
 		if (!pte || !(*pte & PTE_P)) {
 			if ((err = policy_populate(vs, r, va)) < 0)
 				return err;
-			pte = pmap_lookup(vs->pml4_pa, va, &level);
+			pte = pmap_lookup(&vs->pmap, va, &level);
 		}
 		uint64_t page_size = PS_SIZE(level), off = va & (page_size - 1);
 		uint64_t n = MIN(len, PGSIZE - (va & (PGSIZE - 1)));
@@ -495,7 +494,7 @@ protect_pte(pte_t *pte, uint64_t va, int level, void *arg)
 	struct protect_ctx *ctx = arg;
 	uint64_t size_bit = level > PS_4K ? PTE_PS : 0;
 	*pte = LEAF_ADDR(*pte, level) | pmap_prot_flags(ctx->prot, *pte & PTE_COW) | (*pte & PTE_AD) | size_bit | PTE_P;
-	pmap_invalidate(ctx->vs->pml4_pa, va);
+	pmap_invalidate(&ctx->vs->pmap, va);
 }
 
 int
@@ -520,12 +519,12 @@ vm_mprotect(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t prot)
 	 * cannot fail.  On failure the split regions merge back.
 	 */
 	if ((r = split_at_bounds(vs, addr, end)) == 0 &&
-	    (r = pmap_split_range(vs->pml4_pa, addr, end, DEMOTE_MPROTECT)) == 0) {
+	    (r = pmap_split_range(&vs->pmap, addr, end, DEMOTE_MPROTECT)) == 0) {
 		for (struct vm_region *reg = first_region_ending_after(vs, addr); reg && reg->start < end;
 		     reg = reg->next)
 			reg->prot = prot;
 		struct protect_ctx ctx = { vs, prot };
-		pmap_foreach(vs->pml4_pa, addr, end, protect_pte, &ctx);	/* nothing straddles */
+		pmap_foreach(&vs->pmap, addr, end, protect_pte, &ctx);	/* nothing straddles */
 	}
 	for (struct vm_region *reg = vs->regions; reg; reg = reg->next)
 		merge_with_next(reg);
@@ -627,7 +626,7 @@ vm_query(struct vmspace *vs, uint64_t va, struct vm_query *q)
 	q->region_start = r->start;
 	q->region_end = r->end;
 	int level;
-	pte_t *pte = pmap_lookup(vs->pml4_pa, va, &level);
+	pte_t *pte = pmap_lookup(&vs->pmap, va, &level);
 	if (pte && (*pte & PTE_P)) {
 		q->present = 1;
 		q->page_size = PS_SIZE(level);

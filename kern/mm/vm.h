@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "inc/syscall.h"
 #include "kern/mm/object.h"
+#include "kern/mm/pt/pt.h"
 
 /* Region kinds, for reports and placement rules. */
 enum vm_region_kind {
@@ -28,7 +29,7 @@ struct vm_region {
 };
 
 struct vmspace {
-	uint64_t pml4_pa;		/* the address space's PML4 (physical, for CR3) */
+	struct pmap pmap;		/* its page tables (kern/mm/pt/pt.h) */
 	struct vm_region *regions;	/* sorted by start */
 	uint64_t heap_start;		/* first byte of the heap (page aligned) */
 	uint64_t brk;			/* current break (byte granular) */

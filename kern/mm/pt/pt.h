@@ -9,6 +9,22 @@
 #include "kern/mm/kpmap.h"
 #include "kern/mm/lib/pagesize.h"
 
+/*
+ * A user address space's page tables, as every layer above pt/ names them: callers
+ * hold a struct pmap and never a design's raw root.  For the x86 radix design, root
+ * is the PML4's physical address, the value loaded into CR3 (pmap_root).
+ */
+struct pmap {
+	uint64_t root;
+};
+
+/* What CR3 holds while pm is the loaded address space. */
+static inline uint64_t
+pmap_root(const struct pmap *pm)
+{
+	return pm->root;
+}
+
 #define PTE_COW		0x200UL	/* software bit: frame shared copy-on-write, kept read-only */
 /*
  * Accessed and dirty bits: every rewrite of a present leaf keeps them (the page daemon
@@ -22,21 +38,21 @@
  */
 uint64_t pmap_prot_flags(uint32_t prot, bool cow);
 
-/* A new PML4 sharing the kernel half; returns its physical address, or 0 when out of memory. */
-uint64_t pmap_create(void);
+/* New, empty tables for a user address space in *pm (the kernel half shared); 0 or -E_NO_MEM. */
+int pmap_create(struct pmap *pm);
 /* Free the user page-table pages of pml4 and the PML4 itself; every leaf must be unmapped. */
-void pmap_destroy(uint64_t pml4_pa);
+void pmap_destroy(struct pmap *pm);
 /* Map the 4 KiB page at va to pa with flags (PTE_P added). Returns 0 or -E_NO_MEM. */
-int pmap_enter(uint64_t pml4_pa, uint64_t va, uint64_t pa, uint64_t flags);
+int pmap_enter(struct pmap *pm, uint64_t va, uint64_t pa, uint64_t flags);
 /* The same for a leaf at level (1: 2 MiB, 2: 1 GiB; flags include PTE_PS); va, pa aligned. */
-int pmap_enter_level(uint64_t pml4_pa, uint64_t va, uint64_t pa, uint64_t flags, int level);
+int pmap_enter_level(struct pmap *pm, uint64_t va, uint64_t pa, uint64_t flags, int level);
 /*
  * The leaf entry mapping va: a PT entry, or a PD/PDPT entry with PTE_PS; *level says
  * which (0, 1, 2).  NULL when no table reaches va.  The entry may be non-present.
  */
-pte_t *pmap_lookup(uint64_t pml4_pa, uint64_t va, int *level);
+pte_t *pmap_lookup(struct pmap *pm, uint64_t va, int *level);
 /* Flush va from the TLB if pml4 is the loaded address space. */
-void pmap_invalidate(uint64_t pml4_pa, uint64_t va);
+void pmap_invalidate(struct pmap *pm, uint64_t va);
 /*
  * Call fn(pte, va, level, arg) for each present leaf entry that intersects [start, end),
  * in address order: 4 KiB PTEs (level 0) and superpages (level 1: 2 MiB, level 2:
@@ -46,7 +62,7 @@ void pmap_invalidate(uint64_t pml4_pa, uint64_t va);
  * the leaves that straddle.  fn may rewrite or clear the entry it is given, nothing
  * else of the tables.  Absent tables are skipped quickly.
  */
-void pmap_foreach(uint64_t pml4_pa, uint64_t start, uint64_t end,
+void pmap_foreach(struct pmap *pm, uint64_t start, uint64_t end,
 		  void (*fn)(pte_t *pte, uint64_t va, int level, void *arg), void *arg);
 
 /*
@@ -55,7 +71,7 @@ void pmap_foreach(uint64_t pml4_pa, uint64_t start, uint64_t end,
  * inside such a block gives the block's start).  Absent tables are skipped quickly,
  * so walking a huge, sparse range costs what is mapped in it.
  */
-uint64_t pmap_next_table(uint64_t pml4_pa, uint64_t va, uint64_t end, int level);
+uint64_t pmap_next_table(struct pmap *pm, uint64_t va, uint64_t end, int level);
 
 /* ---- superpages: promotion and demotion ---- */
 
@@ -89,7 +105,7 @@ extern struct pmap_stats pmap_stats;
  * one written page makes all of it dirty, as one D bit cannot say which).  Frees the
  * table page and flushes the TLB.  True if promoted.
  */
-bool pmap_promote(uint64_t pml4_pa, uint64_t va, int level);
+bool pmap_promote(struct pmap *pm, uint64_t va, int level);
 /*
  * Split the superpage at level covering va into 512 entries of the next size down,
  * same frames and flags.  Each entry gets the superpage's accessed and dirty bits: the
@@ -97,7 +113,7 @@ bool pmap_promote(uint64_t pml4_pa, uint64_t va, int level);
  * superpage gives clean pages; a dirty one dirty pages, never losing a write).
  * 0, or -E_NO_MEM when no page-table page could be allocated.
  */
-int pmap_demote(uint64_t pml4_pa, uint64_t va, int level, int cause);
+int pmap_demote(struct pmap *pm, uint64_t va, int level, int cause);
 /*
  * Demote the superpages that cross start or end (1 GiB to 2 MiB to 4 KiB as needed,
  * each counted under cause), so that every leaf lies wholly inside [start, end) or
@@ -105,7 +121,7 @@ int pmap_demote(uint64_t pml4_pa, uint64_t va, int level, int cause);
  * the same rights.  0, or -E_NO_MEM when a page-table page could not be allocated: the
  * demotions completed before it stay (each one whole), nothing else changed.
  */
-int pmap_split_range(uint64_t pml4_pa, uint64_t start, uint64_t end, int cause);
+int pmap_split_range(struct pmap *pm, uint64_t start, uint64_t end, int cause);
 
 
 #endif

@@ -40,16 +40,17 @@ pmap_prot_flags(uint32_t prot, bool cow)
 
 #define PML4_USER_SLOTS 256
 
-uint64_t
-pmap_create(void)
+int
+pmap_create(struct pmap *pm)
 {
 	uint64_t pa = pt_page_alloc();
 	if (!pa)
-		return 0;
+		return -E_NO_MEM;
 	pte_t *pml4 = pt_va(pa);
 	for (int i = PML4_USER_SLOTS; i < NPTENTRIES; i++)
 		pml4[i] = kern_pml4[i];
-	return pa;
+	pm->root = pa;
+	return 0;
 }
 
 /* Free the table at pa, at `level` (2 = PDPT, 1 = PD, 0 = PT), and every table below it. */
@@ -69,8 +70,9 @@ free_table(uint64_t pa, int level)
 }
 
 void
-pmap_destroy(uint64_t pml4_pa)
+pmap_destroy(struct pmap *pm)
 {
+	uint64_t pml4_pa = pm->root;
 	pte_t *pml4 = pt_va(pml4_pa);
 	KASSERT(rcr3() != pml4_pa, "pmap_destroy: PML4 0x%lx is still loaded", pml4_pa);
 	for (int i = 0; i < PML4_USER_SLOTS; i++)
@@ -80,26 +82,28 @@ pmap_destroy(uint64_t pml4_pa)
 }
 
 int
-pmap_enter_level(uint64_t pml4_pa, uint64_t va, uint64_t pa, uint64_t flags, int level)
+pmap_enter_level(struct pmap *pm, uint64_t va, uint64_t pa, uint64_t flags, int level)
 {
+	uint64_t pml4_pa = pm->root;
 	pte_t *pte = pmap_walk(pt_va(pml4_pa), va, level, true, PTE_U);
 	if (!pte)
 		return -E_NO_MEM;
 	KASSERT(!(*pte & PTE_P), "pmap_enter: va 0x%lx level %d is already mapped (0x%lx)", va, level, *pte);
 	*pte = pa | flags | PTE_P;
-	pmap_invalidate(pml4_pa, va);
+	pmap_invalidate(pm, va);
 	return 0;
 }
 
 int
-pmap_enter(uint64_t pml4_pa, uint64_t va, uint64_t pa, uint64_t flags)
+pmap_enter(struct pmap *pm, uint64_t va, uint64_t pa, uint64_t flags)
 {
-	return pmap_enter_level(pml4_pa, va, pa, flags, 0);
+	return pmap_enter_level(pm, va, pa, flags, 0);
 }
 
 pte_t *
-pmap_lookup(uint64_t pml4_pa, uint64_t va, int *level)
+pmap_lookup(struct pmap *pm, uint64_t va, int *level)
 {
+	uint64_t pml4_pa = pm->root;
 	pte_t *table = pt_va(pml4_pa);
 	for (int l = 3; l > 0; l--) {
 		pte_t e = table[PTX(va, l)];
@@ -116,8 +120,9 @@ pmap_lookup(uint64_t pml4_pa, uint64_t va, int *level)
 }
 
 void
-pmap_invalidate(uint64_t pml4_pa, uint64_t va)
+pmap_invalidate(struct pmap *pm, uint64_t va)
 {
+	uint64_t pml4_pa = pm->root;
 	if (rcr3() == pml4_pa)
 		invlpg(va);
 }
@@ -140,9 +145,10 @@ foreach_in_table(pte_t *table, int level, uint64_t base, uint64_t start, uint64_
 }
 
 void
-pmap_foreach(uint64_t pml4_pa, uint64_t start, uint64_t end,
+pmap_foreach(struct pmap *pm, uint64_t start, uint64_t end,
 	     void (*fn)(pte_t *pte, uint64_t va, int level, void *arg), void *arg)
 {
+	uint64_t pml4_pa = pm->root;
 	end = MIN(end, UTOP);
 	if (start < end)
 		foreach_in_table(pt_va(pml4_pa), 3, 0, start, end, fn, arg);
@@ -167,8 +173,9 @@ next_table_in(pte_t *table, int l, uint64_t base, uint64_t va, uint64_t end, int
 }
 
 uint64_t
-pmap_next_table(uint64_t pml4_pa, uint64_t va, uint64_t end, int level)
+pmap_next_table(struct pmap *pm, uint64_t va, uint64_t end, int level)
 {
+	uint64_t pml4_pa = pm->root;
 	end = MIN(end, UTOP);
 	return va < end ? next_table_in(pt_va(pml4_pa), 3, 0, va, end, level) : end;
 }
@@ -193,8 +200,9 @@ flush_user_tlb(uint64_t pml4_pa)
 }
 
 bool
-pmap_promote(uint64_t pml4_pa, uint64_t va, int level)
+pmap_promote(struct pmap *pm, uint64_t va, int level)
 {
+	uint64_t pml4_pa = pm->root;
 	va = ROUNDDOWN(va, PS_SIZE(level));
 	pte_t *entry = pmap_walk(pt_va(pml4_pa), va, level, false, 0);
 	if (!entry || !(*entry & PTE_P) || (*entry & PTE_PS))
@@ -226,11 +234,12 @@ pmap_promote(uint64_t pml4_pa, uint64_t va, int level)
 }
 
 int
-pmap_demote(uint64_t pml4_pa, uint64_t va, int level, int cause)
+pmap_demote(struct pmap *pm, uint64_t va, int level, int cause)
 {
+	uint64_t pml4_pa = pm->root;
 	int l;
 	va = ROUNDDOWN(va, PS_SIZE(level));
-	pte_t *entry = pmap_lookup(pml4_pa, va, &l);
+	pte_t *entry = pmap_lookup(pm, va, &l);
 	KASSERT(entry && l == level && (*entry & PTE_P) && (*entry & PTE_PS),
 		"pmap_demote: va 0x%lx is not a present level-%d superpage", va, level);
 	uint64_t table_pa = pt_page_alloc();
@@ -254,20 +263,20 @@ pmap_demote(uint64_t pml4_pa, uint64_t va, int level, int cause)
 
 /* Demote the superpages crossing the page boundary va, larger first, until no leaf straddles it. */
 static int
-split_at(uint64_t pml4_pa, uint64_t va, int cause)
+split_at(struct pmap *pm, uint64_t va, int cause)
 {
 	int level, r;
 	pte_t *pte;
-	while (va < UTOP && (pte = pmap_lookup(pml4_pa, va, &level)) && level > PS_4K && (*pte & PTE_P) &&
+	while (va < UTOP && (pte = pmap_lookup(pm, va, &level)) && level > PS_4K && (*pte & PTE_P) &&
 	       (va & (PS_SIZE(level) - 1)))
-		if ((r = pmap_demote(pml4_pa, va, level, cause)) < 0)
+		if ((r = pmap_demote(pm, va, level, cause)) < 0)
 			return r;
 	return 0;
 }
 
 int
-pmap_split_range(uint64_t pml4_pa, uint64_t start, uint64_t end, int cause)
+pmap_split_range(struct pmap *pm, uint64_t start, uint64_t end, int cause)
 {
-	int r = split_at(pml4_pa, start, cause);
-	return r < 0 ? r : split_at(pml4_pa, end, cause);
+	int r = split_at(pm, start, cause);
+	return r < 0 ? r : split_at(pm, end, cause);
 }
