@@ -174,19 +174,10 @@ scenario_wired(void)
 int
 main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} scenarios[] = {
+	static const struct scenario scenarios[] = {
 		{ "small", scenario_small }, { "preempt", scenario_preempt },
 		{ "progress", scenario_progress }, { "wired", scenario_wired },
 	};
-	CHECK(argc == 2, "usage: rsv_hostile SCENARIO");
-	size_t i;
-	for (i = 0; i < ARRAY_SIZE(scenarios) && strcmp(argv[1], scenarios[i].name) != 0; i++)
-		;
-	CHECK(i < ARRAY_SIZE(scenarios), "no scenario '%s'", argv[1]);
-	scenarios[i].fn();
-	printf("rsv_hostile: %s OK\n", argv[1]);
+	run_scenario(scenarios, ARRAY_SIZE(scenarios), argc, argv);
 	return 0;
 }

@@ -372,28 +372,28 @@ scenario_image(void)
 	CHECK(reserved >= NPG, "the 5 MiB bss holds a whole 2 MiB block but got no reservation");
 }
 
+static void
+scenario_munmap(void)
+{
+	drop_and_refill(true);
+}
+
+static void
+scenario_dontneed(void)
+{
+	drop_and_refill(false);
+}
+
 int
 main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} scenarios[] = {
+	static const struct scenario scenarios[] = {
 		{ "promote", scenario_promote }, { "giant", scenario_giant }, { "base", scenario_base },
 		{ "eager", scenario_eager }, { "mprotect", scenario_mprotect }, { "fork", scenario_fork },
 		{ "pressure", scenario_pressure }, { "image", scenario_image },
 		{ "fragment", scenario_fragment }, { "spec", scenario_spec },
+		{ "munmap", scenario_munmap }, { "dontneed", scenario_dontneed },
 	};
-	CHECK(argc == 2, "usage: superpage SCENARIO");
-	if (strcmp(argv[1], "munmap") == 0 || strcmp(argv[1], "dontneed") == 0) {
-		drop_and_refill(strcmp(argv[1], "munmap") == 0);
-	} else {
-		size_t i;
-		for (i = 0; i < ARRAY_SIZE(scenarios) && strcmp(argv[1], scenarios[i].name) != 0; i++)
-			;
-		CHECK(i < ARRAY_SIZE(scenarios), "no scenario '%s'", argv[1]);
-		scenarios[i].fn();
-	}
-	printf("superpage: %s OK\n", argv[1]);
+	run_scenario(scenarios, ARRAY_SIZE(scenarios), argc, argv);
 	return 0;
 }

@@ -60,6 +60,25 @@ query_va(const void *va)
 	return q;
 }
 
+/* A test program's scenarios, chosen by name on the command line. */
+struct scenario {
+	const char *name;
+	void (*fn)(void);
+};
+
+/* Run the scenario named argv[1] and print "PROG: NAME OK"; fail on a bad name. */
+static inline void
+run_scenario(const struct scenario *scenarios, size_t n, int argc, char **argv)
+{
+	CHECK(argc == 2, "usage: %s SCENARIO", argv[0]);
+	size_t i;
+	for (i = 0; i < n && strcmp(argv[1], scenarios[i].name) != 0; i++)
+		;
+	CHECK(i < n, "no scenario '%s'", argv[1]);
+	scenarios[i].fn();
+	printf("%s: %s OK\n", argv[0], argv[1]);
+}
+
 /* The kernel's count of free physical pages. */
 static inline uint64_t
 free_pages(void)

@@ -341,20 +341,11 @@ scenario_huge(void)
 int
 main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} scenarios[] = {
+	static const struct scenario scenarios[] = {
 		{ "sbrk", scenario_sbrk }, { "prot", scenario_prot }, { "promote-ad", scenario_promote_ad },
 		{ "ad", scenario_ad }, { "text", scenario_text }, { "repromote", scenario_repromote },
 		{ "huge", scenario_huge },
 	};
-	CHECK(argc == 2, "usage: vmh_hostile SCENARIO");
-	size_t i;
-	for (i = 0; i < ARRAY_SIZE(scenarios) && strcmp(argv[1], scenarios[i].name) != 0; i++)
-		;
-	CHECK(i < ARRAY_SIZE(scenarios), "no scenario '%s'", argv[1]);
-	scenarios[i].fn();
-	printf("vmh_hostile: %s OK\n", argv[1]);
+	run_scenario(scenarios, ARRAY_SIZE(scenarios), argc, argv);
 	return 0;
 }

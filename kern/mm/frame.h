@@ -31,6 +31,16 @@ uint64_t phys_scan_limit(void);
 /* Build the struct page array and hand all free RAM to the buddy allocator. */
 void phys_init(void);
 
+/* The smallest order whose block (2^order pages) holds bytes. */
+static inline unsigned
+frame_order_for(uint64_t bytes)
+{
+	unsigned order = 0;
+	while ((PGSIZE << order) < bytes)
+		order++;
+	return order;
+}
+
 /* A naturally aligned block of 2^order pages, or NULL when memory is exhausted. */
 struct page *page_alloc(unsigned order);
 /* The same, filled with zeros. */

@@ -509,15 +509,6 @@ check_model_owner(void)
 
 /* ---- everything ---- */
 
-static unsigned
-order_for_bytes(uint64_t bytes)
-{
-	unsigned order = 0;
-	while ((PGSIZE << order) < bytes)
-		order++;
-	return order;
-}
-
 int
 invariant_check(bool verbose)
 {
@@ -529,7 +520,7 @@ invariant_check(bool verbose)
 		return violations;
 	}
 	uint64_t npages = phys_buddy.npages;
-	unsigned order = order_for_bytes(npages * sizeof(uint16_t));
+	unsigned order = frame_order_for(npages * sizeof(uint16_t));
 	struct page *scratch = buddy_alloc(&phys_buddy, order);	/* not page_alloc: no fault injection */
 	if (!scratch) {
 		cprintf("invariant: no memory for the frame map: only the buddy allocator checked\n");

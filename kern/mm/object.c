@@ -28,24 +28,15 @@
 
 /* ---- memory for popmap nodes and reservation bitmaps ---- */
 
-static unsigned
-order_for(size_t size)
-{
-	unsigned order = 0;
-	while ((PGSIZE << order) < size)
-		order++;
-	return order;
-}
-
 static void *
 node_alloc(size_t size)
 {
 	if (size <= KMALLOC_MAX)
 		return kmalloc(size);
-	struct page *pg = size <= PGSIZE ? wired_page_alloc() : frame_alloc(order_for(size));
+	struct page *pg = size <= PGSIZE ? wired_page_alloc() : frame_alloc(frame_order_for(size));
 	if (!pg)
 		return NULL;
-	memset(page2kva(pg), 0, PGSIZE << order_for(size));
+	memset(page2kva(pg), 0, PGSIZE << frame_order_for(size));
 	return page2kva(pg);
 }
 
@@ -57,7 +48,7 @@ node_free(void *p, size_t size)
 	else if (size <= PGSIZE)
 		frame_free(pa2page(PADDR(p)));
 	else
-		page_free(pa2page(PADDR(p)), order_for(size));
+		page_free(pa2page(PADDR(p)), frame_order_for(size));
 }
 
 const struct popmap_allocator popmap_kernel_allocator = { node_alloc, node_free };
