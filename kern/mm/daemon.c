@@ -41,6 +41,7 @@
 #include "inc/util.h"
 #include "kern/cmdline.h"
 #include "kern/console.h"
+#include "kern/kassert.h"
 #include "kern/mm/frame.h"
 #include "kern/mm/pt/pt.h"
 #include "kern/mm/policy.h"
@@ -301,6 +302,9 @@ compact_block(uint64_t pfn, uint64_t used)
 		/* the address space is not loaded: its TLB entries go at its next CR3 load */
 		pte_t *pte = m->maps[k].pte;
 		struct page *from = pa2page(PTE_ADDR(*pte));
+		KASSERT(from->refcount == 1 && (*pte & PTE_P) && !(*pte & PTE_PS),
+			"compact_block: va 0x%lx is not a private 4 KiB page (refcount %u)", m->maps[k].va,
+			from->refcount);
 		memcpy(page2kva(to), page2kva(from), PGSIZE);
 		to->refcount = 1;
 		from->refcount = 0;

@@ -34,6 +34,7 @@
 #include "inc/util.h"
 #include "kern/cmdline.h"
 #include "kern/console.h"
+#include "kern/kassert.h"
 #include "kern/mm/frame.h"
 #include "kern/mm/pt/pt.h"
 #include "kern/mm/lib/popmap.h"
@@ -235,6 +236,9 @@ policy_populate(struct vmspace *vs, struct vm_region *r, uint64_t va)
 	uint64_t page = ROUNDDOWN(va, PGSIZE), pa;
 	struct popmap *pm = &r->obj->popmap;
 
+	KASSERT(page >= r->start && page < r->end, "policy_populate: va 0x%lx outside its region [0x%lx, 0x%lx)",
+		va, r->start, r->end);
+	KASSERT(!popmap_test(pm, page >> PGSHIFT), "policy_populate: va 0x%lx is populated already", va);
 	frame_clock_tick();
 	if (vm_policy == POLICY_EAGER && populate_eager(vs, r, page) == 0)
 		return 0;
