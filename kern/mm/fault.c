@@ -113,8 +113,14 @@ vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 		KASSERT(!(err & PFERR_I) || !(*pte & PTE_NX), "vm_fault: fetch at va 0x%lx resolved but the leaf is NX",
 			va);
 	}
-	/* mappings around va changed (maybe promoted or demoted): the model TLB follows */
-	uint64_t block = start_level == PS_1G ? PG1G : PG2M;
+	/*
+	 * Mappings around va changed: the model TLB follows.  A promotion to 1 GiB (or the
+	 * demotion of a 1 GiB page) makes translations stale across all of it, not only in
+	 * the 2 MiB block of va: the leaf before and the leaf after both count.
+	 */
+	pte = pmap_lookup(&vs->pmap, page, &level);
+	bool giant = start_level == PS_1G || (pte && (*pte & PTE_P) && level == PS_1G);
+	uint64_t block = giant ? PG1G : PG2M;
 	vm_changed(vs, ROUNDDOWN(page, block), ROUNDDOWN(page, block) + block);
 	return r;
 }

@@ -183,6 +183,25 @@ merge_with_next(struct vm_region *r)
 	}
 }
 
+/*
+ * Widen [*start, *end) to the whole leaves mapped at its two ends.  A superpage split
+ * or created at a bound changes every translation inside it, not only those in the
+ * range: the observers (the model TLB, which must drop all of a superpage's
+ * translations, as a real TLB does) hear of the whole superpage.  Called before a
+ * change (the superpages about to be split) and after it (those just promoted).
+ */
+static void
+widen_to_leaves(struct vmspace *vs, uint64_t *start, uint64_t *end)
+{
+	int level;
+	pte_t *pte = pmap_lookup(&vs->pmap, *start, &level);
+	if (pte && (*pte & PTE_P))
+		*start = ROUNDDOWN(*start, PS_SIZE(level));
+	pte = pmap_lookup(&vs->pmap, *end - 1, &level);
+	if (pte && (*pte & PTE_P))
+		*end = ROUNDUP(*end, PS_SIZE(level));
+}
+
 /* ---- releasing pages ---- */
 
 struct release_ctx {
@@ -454,8 +473,10 @@ vm_munmap(struct vmspace *vs, uint64_t addr, uint64_t len)
 		return r;
 	if ((r = split_at_bounds(vs, addr, end)) < 0)
 		return r;
+	uint64_t lo = addr, hi = end;
+	widen_to_leaves(vs, &lo, &hi);
 	r = release_range(vs, addr, end, DEMOTE_MUNMAP);
-	vm_changed(vs, addr, end);
+	vm_changed(vs, lo, hi);
 	if (r < 0)
 		return r;
 	for (struct vm_region **pp = &vs->regions; *pp;) {
@@ -518,6 +539,8 @@ vm_mprotect(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t prot)
 	 * that cross a bound) change no protection; then regions and entries change, which
 	 * cannot fail.  On failure the split regions merge back.
 	 */
+	uint64_t lo = addr, hi = end;
+	widen_to_leaves(vs, &lo, &hi);
 	if ((r = split_at_bounds(vs, addr, end)) == 0 &&
 	    (r = pmap_split_range(&vs->pmap, addr, end, DEMOTE_MPROTECT)) == 0) {
 		for (struct vm_region *reg = first_region_ending_after(vs, addr); reg && reg->start < end;
@@ -529,11 +552,12 @@ vm_mprotect(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t prot)
 	for (struct vm_region *reg = vs->regions; reg; reg = reg->next)
 		merge_with_next(reg);
 	if (r < 0) {
-		vm_changed(vs, addr, end);	/* some superpages may have been demoted */
+		vm_changed(vs, lo, hi);		/* some superpages may have been demoted */
 		return r;
 	}
 	policy_repromote(vs, addr, end);	/* blocks whose protection became uniform again */
-	vm_changed(vs, addr, end);
+	widen_to_leaves(vs, &lo, &hi);
+	vm_changed(vs, lo, hi);
 	return 0;
 }
 
@@ -550,8 +574,10 @@ vm_madvise(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t advice)
 		return -E_INVAL;
 	if (!range_fully_mapped(vs, addr, end))
 		return -E_NOT_FOUND;
+	uint64_t lo = addr, hi = end;
+	widen_to_leaves(vs, &lo, &hi);
 	r = release_range(vs, addr, end, DEMOTE_MADVISE);	/* next touch: demand zero */
-	vm_changed(vs, addr, end);
+	vm_changed(vs, lo, hi);
 	return r;
 }
 

@@ -44,6 +44,8 @@ struct vmspace {
  * through observers they register at boot, so vm never calls up into them:
  * changed(vs, start, end) after any mapping of vs in [start, end) changed (mapped,
  * unmapped, protected, promoted, demoted, moved); destroyed(vs) before vs goes.
+ * A superpage promoted or demoted is reported whole (every translation inside it
+ * changed, as a real TLB sees it), even when the operation's range was one page.
  * Either may be NULL.  At most VM_OBSERVERS.
  */
 struct vm_observer {
