@@ -8,8 +8,9 @@
  * is not preemptible: it runs with interrupts off; user mode runs with them on.
  * When nothing is runnable the boot thread halts until the next interrupt.
  *
- * The timer is the 8254 PIT at SCHED_HZ on IRQ 0, with the 8259 PICs remapped to
- * vectors 32..47 and every other IRQ masked.
+ * The timer is the 8254 PIT at SCHED_HZ on IRQ 0 (sched.hz=N, 19..10000, to preempt
+ * more often in tests), with the 8259 PICs remapped to vectors 32..47 and every other
+ * IRQ masked.
  *
  * x87/SSE state.  The registers belong to the process that runs: run() loads its saved
  * image (FXRSTOR) before switching to it and saves it (FXSAVE) when it comes back, on
@@ -24,11 +25,13 @@
 #include "inc/mmu.h"
 #include "inc/string.h"
 #include "inc/x86.h"
+#include "kern/cmdline.h"
 #include "kern/console.h"
 #include "kern/mm/daemon.h"
 #include "kern/gdt.h"
 #include "kern/mm/pt/pt.h"
 #include "kern/proc.h"
+#include "kern/qemu.h"
 #include "kern/mm/tlbtrap.h"
 
 #define SCHED_HZ	100
@@ -104,7 +107,8 @@ timer_interrupt(struct trapframe *tf)
 
 /*
  * Enable the FPU for user code; remap the PICs to T_IRQ0.., mask all but the timer,
- * start the PIT at SCHED_HZ.
+ * start the PIT at SCHED_HZ or sched.hz=.  A sched.hz= that is not a number in 19..10000
+ * (the PIT's 16-bit divisor, a tick the kernel can keep up with) stops the boot.
  */
 void
 sched_init(void)
@@ -123,7 +127,17 @@ sched_init(void)
 	outb(PIC1_DATA, 0xFE);		/* only IRQ 0 */
 	outb(PIC2_DATA, 0xFF);
 
-	uint16_t divisor = PIT_HZ / SCHED_HZ;
+	unsigned long hz = SCHED_HZ;
+	const char *v = cmdline_get("sched.hz");
+	if (v) {
+		char *end;
+		hz = strtoul(v, &end, 10);
+		if (end == v || *end != '\0' || hz < 19 || hz > 10000) {
+			cprintf("sched: bad sched.hz=%s: at least 19 and at most 10000; not booting\n", v);
+			qemu_exit(QEMU_EXIT_FAILURE);
+		}
+	}
+	uint16_t divisor = (uint16_t)(PIT_HZ / hz);
 	outb(PIT_CMD, 0x34);		/* channel 0, lo/hi byte, rate generator */
 	outb(PIT_CH0, divisor & 0xFF);
 	outb(PIT_CH0, divisor >> 8);

@@ -273,6 +273,7 @@ syscall_trap(struct trapframe *tf)
 {
 	syscall_count++;
 	curproc->tf = tf;
+	tlbtrap_retire(curproc->vm, &tf->rflags);	/* a stepped syscall: SFMASK cleared TF */
 	tf->rax = (uint64_t)dispatch(tf);
 	if (curproc->killed)
 		proc_exit(WSTATUS_KILLED);

@@ -8,7 +8,8 @@
  * Traps from ring 3 are the process's: a page fault goes to the model TLB when a
  * reserved bit is set (a fake-invalid entry: kern/mm/tlbtrap.c), else to vm_fault
  * (kern/mm/fault.c); one that cannot be resolved, and every other exception, kills
- * only that process with a one-line reason (kern/proc.c).
+ * only that process with a one-line reason (kern/proc.c).  The exception: a debug trap
+ * that ends the model TLB's single step of an instruction after a refill.
  */
 #include <stdint.h>
 #include "inc/error.h"
@@ -136,7 +137,7 @@ user_page_fault(struct trapframe *tf)
 {
 	uint64_t va = rcr2();
 	if (tf->err & PFERR_RSVD) {		/* a fake-invalid entry: a model TLB miss */
-		if (tlbtrap_fault(curproc->vm, va))
+		if (tlbtrap_fault(curproc->vm, va, &tf->rflags))
 			return;
 		proc_kill_fault("page fault at va 0x%lx (reserved bit set) rip 0x%lx", va, tf->rip);
 	}
@@ -155,6 +156,8 @@ static void
 user_trap(struct trapframe *tf)
 {
 	curproc->tf = tf;
+	if (tf->trapno != T_PGFLT && tlbtrap_retire(curproc->vm, &tf->rflags) && tf->trapno == T_DEBUG)
+		return;		/* the model's single step (kern/mm/tlbtrap.c) is over */
 	if (tf->trapno == T_PGFLT)
 		user_page_fault(tf);
 	else

@@ -227,6 +227,21 @@ tlbsim_step(struct tlbsim *sim, const struct tlbsim_ref *r)
 	exit(1);
 }
 
+bool
+tlbsim_instruction(struct tlbsim *sim, uint64_t va, uint64_t len, uint8_t size, uint16_t asid)
+{
+	uint64_t first = va >> shift_of[size], last = (va + len - 1) >> shift_of[size];
+	bool hit = true;
+
+	for (uint64_t page = first; page <= last; page++) {
+		struct tlbsim_ref r = { .va = page << shift_of[size], .asid = asid, .op = TLBSIM_ACCESS,
+					.size = size, .overlaid = false };
+
+		hit &= tlbsim_step(sim, &r);
+	}
+	return hit;
+}
+
 void
 tlbsim_counts(const struct tlbsim *sim, struct tlbsim_counts *out)
 {

@@ -63,6 +63,13 @@ void tlbsim_free(struct tlbsim *sim);
 /* Apply one event.  For an ACCESS, true when every lookup hit (it would not trap). */
 bool tlbsim_step(struct tlbsim *sim, const struct tlbsim_ref *r);
 
+/*
+ * One instruction touching the bytes [va, va + len) of asid, mapped by pages of `size`
+ * (not overlaid): an ACCESS of each page it touches, once, in address order -- a real
+ * TLB completes the instruction and fills each page once, even if a later page's fill
+ * evicts an earlier one.  True when every page hit.
+ */
+bool tlbsim_instruction(struct tlbsim *sim, uint64_t va, uint64_t len, uint8_t size, uint16_t asid);
 /* The counts so far. */
 void tlbsim_counts(const struct tlbsim *sim, struct tlbsim_counts *out);
 

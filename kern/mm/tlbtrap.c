@@ -21,8 +21,26 @@
  * Whenever the kernel changes mappings of a measured space (a fault resolved, a
  * promotion or demotion, munmap, mprotect, fork, migration), tlbtrap_sync drops the
  * model's entries for the range and re-arms its traps, as a real TLB is invalidated.
- * Kernel accesses to user memory (copyin/copyout) go through the direct map and are
- * not TLB accesses of the process.  Counts go to the model (global) and to the space's
+ *
+ * What is counted: the lookups a textbook TLB of the model's geometry makes for the
+ * process's user-mode accesses inside the measured range -- data loads and stores,
+ * stack accesses, and instruction fetches if the code lies in the range -- each page
+ * an instruction touches looked up once, in the order the CPU reaches them (for one
+ * access straddling two pages, the lower first), and the instruction completed even
+ * when a later page's refill evicts an earlier one (single-stepping after a refill,
+ * see tlbtrap_fault; tests/tlbsim.c's tlbsim_instruction is the reference).  Not
+ * counted: kernel accesses to user memory (copyin/copyout go through the direct map and
+ * are not TLB accesses of the process), accesses outside the range, the page walks'
+ * own memory references.  What still differs from a textbook TLB:
+ *  - invalidation by tlbtrap_sync is a whole 2 MiB block, where hardware drops the
+ *    translations that changed (issue 9 item 3), so a real fault in the middle of an
+ *    instruction can drop, and count again, a page the instruction already used;
+ *  - "used before the eviction" is read from the evicting page's accessed bit: with
+ *    CLOCK, an instruction touching three or more pages of one full set can have that
+ *    bit cleared by a later refill's victim search in the same instruction, and then
+ *    counts one page it used twice;
+ *  - at most STEP_MAX evictions are remembered per instruction (none touches as many
+ *    pages); hits never trap, so replacement cannot be LRU (lib/vtlb.c).  Counts go to the model (global) and to the space's
  * struct tlb_measure.  tlb.mode=tag keeps entries across switches, tlb.mode=flush
  * (default) empties the model when another measured space runs.
  *
@@ -62,6 +80,21 @@ static uint64_t tag_used[TLB_TAGS_MAX / 64];	/* tag mode: bit t set while tag t 
 static uint32_t ntags = TLB_TAGS_MAX;	/* tags 0 .. ntags-1 are handed out */
 static uint32_t tag_next;		/* where the next-fit search for a free tag starts */
 static struct vmspace *space_of(uint16_t asid);
+
+/* The instruction being single-stepped after a refill (see tlbtrap_fault). */
+#define STEP_MAX	16		/* far more than the pages one instruction touches */
+#define RFLAGS_TF	0x100
+#define RFLAGS_IF	0x200
+
+static struct {
+	struct vmspace *vs;		/* the space whose instruction is stepped; NULL: none */
+	uint64_t user_flags;		/* the user's own TF and IF, given back at the end */
+	int nevicted, nkept;
+	struct {
+		uint64_t va, by;	/* page va (of vs) was evicted by the refill of page by */
+	} evicted[STEP_MAX];
+	uint64_t kept[STEP_MAX];	/* evicted pages it used first, valid until it retires */
+} step;
 
 static const char *const repl_names[] = { "fifo", "random", "clock" };
 static const char *const size_names[] = { "4k", "2m", "1g" };
@@ -296,6 +329,8 @@ tlbtrap_stop(struct vmspace *vs)
 {
 	if (!vs->tlb)
 		return;
+	if (step.vs == vs)
+		step.vs = NULL;		/* its deferred victims are disarmed below anyway */
 	arm_range(vs, 0, UTOP, false);
 	vtlb_flush_asid(&tlb_model, vs->tlb->asid);
 	if (tlb_model.cfg.tag_by_asid)
@@ -308,27 +343,106 @@ tlbtrap_stop(struct vmspace *vs)
 
 /* ---- the trap ---- */
 
+/*
+ * An instruction that touches several pages (a load straddling two, or a fetch from one
+ * and a load from another) traps once per page it misses, and each trap's retry
+ * re-executes the whole instruction.  A textbook TLB looks its pages up once each, in
+ * program order, and completes it: a page it used before a later page's refill evicted
+ * it is not looked up again.  Re-arming such a victim at once would make the retry miss
+ * on it again -- counted twice, and, when the instruction needs more pages than the set
+ * has ways, never completing.
+ *
+ * So after every refill the process returns to user mode for one instruction with TF
+ * set (single-step) and IF clear, until the debug trap after it retires
+ * (tlbtrap_retire).  A victim of its own space is re-armed at once, but remembered with
+ * the page whose refill evicted it, whose accessed bit the refill clears.  When the
+ * retry traps on that victim: if the evicting page's accessed bit is still clear, the
+ * instruction reached the victim before it (program order, which is the CPU's access
+ * order), so the textbook TLB used the victim before evicting it: it is made valid
+ * without a count and kept so until the instruction retires.  If the bit is set, the
+ * instruction came to the victim after the evicting page: a real miss.  With IF clear
+ * nothing else runs in between -- no timer, so no other measured space can flush or
+ * evict what the refill put in before the access completes.  Victims of other spaces
+ * are re-armed at once: this instruction does not use them.  Beyond STEP_MAX evictions
+ * in one instruction (none touches that many pages) victims are simply re-armed.
+ */
+
+/* Make (asid, va) fake-invalid again and flush it from the real TLB, unless resident. */
+static void
+rearm_victim(uint16_t asid, uint64_t va)
+{
+	struct vmspace *owner = space_of(asid);
+	enum page_size size;
+	pte_t *pte = owner ? leaf(owner, va, &size) : NULL;
+	if (!pte || vtlb_resident(&tlb_model, va, size, asid))
+		return;
+	*pte |= PTE_TRAP;
+	pmap_invalidate(&owner->pmap, va);	/* invlpg: it must trap again */
+}
+
+/*
+ * Whether the stepped instruction of vs used page va (trapping now) before the refill
+ * that evicted it: that refill's page was not accessed since.
+ */
+static bool
+used_before_eviction(struct vmspace *vs, uint64_t va)
+{
+	enum page_size size;
+	for (int i = 0; i < step.nevicted; i++) {
+		if (step.evicted[i].va != va)
+			continue;
+		pte_t *by = leaf(vs, step.evicted[i].by, &size);
+		return by && !(*by & PTE_A);
+	}
+	return false;
+}
+
 bool
-tlbtrap_fault(struct vmspace *vs, uint64_t va)
+tlbtrap_fault(struct vmspace *vs, uint64_t va, uint64_t *rflags)
 {
 	enum page_size size;
 	pte_t *pte = vs->tlb ? leaf(vs, va, &size) : NULL;
 	if (!pte || !(*pte & PTE_TRAP))
 		return false;
+	uint64_t page = ROUNDDOWN(va, PS_SIZE(size));
+	if (step.vs != vs) {
+		tlbtrap_retire(step.vs, NULL);
+		step.vs = vs;
+		step.user_flags = *rflags & (RFLAGS_TF | RFLAGS_IF);
+		step.nevicted = step.nkept = 0;
+	} else if (step.nkept < STEP_MAX && used_before_eviction(vs, page)) {
+		step.kept[step.nkept++] = page;
+		*pte &= ~PTE_TRAP;
+		return true;
+	}
 	struct vtlb_victim victims[VTLB_MAX_VICTIMS];
 	struct vtlb_access a = { .va = va, .size = size, .obv = NULL, .asid = vs->tlb->asid,
 				 .acct = &vs->tlb->stats };
 	int n = vtlb_miss(&tlb_model, &a, victims);
 	for (int i = 0; i < n; i++) {
-		struct vmspace *owner;
-		pte_t *v = entry_leaf(victims[i].asid, victims[i].va, &owner);
-		if (v) {
-			*v |= PTE_TRAP;
-			pmap_invalidate(&owner->pmap, victims[i].va);	/* invlpg: it must trap again */
+		rearm_victim(victims[i].asid, victims[i].va);
+		if (space_of(victims[i].asid) == vs && step.nevicted < STEP_MAX) {
+			step.evicted[step.nevicted].va = victims[i].va;
+			step.evicted[step.nevicted++].by = page;
 		}
 	}
-	*pte &= ~PTE_TRAP;
+	*pte &= ~(PTE_TRAP | PTE_A);		/* A: set again when the retry reaches it */
+	*rflags = (*rflags | RFLAGS_TF) & ~RFLAGS_IF;
 	return true;
+}
+
+bool
+tlbtrap_retire(struct vmspace *vs, uint64_t *rflags)
+{
+	if (!vs || step.vs != vs)
+		return false;
+	step.vs = NULL;
+	for (int i = 0; i < step.nkept; i++)
+		rearm_victim(vs->tlb->asid, step.kept[i]);
+	if (!rflags)
+		return false;
+	*rflags = (*rflags & ~(RFLAGS_TF | RFLAGS_IF)) | step.user_flags;
+	return !(step.user_flags & RFLAGS_TF);
 }
 
 void

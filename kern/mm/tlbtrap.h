@@ -29,8 +29,20 @@ void tlbtrap_init(void);
 int tlbtrap_start(struct vmspace *vs, uint64_t lo, uint64_t hi);
 /* Stop measuring vs: every fake-invalid entry becomes valid again. */
 void tlbtrap_stop(struct vmspace *vs);
-/* A page fault with PFERR_RSVD at va in vs: a model miss if it is a fake-invalid entry. */
-bool tlbtrap_fault(struct vmspace *vs, uint64_t va);
+/*
+ * A page fault with PFERR_RSVD at va in vs, *rflags the user's RFLAGS in the trap frame:
+ * if it is a fake-invalid entry, a model miss: refill, set TF and clear IF in *rflags
+ * (the faulting instruction is single-stepped, see tlbtrap.c) and return true.
+ */
+bool tlbtrap_fault(struct vmspace *vs, uint64_t va, uint64_t *rflags);
+/*
+ * vs entered the kernel from user mode other than by a page fault (the debug trap after
+ * a stepped instruction, a syscall, another exception): if an instruction of vs was
+ * being stepped, it is over -- re-arm the evicted pages it was let use until it
+ * retired and, if rflags is not NULL, give back the user's own TF and IF in *rflags.  True iff it was a
+ * step of the model's and the user had no TF of its own: the debug trap is consumed.
+ */
+bool tlbtrap_retire(struct vmspace *vs, uint64_t *rflags);
 /* The mappings of [start, end) in vs changed: drop model entries, re-arm the traps. */
 void tlbtrap_sync(struct vmspace *vs, uint64_t start, uint64_t end);
 /* vs is about to run (flush mode: the model holds only the running space's entries). */
