@@ -120,6 +120,12 @@ scenario_progress(void)
 			*(volatile uint64_t *)(p + b * PG2M + (uint64_t)i * PGSIZE) = b;
 	for (uint64_t b = 0; b < blocks; b++)
 		EXPECT(munmap(p + b * PG2M + PGSIZE, PG2M - PGSIZE), 0);
+	/*
+	 * The daemon already runs while the blocks are filled and cut, and what it moves
+	 * then depends on where the ticks fall (pages moved there may be unmapped right
+	 * after).  Churn is judged on the steady state from here: one page left per block.
+	 */
+	struct kcounters cut = stats_now();
 	/* run for 200 ticks: count the ticks this process saw */
 	uint64_t start = stats_now().timer_ticks, last = start, seen = 0;
 	while (last - start < 200) {
@@ -131,14 +137,22 @@ scenario_progress(void)
 	for (uint64_t b = 0; b < blocks; b++)
 		CHECK(*(volatile uint64_t *)(p + b * PG2M) == b, "block %lu lost its data", (unsigned long)b);
 	printf("rsv_hostile: progress: %lu blocks fragmented; in 200 ticks this process saw %lu, the daemon ran "
-	       "%lu passes, moved %lu pages (at most %lu in one pass), emptied %lu blocks\n",
+	       "%lu passes, moved %lu pages (%lu once cut; at most %lu in one pass), emptied %lu blocks\n",
 	       (unsigned long)blocks, (unsigned long)seen, (unsigned long)(after.daemon_passes - c.daemon_passes),
-	       (unsigned long)(after.migrations - c.migrations), (unsigned long)after.daemon_max_migrated,
+	       (unsigned long)(after.migrations - c.migrations), (unsigned long)(after.migrations - cut.migrations),
+	       (unsigned long)after.daemon_max_migrated,
 	       (unsigned long)(after.compactions - c.compactions));
 	CHECK(seen >= 50, "this process ran in only %lu of 200 ticks", (unsigned long)seen);
 	CHECK(after.daemon_max_migrated <= 256, "one pass moved %lu pages", (unsigned long)after.daemon_max_migrated);
-	CHECK(after.migrations - c.migrations <= 4 * blocks, "%lu pages moved for %lu fragmented blocks: churn",
-	      (unsigned long)(after.migrations - c.migrations), (unsigned long)blocks);
+	/*
+	 * Emptying blocks moves each last page into another fragmented block, which may be
+	 * chosen later and move it again: a few moves per block, by the order of choice
+	 * (151 to about 280 for 51 blocks seen).  The churn this guards against moved 28 to
+	 * 195 pages per block.
+	 */
+	CHECK(after.migrations - cut.migrations <= 8 * blocks,
+	      "%lu pages moved for %lu fragmented blocks once they were cut: churn",
+	      (unsigned long)(after.migrations - cut.migrations), (unsigned long)blocks);
 	CHECK(after.compactions > c.compactions, "no block emptied");
 	EXPECT(munmap(p, blocks * PG2M), 0);
 }
