@@ -58,6 +58,13 @@
 #define CR4_SMEP	_UL(0x00100000)
 #define CR4_SMAP	_UL(0x00200000)
 
+/* RFLAGS bits */
+#define FL_TF		_UL(0x00000100)	/* trap flag: single-step */
+#define FL_IF		_UL(0x00000200)	/* interrupts enabled */
+#define FL_DF		_UL(0x00000400)	/* string direction */
+#define FL_AC		_UL(0x00040000)	/* alignment check (SMAP: user access allowed) */
+#define FL_RESERVED1	_UL(0x00000002)	/* always 1 */
+
 #define MSR_EFER	0xC0000080
 #define EFER_SCE	_UL(0x001)		/* syscall/sysret */
 #define EFER_LME	_UL(0x100)		/* long mode enable */

@@ -170,7 +170,7 @@ proc_spawn(const char *name, int argc, char *const argv[], struct proc *parent, 
 	p->tf->rip = entry;
 	p->tf->cs = GD_UT | 3;
 	p->tf->ss = GD_UD | 3;
-	p->tf->rflags = 0x202;		/* IF: user mode runs with interrupts on */
+	p->tf->rflags = FL_IF | FL_RESERVED1;	/* user mode runs with interrupts on */
 	p->state = P_RUNNABLE;
 	return p;
 fail:

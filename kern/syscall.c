@@ -40,7 +40,7 @@ syscall_init(void)
 	/* syscall: CS = GD_KT, SS = GD_KT + 8 = GD_KD.  (sysret is never used.) */
 	wrmsr(MSR_STAR, (uint64_t)GD_KT << 32 | (uint64_t)(GD_UD - 8) << 48);
 	wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
-	wrmsr(MSR_SFMASK, 0x40700);	/* clear IF, TF, DF and AC on entry */
+	wrmsr(MSR_SFMASK, FL_IF | FL_TF | FL_DF | FL_AC);	/* cleared on entry */
 }
 
 static int64_t

@@ -83,8 +83,6 @@ static struct vmspace *space_of(uint16_t asid);
 
 /* The instruction being single-stepped after a refill (see tlbtrap_fault). */
 #define STEP_MAX	16		/* far more than the pages one instruction touches */
-#define RFLAGS_TF	0x100
-#define RFLAGS_IF	0x200
 
 static struct {
 	struct vmspace *vs;		/* the space whose instruction is stepped; NULL: none */
@@ -408,7 +406,7 @@ tlbtrap_fault(struct vmspace *vs, uint64_t va, uint64_t *rflags)
 	if (step.vs != vs) {
 		tlbtrap_retire(step.vs, NULL);
 		step.vs = vs;
-		step.user_flags = *rflags & (RFLAGS_TF | RFLAGS_IF);
+		step.user_flags = *rflags & (FL_TF | FL_IF);
 		step.nevicted = step.nkept = 0;
 	} else if (step.nkept < STEP_MAX && used_before_eviction(vs, page)) {
 		step.kept[step.nkept++] = page;
@@ -427,7 +425,7 @@ tlbtrap_fault(struct vmspace *vs, uint64_t va, uint64_t *rflags)
 		}
 	}
 	*pte &= ~(PTE_TRAP | PTE_A);		/* A: set again when the retry reaches it */
-	*rflags = (*rflags | RFLAGS_TF) & ~RFLAGS_IF;
+	*rflags = (*rflags | FL_TF) & ~FL_IF;
 	return true;
 }
 
@@ -441,8 +439,8 @@ tlbtrap_retire(struct vmspace *vs, uint64_t *rflags)
 		rearm_victim(vs->tlb->asid, step.kept[i]);
 	if (!rflags)
 		return false;
-	*rflags = (*rflags & ~(RFLAGS_TF | RFLAGS_IF)) | step.user_flags;
-	return !(step.user_flags & RFLAGS_TF);
+	*rflags = (*rflags & ~(FL_TF | FL_IF)) | step.user_flags;
+	return !(step.user_flags & FL_TF);
 }
 
 void
