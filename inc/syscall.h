@@ -111,6 +111,12 @@ struct vm_query {
 	uint32_t writable;	/* 1 if writes are allowed now (not while copy-on-write) */
 	uint32_t accessed;	/* the accessed bit */
 	uint32_t dirty;		/* the dirty bit */
+	/*
+	 * Page overlays: 0 unless va lies in an overlaid 2 MiB page (page_size is then 2 MiB,
+	 * pfn the frame va reads now); 1: va reads the shared frame, 2: its own overlay page.
+	 */
+	uint32_t overlaid;
+	uint32_t overlays;	/* segments of that 2 MiB page with an overlay page */
 };
 
 /*
@@ -164,7 +170,25 @@ struct kcounters {
 	uint64_t daemon_max_migrated;	/* the most pages one pass moved */
 	uint64_t wired_blocks;		/* live wired 2 MiB blocks */
 	uint64_t wired_in_use;		/* pages in use in them */
+	/* writes to shared copy-on-write 2 MiB pages (kern/mm/fault.c) and page overlays */
+	uint64_t cow_policy;		/* COW_POLICY_* in force (boot word cow=) */
+	uint64_t cow_reuse_2m;		/* sharers gone: made writable in place */
+	uint64_t cow_copy_2m;		/* copied whole (cow=copy2m) */
+	uint64_t cow_split_2m;		/* demoted, 4 KiB copied (cow=split) */
+	uint64_t cow_overlay;		/* segments overlaid (cow=overlay) */
+	uint64_t cow_bytes_copied;	/* bytes copied by copy-on-write faults */
+	uint64_t ovl_created;		/* 2 MiB pages overlaid */
+	uint64_t ovl_pages_created;	/* overlay pages made */
+	uint64_t ovl_pages_live;	/* overlay pages mapped now */
+	uint64_t ovl_folded;		/* overlaid pages folded back into their frame */
+	uint64_t ovl_converged;		/* ... copied into a private 2 MiB frame */
+	uint64_t ovl_dissolved;		/* ... turned into plain 4 KiB tables */
+	uint64_t ovl_omt_pages;		/* OMT table pages now */
 };
+
+#define COW_POLICY_OVERLAY	0
+#define COW_POLICY_COPY2M	1
+#define COW_POLICY_SPLIT	2
 
 #define VM_POLICY_BASE		0
 #define VM_POLICY_EAGER		1

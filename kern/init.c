@@ -21,6 +21,7 @@
 #include "kern/multiboot.h"
 #include "kern/mm/frame.h"
 #include "kern/mm/pt/pt.h"
+#include "kern/mm/fault.h"
 #include "kern/mm/policy.h"
 #include "kern/proc.h"
 #include "kern/qemu.h"
@@ -87,6 +88,7 @@ kmain(uint32_t magic, uint64_t mbi_pa)
 	invariant_init();
 
 	policy_init();
+	fault_init();
 	daemon_init();
 	tlbtrap_init();
 	const char *test = cmdline_get("test");

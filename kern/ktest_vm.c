@@ -18,6 +18,22 @@
 #define UFLAGS		(PTE_U | PTE_W | PTE_NX)
 
 /*
+ * The frames' mapping counts follow the test's entries (pmap_promote and pmap_demote
+ * convert 512 4 KiB counts to one block count and back): set them as the entries made,
+ * and clear them directly afterwards (page_unref would free the test's block).
+ */
+static void
+count_mappings(uint64_t pa, bool block, int delta)
+{
+	struct page *head = pa2page(pa);
+	if (block)
+		head->maps2m += delta;
+	else
+		for (int i = 0; i < NPTENTRIES; i++)
+			head[i].refcount += delta;
+}
+
+/*
  * Map a 2 MiB block at TVA with 512 entries of flags to the frames at pa, then change
  * entry `odd`: set and clear bits, or move its frame by `shift` bytes.  Offer it to
  * pmap_promote; check the answer is `want` and, if promoted, that the superpage has
@@ -33,6 +49,7 @@ promote_case(uint64_t pa, const uint64_t ad[NPTENTRIES], int odd, uint64_t set, 
 	for (int i = 0; i < NPTENTRIES; i++)
 		if (pmap_enter(&pm, TVA + i * PGSIZE, pa + i * PGSIZE, UFLAGS | ad[i]) < 0)
 			return 101;
+	count_mappings(pa, false, 1);
 	int level;
 	pte_t *pte = pmap_lookup(&pm, TVA + odd * PGSIZE, &level);
 	*pte = ((*pte | set) & ~clear) + shift;
@@ -43,6 +60,7 @@ promote_case(uint64_t pa, const uint64_t ad[NPTENTRIES], int odd, uint64_t set, 
 		bad = 1;
 	else if (promoted && (level != 1 || *pte != (pa | UFLAGS | PTE_PS | PTE_P | want_ad)))
 		bad = 2;
+	count_mappings(pa, promoted, -1);
 	if (promoted) {
 		*pte = 0;
 	} else {
@@ -58,9 +76,11 @@ static int
 demote_case(uint64_t pa, uint64_t ad)
 {
 	struct pmap pm;
+	count_mappings(pa, true, 1);
 	if (pmap_create(&pm) < 0 || pmap_enter_level(&pm, TVA, pa, UFLAGS | PTE_PS | ad, 1) < 0 ||
 	    pmap_demote(&pm, TVA, 1, DEMOTE_MPROTECT) < 0)
 		return 1;
+	count_mappings(pa, false, -1);
 	int level, bad = 0;
 	for (int i = 0; i < NPTENTRIES; i++) {
 		pte_t *pte = pmap_lookup(&pm, TVA + i * PGSIZE, &level);

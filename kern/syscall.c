@@ -143,6 +143,19 @@ sys_counters(uint64_t ubuf, uint64_t size)
 		.eager_2m = policy_stats.eager_2m,
 		.bytes_zeroed = policy_stats.bytes_zeroed,
 		.demotions_1g = pmap_stats.demotions_1g,
+		.cow_policy = cow_policy,
+		.cow_reuse_2m = fault_stats.cow_reuse_2m,
+		.cow_copy_2m = fault_stats.cow_copy_2m,
+		.cow_split_2m = fault_stats.cow_split_2m,
+		.cow_overlay = fault_stats.cow_overlay,
+		.cow_bytes_copied = fault_stats.cow_bytes_copied,
+		.ovl_created = overlay_stats.created,
+		.ovl_pages_created = overlay_stats.pages_created,
+		.ovl_pages_live = overlay_stats.pages_live,
+		.ovl_folded = overlay_stats.folded,
+		.ovl_converged = overlay_stats.converged,
+		.ovl_dissolved = overlay_stats.dissolved,
+		.ovl_omt_pages = overlay_stats.omt_pages,
 	};
 	static_assert(NDEMOTE_CAUSES == ARRAY_SIZE(c.demotions), "demotion causes");
 	for (int i = 0; i < NDEMOTE_CAUSES; i++)

@@ -12,5 +12,8 @@ void *pt_va(uint64_t pa);
 uint64_t rcr3(void);
 void lcr3(uint64_t pa);
 void invlpg(uint64_t va);
+/* The frames' counts: a 2 MiB block's 4 KiB mappings became one (promotion) or the reverse. */
+void pt_block_merged(uint64_t pa);
+void pt_block_split(uint64_t pa);
 
 #endif

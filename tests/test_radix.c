@@ -117,6 +117,23 @@ invlpg(uint64_t va)
 	last_invlpg = va;
 }
 
+/* The frames' 2 MiB block counts: the last block merged or split, and how many. */
+static uint64_t merges, splits, last_block;
+
+void
+pt_block_merged(uint64_t pa)
+{
+	merges++;
+	last_block = pa;
+}
+
+void
+pt_block_split(uint64_t pa)
+{
+	splits++;
+	last_block = pa;
+}
+
 static pte_t kern_table[NPTENTRIES];
 pte_t *kern_pml4 = kern_table;
 
@@ -450,8 +467,10 @@ do_promote(uint64_t va, int level)
 	pte_t merged = 0;
 	int want = predict_promote(va, level, &merged);
 	struct pmap_stats before = pmap_stats;
-	uint64_t tables = pmap_user_pt_pages, rl = reloads;
+	uint64_t tables = pmap_user_pt_pages, rl = reloads, m = merges;
 	bool r = pmap_promote(&space, va, level);
+	CHECK(merges == m + (want == 1 && level == 1) && (merges == m || last_block == LEAF_ADDR(merged, 1)),
+	      "pmap_promote(0x%lx, level %d): the frames' block count was not merged once", va, level);
 	CHECK(r == (want == 1), "pmap_promote(0x%lx, level %d) = %d, expected %d", va, level, r, want == 1);
 	CHECK(pmap_stats.promotions[level - 1] == before.promotions[level - 1] + (want == 1) &&
 	      pmap_stats.promotion_failures[level - 1] == before.promotion_failures[level - 1] + (want == 0),
@@ -472,10 +491,12 @@ do_demote(int i, bool no_page)
 {
 	struct leaf l = model[i];
 	struct pmap_stats before = pmap_stats;
-	uint64_t rl = reloads;
+	uint64_t rl = reloads, sp = splits;
 	fail_in = no_page ? 1 : 0;
 	int r = pmap_demote(&space, l.va + rand_below(SIZE(l.level)), l.level, DEMOTE_MADVISE);
 	fail_in = 0;
+	CHECK(splits == sp + (!no_page && l.level == 1) && (splits == sp || last_block == LEAF_ADDR(l.pte, 1)),
+	      "pmap_demote(0x%lx, level %d): the frames' block count was not split once", l.va, l.level);
 	CHECK(r == (no_page ? -E_NO_MEM : 0), "pmap_demote(0x%lx, level %d) = %d", l.va, l.level, r);
 	if (no_page) {
 		CHECK(memcmp(&before, &pmap_stats, sizeof before) == 0, "a failed demotion counted");

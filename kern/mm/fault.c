@@ -7,10 +7,20 @@
  *      allows nothing)?  If not, the access is refused and the process dies.
  *   2. Is no page mapped?  Demand zero: the policy (kern/mm/policy.c) chooses the
  *      frame -- a reservation's, an eager 2 MiB page, or a plain one -- and may promote.
- *   3. Is it a write to a copy-on-write page?  If the frame is still shared, copy
- *      it into a private page; if this is its last mapping, take it over in place.
- *      A copy-on-write superpage is demoted first and only the 4 KiB written is copied
- *      (what Linux does; page overlays will keep the superpage instead, at this step).
+ *   3. Is it a write to a copy-on-write page?  A 4 KiB page still shared is copied into
+ *      a private page; one whose other sharers are gone is taken over in place.  A
+ *      copy-on-write 2 MiB page whose other sharers are gone is made writable in place
+ *      (no demotion); one still shared is resolved by the boot word cow=:
+ *        overlay  (default) page overlays (kern/mm/pt/overlay.c): the superpage stays,
+ *                 only the 4 KiB segment written is copied into an overlay page;
+ *        copy2m   the whole 2 MiB is copied into a private 2 MiB page (falls back to
+ *                 split when no free 2 MiB block exists);
+ *        split    Linux since 5.8: demote to 4 KiB pages and copy the one written.
+ *      A 1 GiB page is demoted to 2 MiB pages first (to 4 KiB under split).  In an
+ *      overlaid page, a write to a segment not yet overlaid folds the overlays back into
+ *      the frame when no one else maps it any more, copies the page into a private 2 MiB
+ *      frame when it would exceed ovl.max= overlays (default OVL_MAX_DEFAULT), and
+ *      otherwise overlays the segment.
  *   4. Otherwise the entry is stale (e.g. a TLB entry older than an mprotect): rewrite
  *      its flags from the region and retry.
  * Model-TLB misses never come here: a fault with the reserved bit set is the model's
@@ -20,6 +30,7 @@
 #include "inc/error.h"
 #include "inc/string.h"
 #include "inc/util.h"
+#include "kern/cmdline.h"
 #include "kern/console.h"
 #include "kern/kassert.h"
 #include "kern/mm/frame.h"
@@ -30,6 +41,33 @@
 #include "kern/mm/fault.h"
 
 struct fault_stats fault_stats;
+enum cow_policy cow_policy = COW_OVERLAY;
+/*
+ * Overlays beyond which an overlaid 2 MiB page is copied into a private one.  Half the
+ * segments: past it an overlaid page saves less than half of a copy's memory, and
+ * every further segment written still costs a fault and a 4 KiB copy.
+ */
+#define OVL_MAX_DEFAULT	256
+static uint64_t ovl_max = OVL_MAX_DEFAULT;
+static const char *const cow_names[] = { "overlay", "copy2m", "split" };
+
+void
+fault_init(void)
+{
+	const char *c = cmdline_get("cow");
+	for (int i = 0; c && i < 3; i++)
+		if (strcmp(c, cow_names[i]) == 0)
+			cow_policy = (enum cow_policy)i;
+	if (c && strcmp(c, cow_names[cow_policy]) != 0)
+		cprintf("fault: unknown cow=%s, using cow=%s\n", c, cow_names[cow_policy]);
+	ovl_max = MIN(MAX(cmdline_get_u64("ovl.max", ovl_max), 1), PS_PAGES(PS_2M));
+}
+
+const char *
+fault_cow_name(void)
+{
+	return cow_names[cow_policy];
+}
 
 static bool
 access_allowed(const struct vm_region *r, uint32_t err)
@@ -43,11 +81,12 @@ access_allowed(const struct vm_region *r, uint32_t err)
 	return true;
 }
 
+/* A write to the copy-on-write 4 KiB page at page (entry pte, not overlaid). */
 static int
 copy_on_write(struct vmspace *vs, struct vm_region *r, uint64_t page, pte_t *pte)
 {
 	struct page *old = pa2page(PTE_ADDR(*pte));
-	if (old->refcount == 1) {		/* the other sharers are gone: reuse in place */
+	if (old->refcount == 1 && page_block2m(old)->maps2m == 0) {	/* sharers gone: reuse */
 		*pte = PTE_ADDR(*pte) | pmap_prot_flags(r->prot, false) | (*pte & PTE_AD) | PTE_P;
 		pmap_invalidate(&vs->pmap, page);
 		fault_stats.cow_reuse++;
@@ -62,7 +101,95 @@ copy_on_write(struct vmspace *vs, struct vm_region *r, uint64_t page, pte_t *pte
 	pmap_invalidate(&vs->pmap, page);
 	page_unref(old);
 	fault_stats.cow_copy++;
+	fault_stats.cow_bytes_copied += PGSIZE;
 	return 0;
+}
+
+/*
+ * A write to the copy-on-write 2 MiB leaf pte at block blk: taken over in place, or
+ * copied whole (copy2m), or overlaid.  Returns 0 when resolved, 1 when it is to be
+ * split (cow=split, or copy2m without a free 2 MiB block), or -E_NO_MEM.
+ */
+static int
+cow_superpage(struct vmspace *vs, struct vm_region *r, uint64_t blk, pte_t *pte)
+{
+	struct page *head = pa2page(LEAF_ADDR(*pte, PS_2M));
+	uint64_t flags = pmap_prot_flags(r->prot, false) | PTE_PS | PTE_P;
+	if (frame_sole2m(head)) {
+		*pte = LEAF_ADDR(*pte, PS_2M) | flags | (*pte & PTE_AD);
+		pmap_invalidate(&vs->pmap, blk);
+		fault_stats.cow_reuse_2m++;
+		return 0;
+	}
+	if (cow_policy == COW_COPY2M) {
+		struct page *copy = frame_alloc(PS_ORDER(PS_2M));
+		if (!copy)
+			return 1;
+		memcpy(page2kva(copy), page2kva(head), PG2M);
+		frame_ref2m(copy);
+		*pte = page2pa(copy) | flags;
+		pmap_invalidate(&vs->pmap, blk);
+		frame_unref2m(head);
+		fault_stats.cow_copy_2m++;
+		fault_stats.cow_bytes_copied += PG2M;
+		return 0;
+	}
+	if (cow_policy == COW_OVERLAY)
+		return pmap_overlay_create(&vs->pmap, blk);	/* the segment is written below */
+	return 1;
+}
+
+/* A write to a copy-on-write segment of an overlaid 2 MiB page. */
+static int
+overlay_on_write(struct vmspace *vs, struct vm_region *r, uint64_t page)
+{
+	struct overlay *ov = pmap_overlay_at(&vs->pmap, page);
+	uint64_t flags = pmap_prot_flags(r->prot, false);
+	KASSERT(ov, "overlay_on_write: va 0x%lx is not in an overlaid page", page);
+	if (!pmap_overlay_has(ov, page)) {
+		if (frame_sole2m(pa2page(ov->frame))) {		/* the sharers are gone */
+			pmap_overlay_fold(&vs->pmap, ov, flags);
+			return 0;
+		}
+		if (pmap_overlay_count(ov) + 1 > ovl_max && pmap_overlay_converge(&vs->pmap, ov, flags) == 0)
+			return 0;
+	}
+	int err = pmap_overlay_write(&vs->pmap, ov, page, flags);
+	if (err == 0)
+		fault_stats.cow_overlay++;
+	return err;
+}
+
+/* A write to the copy-on-write page at page, mapped by a leaf at level. */
+static int
+cow_fault(struct vmspace *vs, struct vm_region *r, uint64_t page, int level)
+{
+	int err;
+	pte_t *pte;
+	if (level == PS_1G) {
+		if (pmap_demote(&vs->pmap, page, PS_1G, DEMOTE_COW) < 0)
+			return -E_NO_MEM;
+		level = PS_2M;
+	}
+	if (level == PS_2M) {
+		pte = pmap_lookup(&vs->pmap, page, &level);
+		err = cow_superpage(vs, r, ROUNDDOWN(page, PG2M), pte);
+		if (err < 0)
+			return err;
+		if (err == 1 && pmap_demote(&vs->pmap, page, PS_2M, DEMOTE_COW) < 0)
+			return -E_NO_MEM;
+		if (err == 1)
+			fault_stats.cow_split_2m++;
+		if (err == 0 && pmap_lookup(&vs->pmap, page, &level) && level == PS_2M)
+			return 0;		/* taken over or copied whole */
+	}
+	pte = pmap_lookup(&vs->pmap, page, &level);
+	if (!(*pte & PTE_OVL))
+		return copy_on_write(vs, r, page, pte);
+	uint64_t copied = overlay_stats.bytes_copied;
+	err = overlay_on_write(vs, r, page);
+	fault_stats.cow_bytes_copied += overlay_stats.bytes_copied - copied;
+	return err;
 }
 
 int
@@ -82,23 +209,16 @@ vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 	pte_t *pte = pmap_lookup(&vs->pmap, page, &level);
 	int start_level = pte ? level : 0;
 	bool cow_write = pte && (*pte & PTE_P) && (err & PFERR_W) && (*pte & PTE_COW);
-	while (cow_write && level > PS_4K) {	/* copy 4 KiB, not the superpage: split it */
-		if (pmap_demote(&vs->pmap, page, level, DEMOTE_COW) < 0) {
-			fault_stats.no_memory++;
-			return -E_NO_MEM;
-		}
-		pte = pmap_lookup(&vs->pmap, page, &level);
-	}
-	if (!pte || !(*pte & PTE_P)) {
+	if (cow_write) {
+		r = cow_fault(vs, reg, page, level);
+	} else if (!pte || !(*pte & PTE_P)) {
 		r = policy_populate(vs, reg, page);	/* demand zero: which frame is policy */
 		if (r == 0)
 			fault_stats.demand_zero++;
-	} else if (cow_write) {
-		r = copy_on_write(vs, reg, page, pte);
 	} else {
 		uint64_t size_bit = level > PS_4K ? PTE_PS : 0;
-		*pte = LEAF_ADDR(*pte, level) | pmap_prot_flags(reg->prot, *pte & PTE_COW) | (*pte & PTE_AD) | size_bit |
-		       PTE_P;
+		*pte = LEAF_ADDR(*pte, level) | pmap_prot_flags(reg->prot, *pte & PTE_COW) | (*pte & (PTE_AD | PTE_OVL)) |
+		       size_bit | PTE_P;
 		pmap_invalidate(&vs->pmap, page);
 		r = 0;
 	}

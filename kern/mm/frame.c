@@ -13,6 +13,7 @@
 #include "inc/string.h"
 #include "inc/util.h"
 #include "kern/console.h"
+#include "kern/kassert.h"
 #include "kern/mm/failinject.h"
 #include "kern/multiboot.h"
 #include "kern/mm/frame.h"
@@ -213,8 +214,50 @@ void
 page_unref(struct page *pg)
 {
 	assert(pg->refcount > 0);
-	if (--pg->refcount == 0)
+	if (--pg->refcount == 0 && page_block2m(pg)->maps2m == 0)
 		frame_free(pg);		/* to its reservation, if it has one (kern/mm/policy.c) */
+}
+
+void
+frame_unref2m(struct page *head)
+{
+	KASSERT(head->maps2m > 0 && (page2pa(head) & (PG2M - 1)) == 0,
+		"frame_unref2m: pa 0x%lx: no block mapping to drop (%u)", page2pa(head), head->maps2m);
+	if (--head->maps2m > 0)
+		return;
+	for (uint64_t i = 0; i < PS_PAGES(PS_2M); i++)
+		if (head[i].refcount == 0)
+			frame_free(&head[i]);
+}
+
+void
+frame_merge2m(struct page *head)
+{
+	head->maps2m++;			/* first, so no frame is freed on the way */
+	for (uint64_t i = 0; i < PS_PAGES(PS_2M); i++) {
+		KASSERT(head[i].refcount > 0, "frame_merge2m: pa 0x%lx is not mapped", page2pa(&head[i]));
+		head[i].refcount--;
+	}
+}
+
+void
+frame_split2m(struct page *head)
+{
+	for (uint64_t i = 0; i < PS_PAGES(PS_2M); i++)
+		head[i].refcount++;
+	KASSERT(head->maps2m > 0, "frame_split2m: pa 0x%lx has no block mapping", page2pa(head));
+	head->maps2m--;
+}
+
+bool
+frame_sole2m(struct page *head)
+{
+	if (head->maps2m != 1)
+		return false;
+	for (uint64_t i = 0; i < PS_PAGES(PS_2M); i++)
+		if (head[i].refcount != 0)
+			return false;
+	return true;
 }
 
 /*

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include "inc/memlayout.h"
 #include "inc/mmu.h"
+#include "inc/util.h"
+#include "kern/mm/lib/pagesize.h"
 #include "kern/mm/lib/page.h"
 #include "kern/mm/lib/buddy.h"
 
@@ -71,15 +73,47 @@ uint64_t phys_free_pages(void);
 void phys_print_meminfo(void);
 
 
-/* Frames mapped by user page tables count their mappings in refcount. */
+/*
+ * Frames mapped by user page tables count their mappings: a 4 KiB leaf in the frame's
+ * refcount, a mapping of a whole 2 MiB block (a 2 MiB leaf; a 1 GiB leaf counts once on
+ * each of its 2 MiB blocks; an overlaid 2 MiB page) once in the block's maps2m.  A
+ * frame is free when both are zero; fork of a 2 MiB page touches one count, not 512.
+ */
 static inline void
 page_ref(struct page *pg)
 {
 	pg->refcount++;
 }
 
-/* Drop one mapping; the frame returns to the allocator with its last one. */
+/* Drop one 4 KiB mapping; the frame returns to the allocator with its last mapping. */
 void page_unref(struct page *pg);
+
+/* The first page of the 2 MiB block holding pg. */
+static inline struct page *
+page_block2m(struct page *pg)
+{
+	return pa2page(ROUNDDOWN(page2pa(pg), PG2M));
+}
+
+/* One more mapping of the whole 2 MiB block headed by head (2 MiB aligned). */
+static inline void
+frame_ref2m(struct page *head)
+{
+	head->maps2m++;
+}
+
+/* Drop one mapping of the whole block; its frames no 4 KiB entry maps go with the last. */
+void frame_unref2m(struct page *head);
+
+/*
+ * The 512 4 KiB entries mapping block head became one 2 MiB leaf (promotion): their
+ * 512 references become one block mapping.  frame_split2m is the reverse (demotion).
+ */
+void frame_merge2m(struct page *head);
+void frame_split2m(struct page *head);
+
+/* Whether the mappings of one address space are the only ones of block head: one block mapping, no 4 KiB one. */
+bool frame_sole2m(struct page *head);
 
 /* A frame of any size from the buddy allocator, preempting reservations if needed. */
 struct page *frame_alloc(unsigned order);

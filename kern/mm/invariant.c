@@ -17,9 +17,10 @@
  *                when something maps it (refcount > 0); its object is live and its
  *                population map points back at it; no reservation pointer of a live
  *                object is dangling (counts agree).
- *   frames       the leaf PTEs of all live address spaces mapping a frame number
- *                exactly its refcount (slab pages excepted: their refcount counts
- *                objects); no leaf maps a free, reserved or nonexistent frame.
+ *   frames       the leaf entries of all live address spaces mapping a frame number
+ *                exactly its refcount plus its 2 MiB block's maps2m (slab pages
+ *                excepted: their refcount counts objects); no leaf maps a free,
+ *                reserved or nonexistent frame.
  *   page tables  the tables reachable from live PML4s are pmap_user_pt_pages, none
  *                shared between spaces, none free or mapped as user memory.
  *   regions      sorted, disjoint, page aligned, inside user space, W^X, each object's
@@ -304,6 +305,54 @@ check_table_page(struct space_ctx *ctx, uint64_t pa, uint64_t va, int level)
 	*m |= MAP_TABLE;
 }
 
+/*
+ * The table at pa shows an overlaid 2 MiB page at base (kern/mm/pt/overlay.c): its
+ * record names it; segment j maps its overlay page exactly as the OMT does if its OBV
+ * bit is set, else the shared frame's segment j copy-on-write; every PTE carries
+ * PTE_OVL.  The shared frame counts as mapped once per page (the record's block
+ * mapping), whether a segment shows it or its overlay.
+ */
+static void
+check_overlaid(struct space_ctx *ctx, uint64_t pa, uint64_t base)
+{
+	struct pmap *pm = &ctx->vs->pmap;
+	check_table_page(ctx, pa, base, 0);
+	struct overlay *ov = pa2page(pa)->overlay;
+	if (!ov || ov->va != base || (ov->frame & (PG2M - 1))) {
+		violation("pml4 0x%lx: overlaid table at va 0x%lx has no (or a wrong) record", pmap_root(pm), base);
+		return;
+	}
+	const pte_t *table = KADDR(pa);
+	unsigned count = 0;
+	for (unsigned j = 0; j < NPTENTRIES; j++) {
+		uint64_t va = base + j * PGSIZE;
+		pte_t e = table[j];
+		if ((e & (PTE_P | PTE_OVL)) != (PTE_P | PTE_OVL)) {
+			violation("pml4 0x%lx: overlaid segment va 0x%lx: PTE 0x%lx not present or not PTE_OVL", pmap_root(pm),
+				  va, e);
+			continue;
+		}
+		pte_t *omt = pmap_overlay_omt(pm, va);
+		if (pmap_overlay_has(ov, va)) {
+			count++;
+			if (!omt || PTE_ADDR(*omt) != PTE_ADDR(e) || (*omt & PTE_W) != (e & PTE_W))
+				violation("pml4 0x%lx: overlay of va 0x%lx: PTE 0x%lx, OMT entry 0x%lx", pmap_root(pm), va, e,
+					  omt ? *omt : 0);
+			uint16_t *m = &ctx->map[(ov->frame >> PGSHIFT) + j];
+			if ((*m & MAP_COUNT) < MAP_COUNT)
+				(*m)++;		/* the shared frame's page, hidden by the overlay */
+		} else if (PTE_ADDR(e) != ov->frame + j * PGSIZE || !(e & PTE_COW) || omt) {
+			violation("pml4 0x%lx: overlaid segment va 0x%lx: PTE 0x%lx is not the shared frame's copy-on-write "
+				  "page 0x%lx (OMT entry %s)", pmap_root(pm), va, e, ov->frame + j * PGSIZE,
+				  omt ? "present" : "absent");
+		}
+		check_leaf(ctx, e, va, 0);
+	}
+	if (count != pmap_overlay_count(ov))
+		violation("pml4 0x%lx: overlaid page va 0x%lx: %u OBV bits set, count says %u", pmap_root(pm), base, count,
+			  pmap_overlay_count(ov));
+}
+
 /* Walk the table at pa (level 2 = PDPT, 1 = PD, 0 = PT) covering [base, ...). */
 static void
 walk_table(struct space_ctx *ctx, uint64_t pa, int level, uint64_t base)
@@ -319,6 +368,8 @@ walk_table(struct space_ctx *ctx, uint64_t pa, int level, uint64_t base)
 			continue;
 		if (level == 0 || (e & PTE_PS))
 			check_leaf(ctx, e, va, level);
+		else if (level == PS_2M && (e & PTE_OVL))
+			check_overlaid(ctx, PTE_ADDR(e), va);
 		else
 			walk_table(ctx, PTE_ADDR(e), level - 1, va);
 	}
@@ -446,9 +497,10 @@ check_reservation(struct reserv *rv, void *arg)
 		}
 		if (rv->pinned)		/* a wired block: kernel pages, refcounts mean nothing here */
 			continue;
-		if (inuse != (pg->refcount > 0))
-			violation("reservation pfn 0x%lx: frame 0x%lx %s in use but has refcount %u", rv->pfn, pfn,
-				  inuse ? "is" : "is not", pg->refcount);
+		uint32_t block = phys_buddy.pages[ROUNDDOWN(pfn, PS_PAGES(PS_2M))].maps2m;
+		if (inuse != (pg->refcount + block > 0))
+			violation("reservation pfn 0x%lx: frame 0x%lx %s in use but has refcount %u + block %u", rv->pfn,
+				  pfn, inuse ? "is" : "is not", pg->refcount, block);
 	}
 	if (rv->pinned)
 		return;
@@ -545,9 +597,11 @@ invariant_check(bool verbose)
 	for (uint64_t pfn = 0; pfn < npages; pfn++) {
 		const struct page *pg = &phys_buddy.pages[pfn];
 		uint64_t mapped = map[pfn] & MAP_COUNT;
-		if ((map[pfn] & MAP_FREE) || kmalloc_is_slab(pg) || pg->refcount == mapped)
+		uint32_t block = phys_buddy.pages[ROUNDDOWN(pfn, PS_PAGES(PS_2M))].maps2m;
+		if ((map[pfn] & MAP_FREE) || kmalloc_is_slab(pg) || pg->refcount + block == mapped)
 			continue;
-		violation("frame 0x%lx: refcount %u, mapped by %lu leaf entries", pfn, pg->refcount, mapped);
+		violation("frame 0x%lx: refcount %u + block mappings %u, mapped by %lu leaf entries", pfn, pg->refcount,
+			  block, mapped);
 	}
 
 	check_model_owner();

@@ -205,8 +205,7 @@ populate_eager(struct vmspace *vs, struct vm_region *r, uint64_t va)
 		page_free(pg, PS_ORDER(PS_2M));
 		return -E_NO_MEM;
 	}
-	for (uint64_t i = 0; i < PS_PAGES(PS_2M); i++)
-		page_ref(pg + i);
+	frame_ref2m(pg);
 	vs->resident_pages += PS_PAGES(PS_2M);
 	policy_stats.eager_2m++;
 	return 0;

@@ -11,7 +11,9 @@
  *   - a present user PTE lies inside a region, and its flags follow from the region's
  *     protection (pmap_prot_flags): U unless PROT_NONE, W only if PROT_WRITE and not
  *     PTE_COW, NX unless PROT_EXEC;
- *   - each present PTE holds one reference on its frame (struct page refcount);
+ *   - each present 4 KiB PTE holds one reference on its frame (struct page refcount),
+ *     each 2 MiB leaf one on its block (maps2m), a 1 GiB leaf one on each of its 2 MiB
+ *     blocks (kern/mm/frame.h);
  *   - PROT_NONE pages stay present with PTE_U clear, so their contents survive a
  *     later mprotect back to readable;
  *   - W^X: no region is ever writable and executable, and program text (an image
@@ -219,10 +221,13 @@ release_pte(pte_t *pte, uint64_t va, int level, void *arg)
 	*pte = 0;
 	pmap_invalidate(&ctx->vs->pmap, va);
 	ctx->vs->resident_pages -= npages;
-	for (uint64_t i = 0; i < npages; i++) {
+	for (uint64_t i = 0; i < npages; i++)
 		popmap_clear(&r->obj->popmap, (va >> PGSHIFT) + i);
-		page_unref(pa2page(base + i * PGSIZE));
-	}
+	if (level == PS_4K)
+		page_unref(pa2page(base));
+	else
+		for (uint64_t b = 0; b < PS_SIZE(level); b += PG2M)
+			frame_unref2m(pa2page(base + b));
 }
 
 /*
@@ -234,6 +239,7 @@ static int
 release_range(struct vmspace *vs, uint64_t start, uint64_t end, int cause)
 {
 	struct release_ctx ctx = { vs };
+	pmap_overlay_dissolve_range(&vs->pmap, start, end);	/* overlaid pages become 4 KiB tables */
 	int r = pmap_split_range(&vs->pmap, start, end, cause);
 	if (r < 0)
 		return r;
@@ -258,6 +264,7 @@ vm_destroy(struct vmspace *vs)
 		vs->regions = r->next;
 		region_free(r);
 	}
+	pmap_overlay_teardown(&vs->pmap);
 	pmap_destroy(&vs->pmap);
 	kfree(vs);
 }
@@ -296,8 +303,11 @@ fork_pte(pte_t *pte, uint64_t va, int level, void *arg)
 		ctx->error = -E_NO_MEM;
 		return;
 	}
-	for (uint64_t i = 0; i < npages; i++)
-		page_ref(pa2page(base + i * PGSIZE));
+	if (level == PS_4K)
+		page_ref(pa2page(base));
+	else
+		for (uint64_t b = 0; b < PS_SIZE(level); b += PG2M)
+			frame_ref2m(pa2page(base + b));
 	ctx->child->resident_pages += npages;
 	*pte = base | flags | (*pte & PTE_AD) | PTE_P;
 	pmap_invalidate(&ctx->parent->pmap, va);
@@ -339,6 +349,11 @@ vm_fork(struct vmspace *parent)
 		*tail = c;
 		tail = &c->next;
 	}
+	/*
+	 * An overlaid page becomes an ordinary 4 KiB table before it is shared: sharing
+	 * the overlays themselves (the OMT entries copy-on-write in both) is not done.
+	 */
+	pmap_overlay_dissolve_range(&parent->pmap, 0, UTOP);
 	struct fork_ctx ctx = { parent, child, 0 };
 	pmap_foreach(&parent->pmap, 0, UTOP, fork_pte, &ctx);
 	vm_changed(parent, 0, UTOP);	/* its entries were rewritten read-only */
@@ -541,6 +556,7 @@ vm_mprotect(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t prot)
 	 */
 	uint64_t lo = addr, hi = end;
 	widen_to_leaves(vs, &lo, &hi);
+	pmap_overlay_dissolve_range(&vs->pmap, addr, end);	/* same contents and rights, 4 KiB tables */
 	if ((r = split_at_bounds(vs, addr, end)) == 0 &&
 	    (r = pmap_split_range(&vs->pmap, addr, end, DEMOTE_MPROTECT)) == 0) {
 		for (struct vm_region *reg = first_region_ending_after(vs, addr); reg && reg->start < end;
@@ -661,6 +677,12 @@ vm_query(struct vmspace *vs, uint64_t va, struct vm_query *q)
 		q->accessed = (*pte & PTE_A) != 0;
 		q->dirty = (*pte & PTE_D) != 0;
 		q->pfn = (LEAF_ADDR(*pte, level) + (va & (PS_SIZE(level) - 1))) >> PGSHIFT;
+		struct overlay *ov = pmap_overlay_at(&vs->pmap, va);
+		if (ov) {		/* one 2 MiB page to the model, 4 KiB entries to the MMU */
+			q->page_size = PG2M;
+			q->overlaid = 1 + pmap_overlay_has(ov, va);
+			q->overlays = pmap_overlay_count(ov);
+		}
 	}
 	q->reservation_size = policy_reservation_at(vs, r, va);
 }

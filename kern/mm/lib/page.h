@@ -9,17 +9,31 @@
  * PG_RESERVED is set by whoever describes physical memory, before the page is ever
  * handed to the allocator, and the allocator never hands such a page out.
  * refcount is 0 while a page is free.
+ *
+ * Later layers: refcount counts the 4 KiB leaf entries mapping the frame; maps2m, kept
+ * on the first page of each 2 MiB-aligned block, counts the mappings of the whole
+ * block (a 2 MiB leaf, a 1 GiB leaf over it, an overlaid 2 MiB page): one count for a
+ * superpage, not 512 (kern/mm/frame.c).  A page-table page that shows an overlaid
+ * 2 MiB page (kern/mm/pt/overlay.c) names its overlay record in `overlay`, in place of
+ * the free-list links it does not use while allocated.
  */
+struct overlay;
 #ifndef SPOS_KERN_PAGE_H
 #define SPOS_KERN_PAGE_H
 
 #include <stdint.h>
 
 struct page {
-	struct page *next, *prev;	/* (b) free-list links while this page heads a free block */
+	union {
+		struct {
+			struct page *next, *prev;	/* (b) free-list links while it heads a free block */
+		};
+		struct overlay *overlay;	/* an overlaid 2 MiB page's table page: its record */
+	};
 	uint32_t flags;			/* PG_* */
 	uint8_t order;			/* (b) order of the free block this page heads, when PG_FREE */
 	uint32_t refcount;		/* owners/mappings; used by later layers, buddy leaves it 0 */
+	uint32_t maps2m;		/* first page of a 2 MiB block: mappings of the whole block */
 };
 
 #define PG_FREE		0x1u	/* heads a free buddy block of 2^order pages */

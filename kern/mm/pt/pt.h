@@ -16,6 +16,8 @@
  */
 struct pmap {
 	uint64_t root;
+	uint64_t omt;		/* overlays: root of the overlay mapping table, 0 if none yet */
+	uint64_t overlays;	/* overlaid 2 MiB pages (kern/mm/pt/overlay.c) */
 };
 
 /* What CR3 holds while pm is the loaded address space. */
@@ -26,6 +28,11 @@ pmap_root(const struct pmap *pm)
 }
 
 #define PTE_COW		0x200UL	/* software bit: frame shared copy-on-write, kept read-only */
+/*
+ * Software bit: on a PD entry pointing to a table, and on every PTE of that table, the
+ * table shows an overlaid 2 MiB page (kern/mm/pt/overlay.c); rewrites keep it.
+ */
+#define PTE_OVL		0x400UL
 /*
  * Accessed and dirty bits: every rewrite of a present leaf keeps them (the page daemon
  * samples A); only the hardware sets them, and only the daemon clears A.
@@ -53,6 +60,8 @@ int pmap_enter_level(struct pmap *pm, uint64_t va, uint64_t pa, uint64_t flags, 
 pte_t *pmap_lookup(struct pmap *pm, uint64_t va, int *level);
 /* Flush va from the TLB if pml4 is the loaded address space. */
 void pmap_invalidate(struct pmap *pm, uint64_t va);
+/* Flush every user translation of pm if it is the loaded address space. */
+void pmap_flush(struct pmap *pm);
 /*
  * Call fn(pte, va, level, arg) for each present leaf entry that intersects [start, end),
  * in address order: 4 KiB PTEs (level 0) and superpages (level 1: 2 MiB, level 2:
@@ -123,5 +132,57 @@ int pmap_demote(struct pmap *pm, uint64_t va, int level, int cause);
  */
 int pmap_split_range(struct pmap *pm, uint64_t start, uint64_t end, int cause);
 
+/* ---- page overlays (kern/mm/pt/overlay.c) ---- */
+
+/* An overlaid 2 MiB page: the shared frame, the overlay bit vector and its population. */
+struct overlay {
+	uint64_t va;			/* the 2 MiB block */
+	uint64_t frame;			/* F: the shared 2 MiB frame (one block mapping held) */
+	uint64_t obv[PS_PAGES(PS_2M) / 64];	/* bit i: segment i maps its overlay page */
+	uint32_t count;			/* bits set in obv */
+};
+
+struct overlay_stats {
+	uint64_t created;		/* 2 MiB pages overlaid (first overlay-on-write) */
+	uint64_t pages_created;		/* overlay pages made */
+	uint64_t pages_live;		/* overlay pages mapped by OMTs now */
+	uint64_t folded;		/* overlaid pages folded back into their frame */
+	uint64_t converged;		/* overlaid pages copied into a private 2 MiB frame */
+	uint64_t dissolved;		/* overlaid pages turned into plain 4 KiB tables */
+	uint64_t bytes_copied;		/* by overlay writes, folds and convergence */
+	uint64_t omt_pages;		/* OMT table pages allocated now */
+};
+extern struct overlay_stats overlay_stats;
+
+/* The overlaid 2 MiB page containing va, or NULL. */
+struct overlay *pmap_overlay_at(struct pmap *pm, uint64_t va);
+/*
+ * Make the copy-on-write 2 MiB leaf at va an overlaid page with no overlay yet: the
+ * MMU's tables show it as 512 copy-on-write PTEs of the same frame.  0 or -E_NO_MEM
+ * (nothing changed).
+ */
+int pmap_overlay_create(struct pmap *pm, uint64_t va);
+/*
+ * A write to segment va of ov: give it an overlay page of its own, writable with leaf
+ * flags (a copy of the shared frame's segment, or of an overlay page shared with another
+ * space; reused in place when no one shares it), in the OMT and the MMU's table.
+ * 0 or -E_NO_MEM (nothing changed).
+ */
+int pmap_overlay_write(struct pmap *pm, struct overlay *ov, uint64_t va, uint64_t flags);
+/* ov's frame has no other mapping: copy the overlays into it; one 2 MiB leaf with flags. */
+void pmap_overlay_fold(struct pmap *pm, struct overlay *ov, uint64_t flags);
+/* Copy ov into a new private 2 MiB frame mapped with flags.  0 or -E_NO_MEM (nothing changed). */
+int pmap_overlay_converge(struct pmap *pm, struct overlay *ov, uint64_t flags);
+/* Turn ov into an ordinary table of 4 KiB PTEs (same contents, same rights); cannot fail. */
+void pmap_overlay_dissolve(struct pmap *pm, struct overlay *ov);
+/* Dissolve every overlaid page intersecting [start, end). */
+void pmap_overlay_dissolve_range(struct pmap *pm, uint64_t start, uint64_t end);
+/* Free the OMT of pm, which has no overlaid page left. */
+void pmap_overlay_teardown(struct pmap *pm);
+/* The OMT entry mapping va's overlay page, or NULL. */
+pte_t *pmap_overlay_omt(struct pmap *pm, uint64_t va);
+/* Segments of ov overlaid; whether segment va is. */
+unsigned pmap_overlay_count(const struct overlay *ov);
+bool pmap_overlay_has(const struct overlay *ov, uint64_t va);
 
 #endif

@@ -50,6 +50,8 @@ pmap_create(struct pmap *pm)
 	for (int i = PML4_USER_SLOTS; i < NPTENTRIES; i++)
 		pml4[i] = kern_pml4[i];
 	pm->root = pa;
+	pm->omt = 0;
+	pm->overlays = 0;
 	return 0;
 }
 
@@ -199,14 +201,20 @@ flush_user_tlb(uint64_t pml4_pa)
 		lcr3(pml4_pa);		/* user entries are not global */
 }
 
+void
+pmap_flush(struct pmap *pm)
+{
+	flush_user_tlb(pm->root);
+}
+
 bool
 pmap_promote(struct pmap *pm, uint64_t va, int level)
 {
 	uint64_t pml4_pa = pm->root;
 	va = ROUNDDOWN(va, PS_SIZE(level));
 	pte_t *entry = pmap_walk(pt_va(pml4_pa), va, level, false, 0);
-	if (!entry || !(*entry & PTE_P) || (*entry & PTE_PS))
-		return false;		/* no table below, or already a superpage */
+	if (!entry || !(*entry & PTE_P) || (*entry & (PTE_PS | PTE_OVL)))
+		return false;		/* no table below, already a superpage, or overlaid */
 	pte_t *table = pt_va(PTE_ADDR(*entry));
 	uint64_t step = PS_SIZE(level - 1);
 	bool child_is_super = level - 1 > 0;
@@ -225,6 +233,8 @@ pmap_promote(struct pmap *pm, uint64_t va, int level)
 		return false;
 	}
 	uint64_t table_pa = PTE_ADDR(*entry);
+	if (level == PS_2M)
+		pt_block_merged(base);
 	*entry = base | flags | ad | PTE_PS;
 	flush_user_tlb(pml4_pa);
 	pt_page_free(table_pa);
@@ -253,6 +263,8 @@ pmap_demote(struct pmap *pm, uint64_t va, int level, int cause)
 		flags &= ~PTE_PS;	/* 4 KiB entries have no PS (bit 7 is PAT there) */
 	for (int i = 0; i < NPTENTRIES; i++)
 		table[i] = (base + i * PS_SIZE(level - 1)) | flags;
+	if (level == PS_2M)
+		pt_block_split(base);
 	*entry = table_pa | PTE_P | PTE_W | PTE_U;
 	flush_user_tlb(pml4_pa);
 	pmap_stats.demotions[cause]++;
