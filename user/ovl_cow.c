@@ -5,6 +5,7 @@
  *
  *   ovl_cow matrix KIND WHO   KIND: 4k | 2m | 2m-demoted | 2m-pte | 2m-partial
  *                             WHO:  child | parent | both | mprotect
+ *                             (all: every KIND, or every WHO, one after the other)
  *   ovl_cow chain             fork chain of depth 3, random writes, checksums everywhere
  *   ovl_cow cut MODE          MODE: munmap-seg | munmap-all | mprotect-seg | mprotect-all |
  *                             dontneed-seg | dontneed-all: cut an overlaid page
@@ -339,12 +340,28 @@ oom(uint64_t k)
 	end();
 }
 
+static const char *const kinds[] = { "4k", "2m", "2m-demoted", "2m-pte", "2m-partial" };
+static const char *const whos[] = { "child", "parent", "both", "mprotect" };
+
+/* The matrix cells named (either may be "all"), each with the invariants checked after it. */
+static void
+matrix_cells(const char *kind, const char *who)
+{
+	for (unsigned k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+		for (unsigned w = 0; w < sizeof whos / sizeof whos[0]; w++)
+			if ((strcmp(kind, "all") == 0 || strcmp(kind, kinds[k]) == 0) &&
+			    (strcmp(who, "all") == 0 || strcmp(who, whos[w]) == 0)) {
+				matrix(kinds[k], whos[w]);
+				printf("ovl_cow: matrix %s %s OK\n", kinds[k], whos[w]);
+			}
+}
+
 int
 main(int argc, char **argv)
 {
 	CHECK(argc >= 2, "usage: ovl_cow matrix KIND WHO | chain | cut MODE | converge | oom K");
 	if (strcmp(argv[1], "matrix") == 0 && argc == 4)
-		matrix(argv[2], argv[3]);
+		matrix_cells(argv[2], argv[3]);
 	else if (strcmp(argv[1], "chain") == 0)
 		chain();
 	else if (strcmp(argv[1], "cut") == 0 && argc == 3)

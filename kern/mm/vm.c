@@ -244,6 +244,7 @@ release_range(struct vmspace *vs, uint64_t start, uint64_t end, int cause)
 	if (r < 0)
 		return r;
 	pmap_foreach(&vs->pmap, start, end, release_pte, &ctx);	/* nothing straddles */
+	pmap_prune(&vs->pmap, start, end);	/* empty tables go: superpages can come back */
 	return 0;
 }
 

@@ -75,6 +75,13 @@ void pmap_foreach(struct pmap *pm, uint64_t start, uint64_t end,
 		  void (*fn)(pte_t *pte, uint64_t va, int level, void *arg), void *arg);
 
 /*
+ * Free the page-table pages below the PML4 that intersect [start, end) and map nothing
+ * any more (after an unmap), so the blocks they covered can take a superpage again.
+ * Returns how many were freed.  The PML4 itself stays.
+ */
+uint64_t pmap_prune(struct pmap *pm, uint64_t start, uint64_t end);
+
+/*
  * The lowest address in [va, end) aligned to PS_SIZE(level) whose entry at level
  * (1: PD, 2: PDPT) points to a table rather than a superpage, or end if none (a va
  * inside such a block gives the block's start).  Absent tables are skipped quickly,

@@ -156,6 +156,46 @@ pmap_foreach(struct pmap *pm, uint64_t start, uint64_t end,
 		foreach_in_table(pt_va(pml4_pa), 3, 0, start, end, fn, arg);
 }
 
+/*
+ * Free the tables below `table` (at level l, mapping from base) that intersect
+ * [start, end) and hold no present entry, clearing the entries that pointed to them.
+ * Returns whether `table` itself is now empty.
+ */
+static bool
+prune_in_table(pte_t *table, int l, uint64_t base, uint64_t start, uint64_t end, uint64_t *freed)
+{
+	uint64_t span = PS_SIZE(l);
+	for (uint64_t i = start > base ? (start - base) / span : 0; i < NPTENTRIES && base + i * span < end; i++) {
+		pte_t e = table[i];
+		if (!(e & PTE_P) || (e & PTE_PS) || l == PS_4K)
+			continue;
+		uint64_t va = base + i * span;
+		if (prune_in_table(pt_va(PTE_ADDR(e)), l - 1, va, MAX(start, va), end, freed)) {
+			table[i] = 0;
+			pt_page_free(PTE_ADDR(e));
+			pmap_user_pt_pages--;
+			(*freed)++;
+		}
+	}
+	for (int i = 0; i < NPTENTRIES; i++)
+		if (table[i] & PTE_P)
+			return false;
+	return true;
+}
+
+uint64_t
+pmap_prune(struct pmap *pm, uint64_t start, uint64_t end)
+{
+	uint64_t freed = 0;
+	end = MIN(end, UTOP);
+	if (start < end) {
+		prune_in_table(pt_va(pm->root), 3, 0, start, end, &freed);
+		if (freed)
+			pmap_flush(pm);	/* the paging-structure caches too */
+	}
+	return freed;
+}
+
 /* pmap_next_table within `table` at level l, which maps from base. */
 static uint64_t
 next_table_in(pte_t *table, int l, uint64_t base, uint64_t va, uint64_t end, int level)
