@@ -28,6 +28,18 @@
  * vm.policy=eager maps a zeroed 2 MiB page at the first fault of an aligned 2 MiB block
  * lying wholly inside the region (falling back to 4 KiB), like Linux THP "always";
  * vm.policy=base maps 4 KiB pages only.  All policies share the mechanisms below.
+ *
+ * /dev/hugemap (the seed's mmap driver for dynamic page sizes) chooses per mapping, not
+ * per policy: at mmap, each 2 MiB-aligned block of the request whose requested fraction
+ * is at least HUGEMAP_THRESHOLD gets one 2 MiB page, the others 4 KiB pages; whatever
+ * vm.policy says, its objects get no reservations and no promotion.  The 2 MiB page is
+ * allocated at the block's first touch, not at mmap: like every other page in spos it
+ * costs nothing until used, and fork, munmap and exit then find it as an ordinary
+ * resident leaf (the eager policy's path).  When no 2 MiB block is free even after the
+ * allocator preempted partial reservations (frame_alloc), the block falls back to 4 KiB
+ * pages for good and the fallback is counted; so does a block whose bloat had no room in
+ * the address space at mmap (vm_mmap_hugemap).  The bloat -- the part of a 2 MiB page
+ * beyond the request -- is counted when the page is granted.
  */
 #include "inc/error.h"
 #include "inc/string.h"
@@ -42,6 +54,12 @@
 #include "kern/mm/object.h"
 #include "kern/mm/vm.h"
 #include "kern/mm/policy.h"
+
+/*
+ * The least fraction of a 2 MiB block, in percent, that /dev/hugemap maps with a 2 MiB
+ * page.
+ */
+#define HUGEMAP_THRESHOLD	50
 
 enum vm_policy vm_policy = POLICY_RESERVE;
 struct policy_stats policy_stats;
@@ -174,9 +192,13 @@ try_promote(struct vmspace *vs, uint64_t va)
 			return;
 }
 
-/* Eager: map a zeroed 2 MiB page for the block around va, if it fits. -E_NO_MEM: fall back. */
+/*
+ * Map a zeroed 2 MiB page for the block around va, if it lies in r and nothing of it is
+ * populated or mapped: -E_INVAL otherwise, -E_NO_MEM when out of memory (*no_frame
+ * counts a missing 2 MiB block).
+ */
 static int
-populate_eager(struct vmspace *vs, struct vm_region *r, uint64_t va)
+populate_2m(struct vmspace *vs, struct vm_region *r, uint64_t va, uint64_t *no_frame)
 {
 	uint64_t blk = ROUNDDOWN(va, PG2M), pindex = blk >> PGSHIFT;
 	struct popmap *pm = &r->obj->popmap;
@@ -187,7 +209,7 @@ populate_eager(struct vmspace *vs, struct vm_region *r, uint64_t va)
 		return -E_INVAL;		/* a page table (or a page) is already there */
 	struct page *pg = frame_alloc(PS_ORDER(PS_2M));
 	if (!pg) {
-		policy_stats.eager_fallbacks++;
+		(*no_frame)++;
 		return -E_NO_MEM;
 	}
 	for (uint64_t i = 0; i < PS_PAGES(PS_2M); i++) {
@@ -208,8 +230,76 @@ populate_eager(struct vmspace *vs, struct vm_region *r, uint64_t va)
 	for (uint64_t i = 0; i < PS_PAGES(PS_2M); i++)
 		page_ref(pg + i);
 	vs->resident_pages += PS_PAGES(PS_2M);
-	policy_stats.eager_2m++;
 	return 0;
+}
+
+/* Eager: map a zeroed 2 MiB page for the block around va, if it fits. -E_NO_MEM: fall back. */
+static int
+populate_eager(struct vmspace *vs, struct vm_region *r, uint64_t va)
+{
+	int err = populate_2m(vs, r, va, &policy_stats.eager_fallbacks);
+	if (err == 0)
+		policy_stats.eager_2m++;
+	return err;
+}
+
+/* Bytes of the 2 MiB block at blk that the hugemap's request covers. */
+static uint64_t
+hugemap_requested(const struct hugemap *hm, uint64_t blk)
+{
+	return MIN(hm->req_end, blk + PG2M) - MAX(hm->req_start, blk);
+}
+
+void
+policy_hugemap_plan(struct vm_object *obj)
+{
+	struct hugemap *hm = obj->hugemap;
+	for (uint64_t i = 0; i < hm->nblocks; i++) {
+		uint64_t req = hugemap_requested(hm, hm->first_blk + i * PG2M);
+		hm->choice[i] = req * 100 >= HUGEMAP_THRESHOLD * PG2M ? HM_2M : HM_4K;
+	}
+}
+
+void
+policy_hugemap_fallback(struct vm_object *obj, uint64_t va)
+{
+	*object_hugemap_choice(obj, va) = HM_FALLBACK;
+	policy_stats.hugemap_fallbacks++;
+}
+
+/* /dev/hugemap: the 2 MiB page of va's block if the device chose one for it; else nonzero. */
+static int
+populate_hugemap(struct vmspace *vs, struct vm_region *r, uint64_t va)
+{
+	uint8_t *choice = object_hugemap_choice(r->obj, va);
+	uint64_t no_frame = 0, blk = ROUNDDOWN(va, PG2M);
+	if (!choice || *choice != HM_2M)
+		return -E_INVAL;
+	if (blk >= r->start && blk + PG2M <= r->end && popmap_count(&r->obj->popmap, blk >> PGSHIFT, PS_2M) == 0)
+		pmap_drop_empty_table(&vs->pmap, blk, PS_2M);	/* left by an earlier mapping */
+	int err = populate_2m(vs, r, va, &no_frame);
+	if (err == 0) {
+		policy_stats.hugemap_2m++;
+		policy_stats.hugemap_bloat += PG2M - hugemap_requested(r->obj->hugemap, blk);
+	} else if (no_frame) {
+		policy_hugemap_fallback(r->obj, va);
+	}
+	return err;
+}
+
+uint64_t
+policy_hugemap_size(struct vmspace *vs, struct vm_region *r, uint64_t va)
+{
+	uint8_t *choice = object_hugemap_choice(r->obj, va);
+	if (!choice)
+		return 0;
+	uint64_t blk = ROUNDDOWN(va, PG2M);
+	int level;
+	pte_t *pte = pmap_lookup(&vs->pmap, blk, &level);
+	bool has_4k = pte && level == PS_4K && popmap_count(&r->obj->popmap, blk >> PGSHIFT, PS_2M) != 0;
+	if (*choice != HM_2M || blk < r->start || blk + PG2M > r->end || has_4k)
+		return PGSIZE;		/* chosen small, fallen back, or cut (demoted) since */
+	return PG2M;
 }
 
 /* The frame for va's page under the reserve policy (zeroed), or 0 when out of memory. */
@@ -240,9 +330,12 @@ policy_populate(struct vmspace *vs, struct vm_region *r, uint64_t va)
 		va, r->start, r->end);
 	KASSERT(!popmap_test(pm, page >> PGSHIFT), "policy_populate: va 0x%lx is populated already", va);
 	frame_clock_tick();
-	if (vm_policy == POLICY_EAGER && populate_eager(vs, r, page) == 0)
+	bool hugemap = r->obj->type == OBJ_HUGEMAP;
+	if (hugemap && populate_hugemap(vs, r, page) == 0)
 		return 0;
-	if (vm_policy == POLICY_RESERVE) {
+	if (!hugemap && vm_policy == POLICY_EAGER && populate_eager(vs, r, page) == 0)
+		return 0;
+	if (!hugemap && vm_policy == POLICY_RESERVE) {
 		pa = reserved_frame(vs, r, page);
 	} else {
 		struct page *pg = frame_alloc(0);
@@ -262,7 +355,7 @@ policy_populate(struct vmspace *vs, struct vm_region *r, uint64_t va)
 	zero_frame(pa, PGSIZE);
 	page_ref(pg);
 	vs->resident_pages++;
-	if (vm_policy == POLICY_RESERVE)
+	if (!hugemap && vm_policy == POLICY_RESERVE)
 		try_promote(vs, page);
 	return 0;
 }
@@ -296,4 +389,10 @@ policy_print_reservations(void)
 		reserv_count(PS_ORDER(PS_2M)), reserv_partial_count(PS_ORDER(PS_2M)),
 		reserv_count(PS_ORDER(PS_1G)), reserv_partial_count(PS_ORDER(PS_1G)));
 	reserv_foreach(print_reserv, NULL);
+}
+
+uint64_t
+policy_hugemap_threshold(void)
+{
+	return HUGEMAP_THRESHOLD;
 }
