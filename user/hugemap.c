@@ -307,11 +307,16 @@ fork_scenario(void)
 	uint64_t small = ROUNDUP(t * PG2M / 100, PGSIZE) - PGSIZE;	/* below: 4 KiB pages */
 	uint64_t len = PG2M + small;
 	uint64_t s = (uint64_t)hm_map(0, len, 0);
-	fill(s, len, 1);
+	fill(s, len - PGSIZE, 1);		/* the last page stays untouched */
 	expect_size(s, PG2M, "before fork");
 	expect_size(s + PG2M, PGSIZE, "before fork");
 	int pid = fork();
 	CHECK(pid >= 0, "fork: %e", pid);
+	/* both copies still know the device's choices; the untouched page comes zeroed */
+	CHECK(query_va((void *)s).device_page_size == PG2M && query_va((void *)(s + PG2M)).device_page_size == PGSIZE,
+	      "%s: the device's choices lost", pid == 0 ? "child" : "parent");
+	check_zero(s + len - PGSIZE);
+	fill(s + len - PGSIZE, PGSIZE, 1);
 	/* each side writes its own pages in both blocks: every 3rd from 0 (child), from 1 (parent) */
 	int me = pid == 0 ? 0 : 1;
 	for (uint64_t va = s + me * PGSIZE; va < s + len; va += 3 * PGSIZE)
