@@ -180,7 +180,7 @@ struct kcounters {
 	uint64_t wired_blocks;		/* live wired 2 MiB blocks */
 	uint64_t wired_in_use;		/* pages in use in them */
 	/* /dev/hugemap (kern/mm/policy.c) */
-	uint64_t hugemap_threshold;	/* HUGEMAP_THRESHOLD: percent of a block that gets 2 MiB */
+	uint64_t hugemap_threshold;	/* percent of a block that gets 2 MiB (hugemap.threshold=) */
 	uint64_t hugemap_2m;		/* 2 MiB pages granted */
 	uint64_t hugemap_fallbacks;	/* blocks chosen 2 MiB that got 4 KiB pages */
 	uint64_t hugemap_bloat;		/* bytes of granted 2 MiB pages beyond the request */

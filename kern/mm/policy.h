@@ -74,7 +74,7 @@ void policy_hugemap_fallback(struct vm_object *obj, uint64_t va);
  * still whole in r and not demoted, else 4 KiB; 0 if r is not a hugemap mapping.
  */
 uint64_t policy_hugemap_size(struct vmspace *vs, struct vm_region *r, uint64_t va);
-/* HUGEMAP_THRESHOLD, in percent. */
+/* The threshold in force, in percent: HUGEMAP_THRESHOLD or hugemap.threshold=. */
 uint64_t policy_hugemap_threshold(void);
 
 /* Print every reservation (monitor `reserv`). */
