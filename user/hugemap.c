@@ -17,6 +17,7 @@
  *   bad        bad fd, zero length, unaligned offset, more than memory, bad prot and
  *              flags, MAP_SHARED: errors, and nothing allocated
  *   fallback   no free 2 MiB block at first touch (injected): 4 KiB pages, counted
+ * The kernel's invariant checker runs while the mappings are live (kcheck).
  * Prints "hugemap: SCENARIO OK"; a failed check prints "hugemap: FAIL ...".
  */
 #include "user/utest.h"
@@ -236,6 +237,11 @@ unaligned_scenario(void)
 {
 	uint64_t t = stats_now().hugemap_threshold;
 	uint64_t base = free_blocks(8), q = PG2M / 4;
+	/* live bloat on both sides of a lone block, checked by the invariant checker */
+	uint64_t lone = (uint64_t)hm_map(base + PG2M + q / 2, PG2M - q, MAP_FIXED);
+	fill(lone, PG2M - q, 9);
+	EXPECT(kcheck(KCHECK_RUN, 0), 0);
+	EXPECT(munmap((void *)lone, PG2M - q), 0);
 	/* partial blocks at both ends: the first one large, the last one small */
 	exercise(base + q, 4 * PG2M, MAP_FIXED, 1);
 	/* the first one small, the last one large, unaligned length */
@@ -258,6 +264,7 @@ unaligned_scenario(void)
 	fill(s, big, 5);
 	check_fill(s, big, 5, "fallen back");
 	expect_size(s, PGSIZE, "fallen back");
+	EXPECT(kcheck(KCHECK_RUN, 0), 0);
 	struct kcounters c1 = stats_now();
 	CHECK(c1.hugemap_fallbacks == c0.hugemap_fallbacks + 1 && c1.hugemap_2m == c0.hugemap_2m,
 	      "fallbacks +%lu, 2 MiB pages +%lu", (unsigned long)(c1.hugemap_fallbacks - c0.hugemap_fallbacks),
@@ -282,6 +289,7 @@ cut_scenario(void)
 	check_fill(s, 100 * PGSIZE, 1, "below the cut");
 	check_fill(s + 101 * PGSIZE, 3 * PG2M - 101 * PGSIZE, 1, "above the cut");
 	expect_size(s + PG2M, PG2M, "the next block");
+	EXPECT(kcheck(KCHECK_RUN, 0), 0);
 	/* mapped again, the hole is a new 4 KiB mapping; the block stays 4 KiB */
 	uint64_t h = (uint64_t)hm_map(s + 100 * PGSIZE, PGSIZE, MAP_FIXED);
 	check_zero(h);
@@ -326,6 +334,7 @@ fork_scenario(void)
 		int k = (int)((va - s) / PGSIZE % 3);
 		check_fill(va, PGSIZE, k == me ? 2 + me : 1, pid == 0 ? "child" : "parent");
 	}
+	EXPECT(kcheck(KCHECK_RUN, 0), 0);
 	if (pid == 0)
 		exit(0);
 	int status;
