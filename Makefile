@@ -88,11 +88,15 @@ tlbsim-tool: $(TLBSIM)
 bench: $(OBJDIR)/spos.iso
 	$(PYTHON) tools/bench.py
 
+# The threshold sweep of /dev/hugemap (kern/mm/policy.c HUGEMAP_THRESHOLD), a host model.
+bench-hugemap:
+	$(PYTHON) tools/bench_hugemap.py
+
 compile_commands.json:
 	bear -- $(MAKE) -B $(OBJDIR)/kern/kernel $(HOST_TESTS)
 
 clean:
 	rm -rf $(OBJDIR) compile_commands.json
 
-.PHONY: all deps qemu qemu-gdb gdb grade test host-tests-build tlbsim-tool bench fuzz clean compile_commands.json
+.PHONY: all deps qemu qemu-gdb gdb grade test host-tests-build tlbsim-tool bench bench-hugemap fuzz clean compile_commands.json
 .DELETE_ON_ERROR:

@@ -18,6 +18,7 @@ enum {
 	E_CHILD,		/* no child to wait for */
 	E_BAD_ELF,		/* program image is not a valid ELF64 executable */
 	E_RANGE,		/* value or size out of range */
+	E_BAD_FD,		/* file descriptor out of range or not open */
 	MAXERROR
 };
 

@@ -30,6 +30,10 @@ int kill(int64_t pid);
 int cputs(const char *s, size_t len);
 int cgetc(void);
 void *mmap(void *addr, size_t len, int prot, int flags);
+/* mmap of descriptor fd (flags without MAP_ANON) at page-aligned offset off. */
+void *mmapfd(void *addr, size_t len, int prot, int flags, int fd, uint64_t off);
+int open(const char *path, int flags);
+int close(int fd);
 int munmap(void *addr, size_t len);
 int mprotect(void *addr, size_t len, int prot);
 int madvise(void *addr, size_t len, int advice);

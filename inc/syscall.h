@@ -19,7 +19,8 @@ enum {
 				 * only oneself or a descendant (else -E_PERM) */
 	SYS_cputs,		/* cputs(buf, len) -> len: write to the console */
 	SYS_cgetc,		/* cgetc() -> next console character, or -E_NOT_FOUND if none waiting */
-	SYS_mmap,		/* mmap(addr, len, prot, flags) -> address */
+	SYS_mmap,		/* mmap(addr, len, prot, flags[, fd, off]) -> address; fd and off
+				 * are read only without MAP_ANON (a device mapping) */
 	SYS_munmap,		/* munmap(addr, len) -> 0 */
 	SYS_mprotect,		/* mprotect(addr, len, prot) -> 0 */
 	SYS_madvise,		/* madvise(addr, len, advice) -> 0 */
@@ -29,6 +30,8 @@ enum {
 	SYS_tlbctl,		/* tlbctl(op, a1, a2) -> 0: the model TLB, see TLBCTL_* */
 	SYS_kcheck,		/* kcheck(op, va) -> violations: the invariant checker, see KCHECK_* */
 	SYS_failnth,		/* failnth(kind, k, n) -> failures injected: see FAIL_* */
+	SYS_open,		/* open(path, O_*) -> fd: a device, /dev/zero or /dev/hugemap */
+	SYS_close,		/* close(fd) -> 0 */
 	NSYSCALLS
 };
 
@@ -38,9 +41,18 @@ enum {
 #define PROT_WRITE	0x2
 #define PROT_EXEC	0x4
 
-#define MAP_PRIVATE	0x02
+#define MAP_SHARED	0x01	/* not supported: spos has no shared memory (-E_INVAL) */
+#define MAP_PRIVATE	0x02	/* required with an fd */
 #define MAP_FIXED	0x10	/* place exactly at addr; fails with -E_EXISTS over a mapping */
-#define MAP_ANON	0x20	/* anonymous, demand-zero memory (the only kind so far) */
+#define MAP_ANON	0x20	/* anonymous, demand-zero memory; without it, map fd */
+
+/* open flags: the access mode, nothing else. */
+#define O_RDONLY	0
+#define O_WRONLY	1	/* a write-only descriptor cannot be mapped */
+#define O_RDWR		2
+#define O_ACCMODE	3
+#define DEV_PATH_MAX	32	/* longest device path, with its NUL */
+#define OPEN_MAX	16	/* descriptors per process: 0 .. OPEN_MAX-1 */
 
 #define MADV_NORMAL	0
 #define MADV_DONTNEED	4	/* drop the pages: the next touch sees zeros */
@@ -111,6 +123,9 @@ struct vm_query {
 	uint32_t writable;	/* 1 if writes are allowed now (not while copy-on-write) */
 	uint32_t accessed;	/* the accessed bit */
 	uint32_t dirty;		/* the dirty bit */
+	/* /dev/hugemap mappings (0 elsewhere) */
+	uint64_t device_page_size;	/* what the device gives va's 2 MiB block: 4096 or 2 MiB */
+	uint32_t device_fallback;	/* 1 if it chose 2 MiB for the block and gave 4 KiB pages */
 	/*
 	 * Page overlays: 0 unless va lies in an overlaid 2 MiB page (page_size is then 2 MiB,
 	 * pfn the frame va reads now); 1: va reads the shared frame, 2: its own overlay page.
@@ -170,6 +185,11 @@ struct kcounters {
 	uint64_t daemon_max_migrated;	/* the most pages one pass moved */
 	uint64_t wired_blocks;		/* live wired 2 MiB blocks */
 	uint64_t wired_in_use;		/* pages in use in them */
+	/* /dev/hugemap (kern/mm/policy.c) */
+	uint64_t hugemap_threshold;	/* percent of a block that gets 2 MiB (hugemap.threshold=) */
+	uint64_t hugemap_2m;		/* 2 MiB pages granted */
+	uint64_t hugemap_fallbacks;	/* blocks chosen 2 MiB that got 4 KiB pages */
+	uint64_t hugemap_bloat;		/* bytes of granted 2 MiB pages beyond the request */
 	/* writes to shared copy-on-write 2 MiB pages (kern/mm/fault.c) and page overlays */
 	uint64_t cow_policy;		/* COW_POLICY_* in force (boot word cow=) */
 	uint64_t cow_reuse_2m;		/* sharers gone: made writable in place */

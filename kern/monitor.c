@@ -197,6 +197,9 @@ mon_vmstat(int argc, char **argv)
 	cprintf("eager 2M pages %lu (fallbacks %lu); reservation hits %lu, 4K fallbacks %lu; zeroed %lu KiB\n",
 		policy_stats.eager_2m, policy_stats.eager_fallbacks, policy_stats.reserv_hits,
 		policy_stats.reserv_fallbacks, policy_stats.bytes_zeroed >> 10);
+	cprintf("hugemap: threshold %lu%%, 2M pages %lu, fallbacks %lu, bloat %lu KiB\n",
+		policy_hugemap_threshold(), policy_stats.hugemap_2m, policy_stats.hugemap_fallbacks,
+		policy_stats.hugemap_bloat >> 10);
 	cprintf("daemon: passes %lu, preempted %lu, compactions %lu (aborted %lu), migrations %lu, "
 		"accessed bits cleared %lu, re-promotions %lu; wired pages %lu\n", daemon_stats.passes,
 		daemon_stats.preempted, daemon_stats.compactions, daemon_stats.compaction_aborts,

@@ -190,6 +190,7 @@ proc_fork(void)
 		return -E_NO_MEM;
 	}
 	child->vm->pid = child->pid;
+	fd_fork(child, curproc);
 	*child->tf = *curproc->tf;
 	child->tf->rax = 0;		/* fork returns 0 in the child */
 	fpu_save_live(child);		/* the parent's registers, as they are now */
@@ -205,6 +206,7 @@ proc_exit(int status)
 	lcr3(kern_pml4_pa);		/* leave the address space before freeing it */
 	vm_destroy(p->vm);
 	p->vm = NULL;
+	fd_close_all(p);
 	for (int i = 0; i < NPROC; i++)
 		if (procs[i].state != P_FREE && procs[i].parent == p)
 			procs[i].parent = NULL;		/* orphans: the kernel reaps them */

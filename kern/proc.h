@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "kern/fd.h"
 #include "kern/trap.h"
 #include "kern/mm/vm.h"
 
@@ -45,6 +46,7 @@ struct proc {
 	bool killed;			/* die at the next return to user mode */
 	int exit_status;		/* for wait(): exit code, or WSTATUS_KILLED | cause */
 	uint64_t start_tick;
+	struct file *files[NOFILE];	/* open devices by descriptor (kern/fd.c) */
 	/* x87/SSE registers while it does not run (kern/sched.c); FXSAVE wants 16-byte alignment */
 	uint8_t fpu[FPU_STATE_SIZE] __attribute__((aligned(16)));
 };

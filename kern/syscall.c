@@ -13,6 +13,7 @@
 #include "inc/util.h"
 #include "inc/x86.h"
 #include "kern/console.h"
+#include "kern/fd.h"
 #include "kern/mm/daemon.h"
 #include "kern/mm/failinject.h"
 #include "kern/mm/fault.h"
@@ -187,6 +188,10 @@ sys_counters(uint64_t ubuf, uint64_t size)
 	c.daemon_max_preempted = daemon_stats.max_pass_preempted;
 	c.daemon_max_migrated = daemon_stats.max_pass_migrated;
 	wired_usage(&c.wired_blocks, &c.wired_in_use);
+	c.hugemap_threshold = policy_hugemap_threshold();
+	c.hugemap_2m = policy_stats.hugemap_2m;
+	c.hugemap_fallbacks = policy_stats.hugemap_fallbacks;
+	c.hugemap_bloat = policy_stats.hugemap_bloat;
 	size = MIN(size, sizeof c);
 	int r = copyout(curproc->vm, ubuf, &c, size);
 	return r < 0 ? r : (int64_t)size;
@@ -257,6 +262,8 @@ dispatch(struct trapframe *tf)
 	case SYS_mmap:
 		if (a3 > UINT32_MAX || a4 > UINT32_MAX)
 			return -E_INVAL;
+		if (!(a4 & MAP_ANON))
+			return fd_mmap(curproc, (int64_t)tf->r8, a1, a2, (uint32_t)a3, (uint32_t)a4, tf->r9);
 		return vm_mmap(vm, a1, a2, (uint32_t)a3, (uint32_t)a4);
 	case SYS_munmap:
 		return vm_munmap(vm, a1, a2);
@@ -276,6 +283,10 @@ dispatch(struct trapframe *tf)
 		return sys_kcheck(a1, a2);
 	case SYS_failnth:
 		return a1 > INT32_MAX ? -E_INVAL : failinject_arm((int)a1, a2, a3);
+	case SYS_open:
+		return fd_open(curproc, a1, a2);
+	case SYS_close:
+		return fd_close(curproc, (int64_t)a1);
 	default:
 		return -E_NO_SYS;
 	}

@@ -24,6 +24,7 @@ static const char *const error_names[MAXERROR] = {
 	[E_CHILD] = "no child process",
 	[E_BAD_ELF] = "invalid ELF image",
 	[E_RANGE] = "out of range",
+	[E_BAD_FD] = "bad file descriptor",
 };
 
 struct fmtspec {

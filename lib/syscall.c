@@ -96,6 +96,13 @@ mmap(void *addr, size_t len, int prot, int flags)
 			  (uint64_t)(uint32_t)flags);
 }
 
+void *
+mmapfd(void *addr, size_t len, int prot, int flags, int fd, uint64_t off)
+{
+	return (void *)syscall6(SYS_mmap, (uint64_t)addr, len, (uint64_t)(uint32_t)prot, (uint64_t)(uint32_t)flags,
+				(uint64_t)(int64_t)fd, off);
+}
+
 int
 munmap(void *addr, size_t len)
 {
@@ -148,4 +155,16 @@ int64_t
 failnth(int kind, uint64_t k, uint64_t n)
 {
 	return sc(SYS_failnth, (uint64_t)(uint32_t)kind, k, n, 0);
+}
+
+int
+open(const char *path, int flags)
+{
+	return (int)sc(SYS_open, (uint64_t)path, (uint64_t)(uint32_t)flags, 0, 0);
+}
+
+int
+close(int fd)
+{
+	return (int)sc(SYS_close, (uint64_t)(int64_t)fd, 0, 0, 0);
 }

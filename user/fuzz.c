@@ -393,7 +393,10 @@ one_call(void)
 		a1 = chance(3) ? 0 : rand_addr();
 		a3 = chance(8) ? rand_len() : rand_prot();
 		a4 = chance(8) ? rnd(1UL << 32) : (MAP_PRIVATE | MAP_ANON | (chance(2) ? MAP_FIXED : 0));
-		r = syscall6(SYS_mmap, a1, a2, a3, a4, 0, 0);
+		if (chance(4))
+			a4 &= ~(uint64_t)MAP_ANON;	/* a device, if fd is open */
+		r = syscall6(SYS_mmap, a1, a2, a3, a4, chance(2) ? rnd(OPEN_MAX + 1) : rand_len(),
+			     chance(2) ? 0 : rand_len());
 		if (r > 0)
 			remember_map((uint64_t)r, ROUNDUP(a2, PGSIZE));
 		break;
@@ -433,6 +436,17 @@ one_call(void)
 		break;
 	case SYS_failnth:		/* disarming and bad kinds only: arming belongs to fuzzfail */
 		r = syscall6(SYS_failnth, chance(2) ? rnd(4) : rand_len(), 0, rand_len(), 0, 0, 0);
+		break;
+	case SYS_open: {
+		static const char *const paths[] = { "/dev/hugemap", "/dev/zero", "/dev/none", "" };
+		a1 = chance(4) ? rand_addr() : (uint64_t)paths[rnd(ARRAY_SIZE(paths))];
+		a2 = chance(4) ? rand_len() : rnd(4);
+		r = syscall6(SYS_open, a1, a2, 0, 0, 0, 0);
+		break;
+	}
+	case SYS_close:
+		a1 = chance(2) ? rnd(OPEN_MAX + 2) : rand_len();
+		r = syscall6(SYS_close, a1, 0, 0, 0, 0, 0);
 		break;
 	default:			/* past the last number */
 		r = syscall6(chance(2) ? num : (chance(2) ? (uint64_t)-1 : (1UL << 32) | SYS_getpid), rand_len(),

@@ -18,7 +18,9 @@
  * Wired blocks (kern/mm/frame.c) are reservations too, owned by a sentinel that is not
  * an object: detach hands them to frame.c first.
  */
+#include "inc/error.h"
 #include "inc/string.h"
+#include "inc/util.h"
 #include "kern/console.h"
 #include "kern/kassert.h"
 #include "kern/mm/frame.h"
@@ -49,6 +51,13 @@ node_free(void *p, size_t size)
 		frame_free(pa2page(PADDR(p)));
 	else
 		page_free(pa2page(PADDR(p)), frame_order_for(size));
+}
+
+/* The size of a hugemap of n blocks. */
+static size_t
+hugemap_bytes(uint64_t n)
+{
+	return sizeof(struct hugemap) + n;
 }
 
 const struct popmap_allocator popmap_kernel_allocator = { node_alloc, node_free };
@@ -166,6 +175,7 @@ object_new(enum vm_object_type type, uint64_t size, bool grows)
 	obj->refcount = 1;
 	obj->size = size;
 	obj->reservs = NULL;
+	obj->hugemap = NULL;
 	popmap_init(&obj->popmap, &popmap_kernel_allocator);
 	return obj;
 }
@@ -179,5 +189,46 @@ object_unref(struct vm_object *obj)
 	while (obj->reservs)
 		reserv_break(obj->reservs);	/* detach unlinks it; frames still mapped stay allocated */
 	popmap_destroy(&obj->popmap);
+	if (obj->hugemap)
+		node_free(obj->hugemap, hugemap_bytes(obj->hugemap->nblocks));
 	kfree(obj);
+}
+
+int
+object_hugemap_init(struct vm_object *obj, uint64_t req_start, uint64_t req_end)
+{
+	uint64_t first = ROUNDDOWN(req_start, PG2M), n = (ROUNDUP(req_end, PG2M) - first) / PG2M;
+	struct hugemap *hm = node_alloc(hugemap_bytes(n));	/* zeroed: every block HM_4K */
+	if (!hm)
+		return -E_NO_MEM;
+	hm->req_start = req_start;
+	hm->req_end = req_end;
+	hm->first_blk = first;
+	hm->nblocks = n;
+	obj->hugemap = hm;
+	return 0;
+}
+
+uint8_t *
+object_hugemap_choice(struct vm_object *obj, uint64_t va)
+{
+	struct hugemap *hm = obj->hugemap;
+	if (!hm || va < hm->first_blk || (va - hm->first_blk) / PG2M >= hm->nblocks)
+		return NULL;
+	return &hm->choice[(va - hm->first_blk) / PG2M];
+}
+
+struct vm_object *
+object_new_like(const struct vm_object *src)
+{
+	struct vm_object *obj = object_new(src->type, src->size, !src->fixed_size);
+	const struct hugemap *hm = src->hugemap;
+	if (!obj || !hm)
+		return obj;
+	if (object_hugemap_init(obj, hm->req_start, hm->req_end) < 0) {
+		object_unref(obj);
+		return NULL;
+	}
+	memcpy(obj->hugemap->choice, hm->choice, hm->nblocks);
+	return obj;
 }

@@ -12,6 +12,26 @@ struct reserv;
 enum vm_object_type {
 	OBJ_ANON,		/* demand-zero memory: heap, stack, anonymous mmap */
 	OBJ_IMAGE,		/* a program image segment, filled from the ELF file at load */
+	OBJ_HUGEMAP,		/* /dev/hugemap: demand-zero, page size chosen per 2 MiB block */
+};
+
+/* The page size /dev/hugemap chose for one 2 MiB block (kern/mm/policy.c). */
+enum hugemap_choice {
+	HM_4K,			/* 4 KiB pages on demand: the request covers too little of it */
+	HM_2M,			/* one 2 MiB page at the block's first touch */
+	HM_FALLBACK,		/* chosen 2 MiB, got 4 KiB pages: no free 2 MiB block, or no room */
+};
+
+/*
+ * What a /dev/hugemap object was asked for: the request [req_start, req_end) (page
+ * aligned) and a choice per 2 MiB block of it, the first at first_blk.  The object's
+ * regions may cover more than the request: a 2 MiB block's bloat.
+ */
+struct hugemap {
+	uint64_t req_start, req_end;
+	uint64_t first_blk;
+	uint64_t nblocks;
+	uint8_t choice[];	/* enum hugemap_choice */
 };
 
 /*
@@ -31,6 +51,7 @@ struct vm_object {
 	uint64_t size;		/* bytes; grows with the heap */
 	struct popmap popmap;
 	struct reserv *reservs;	/* its reservations, linked through objnext/objprev */
+	struct hugemap *hugemap;	/* OBJ_HUGEMAP only, else NULL */
 };
 
 /* The allocator of population-map nodes (and of reservation structs and bitmaps). */
@@ -41,6 +62,18 @@ void object_system_init(void);
 
 /* A new object with one reference, or NULL when out of memory. */
 struct vm_object *object_new(enum vm_object_type type, uint64_t size, bool grows);
+
+/*
+ * Make obj (OBJ_HUGEMAP) the object of the request [req_start, req_end), every block
+ * HM_4K.  0 or -E_NO_MEM.
+ */
+int object_hugemap_init(struct vm_object *obj, uint64_t req_start, uint64_t req_end);
+
+/* The choice of the block containing va in obj's hugemap, or NULL (none, or outside it). */
+uint8_t *object_hugemap_choice(struct vm_object *obj, uint64_t va);
+
+/* A new object like src (fork): its type, size, growth and hugemap; NULL when out of memory. */
+struct vm_object *object_new_like(const struct vm_object *src);
 
 /* Drop a reference; the last one breaks the object's reservations and frees it. */
 void object_unref(struct vm_object *obj);

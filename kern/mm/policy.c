@@ -28,6 +28,18 @@
  * vm.policy=eager maps a zeroed 2 MiB page at the first fault of an aligned 2 MiB block
  * lying wholly inside the region (falling back to 4 KiB), like Linux THP "always";
  * vm.policy=base maps 4 KiB pages only.  All policies share the mechanisms below.
+ *
+ * /dev/hugemap (the seed's mmap driver for dynamic page sizes) chooses per mapping, not
+ * per policy: at mmap, each 2 MiB-aligned block of the request whose requested fraction
+ * is at least HUGEMAP_THRESHOLD gets one 2 MiB page, the others 4 KiB pages; whatever
+ * vm.policy says, its objects get no reservations and no promotion.  The 2 MiB page is
+ * allocated at the block's first touch, not at mmap: like every other page in spos it
+ * costs nothing until used, and fork, munmap and exit then find it as an ordinary
+ * resident leaf (the eager policy's path).  When no 2 MiB block is free even after the
+ * allocator preempted partial reservations (frame_alloc), the block falls back to 4 KiB
+ * pages for good and the fallback is counted; so does a block whose bloat had no room in
+ * the address space at mmap (vm_mmap_hugemap).  The bloat -- the part of a 2 MiB page
+ * beyond the request -- is counted when the page is granted.
  */
 #include "inc/error.h"
 #include "inc/string.h"
@@ -43,6 +55,23 @@
 #include "kern/mm/vm.h"
 #include "kern/mm/policy.h"
 
+/*
+ * The least fraction of a 2 MiB block, in percent, that /dev/hugemap maps with a 2 MiB
+ * page.  Chosen by the sweep of tools/bench_hugemap.py (make bench-hugemap): bloat
+ * against modelled TLB misses (64 + 32 entry L1 dTLB, 8 live requests touched at
+ * random), cost = bloat/worst bloat + misses/worst misses, summed over three request
+ * distributions:
+ *                        bloat% at 40 / 50 / 55 / 60 / 70   misses per 1k at the same
+ *   uniform 4K..8M        8.8 / 6.0 / 4.9 / 3.8 / 2.2        35 /  59 /  72 /  88 / 120
+ *   log-normal ~1 MiB    19.3 /12.2 / 9.1 / 6.6 / 3.3       154 / 221 / 260 / 299 / 368
+ *   user/hugemap trace    6.8 / 5.1 / 1.1 / 1.1 / 0.5       119 / 143 / 207 / 207 / 223
+ *   total cost           2.56 /2.35 /1.98 /2.02 /2.11  (10%: 3.39, 100%: 3.00)
+ */
+#define HUGEMAP_THRESHOLD	55
+
+/* HUGEMAP_THRESHOLD unless the command line says hugemap.threshold=N (1..100), for sweeps and tests. */
+static uint64_t hugemap_threshold = HUGEMAP_THRESHOLD;
+
 enum vm_policy vm_policy = POLICY_RESERVE;
 struct policy_stats policy_stats;
 
@@ -57,6 +86,9 @@ policy_init(void)
 			vm_policy = (enum vm_policy)i;
 	if (p && strcmp(p, policy_names[vm_policy]) != 0)
 		cprintf("vm.policy=%s unknown: using %s\n", p, policy_names[vm_policy]);
+	uint64_t t = cmdline_get_u64("hugemap.threshold", HUGEMAP_THRESHOLD);
+	if (t >= 1 && t <= 100)
+		hugemap_threshold = t;
 	object_system_init();
 	cprintf("vm: policy %s\n", policy_names[vm_policy]);
 }
@@ -174,9 +206,13 @@ try_promote(struct vmspace *vs, uint64_t va)
 			return;
 }
 
-/* Eager: map a zeroed 2 MiB page for the block around va, if it fits. -E_NO_MEM: fall back. */
+/*
+ * Map a zeroed 2 MiB page for the block around va, if it lies in r and nothing of it is
+ * populated or mapped: -E_INVAL otherwise, -E_NO_MEM when out of memory (*no_frame
+ * counts a missing 2 MiB block).
+ */
 static int
-populate_eager(struct vmspace *vs, struct vm_region *r, uint64_t va)
+populate_2m(struct vmspace *vs, struct vm_region *r, uint64_t va, uint64_t *no_frame)
 {
 	uint64_t blk = ROUNDDOWN(va, PG2M), pindex = blk >> PGSHIFT;
 	struct popmap *pm = &r->obj->popmap;
@@ -187,7 +223,7 @@ populate_eager(struct vmspace *vs, struct vm_region *r, uint64_t va)
 		return -E_INVAL;		/* a page table (or a page) is already there */
 	struct page *pg = frame_alloc(PS_ORDER(PS_2M));
 	if (!pg) {
-		policy_stats.eager_fallbacks++;
+		(*no_frame)++;
 		return -E_NO_MEM;
 	}
 	for (uint64_t i = 0; i < PS_PAGES(PS_2M); i++) {
@@ -207,8 +243,82 @@ populate_eager(struct vmspace *vs, struct vm_region *r, uint64_t va)
 	}
 	frame_ref2m(pg);
 	vs->resident_pages += PS_PAGES(PS_2M);
-	policy_stats.eager_2m++;
 	return 0;
+}
+
+/* Eager: map a zeroed 2 MiB page for the block around va, if it fits. -E_NO_MEM: fall back. */
+static int
+populate_eager(struct vmspace *vs, struct vm_region *r, uint64_t va)
+{
+	int err = populate_2m(vs, r, va, &policy_stats.eager_fallbacks);
+	if (err == 0)
+		policy_stats.eager_2m++;
+	return err;
+}
+
+/* Bytes of the 2 MiB block at blk that the hugemap's request covers. */
+static uint64_t
+hugemap_requested(const struct hugemap *hm, uint64_t blk)
+{
+	return MIN(hm->req_end, blk + PG2M) - MAX(hm->req_start, blk);
+}
+
+void
+policy_hugemap_plan(struct vm_object *obj)
+{
+	struct hugemap *hm = obj->hugemap;
+	for (uint64_t i = 0; i < hm->nblocks; i++) {
+		uint64_t req = hugemap_requested(hm, hm->first_blk + i * PG2M);
+		hm->choice[i] = req * 100 >= hugemap_threshold * PG2M ? HM_2M : HM_4K;
+	}
+}
+
+uint64_t
+policy_hugemap_threshold(void)
+{
+	return hugemap_threshold;
+}
+
+void
+policy_hugemap_fallback(struct vm_object *obj, uint64_t va)
+{
+	*object_hugemap_choice(obj, va) = HM_FALLBACK;
+	policy_stats.hugemap_fallbacks++;
+}
+
+/* /dev/hugemap: the 2 MiB page of va's block if the device chose one for it; else nonzero. */
+static int
+populate_hugemap(struct vmspace *vs, struct vm_region *r, uint64_t va)
+{
+	uint8_t *choice = object_hugemap_choice(r->obj, va);
+	uint64_t no_frame = 0, blk = ROUNDDOWN(va, PG2M);
+	if (!choice || *choice != HM_2M)
+		return -E_INVAL;
+	if (blk >= r->start && blk + PG2M <= r->end && popmap_count(&r->obj->popmap, blk >> PGSHIFT, PS_2M) == 0)
+		pmap_drop_empty_table(&vs->pmap, blk, PS_2M);	/* left by an earlier mapping */
+	int err = populate_2m(vs, r, va, &no_frame);
+	if (err == 0) {
+		policy_stats.hugemap_2m++;
+		policy_stats.hugemap_bloat += PG2M - hugemap_requested(r->obj->hugemap, blk);
+	} else if (no_frame) {
+		policy_hugemap_fallback(r->obj, va);
+	}
+	return err;
+}
+
+uint64_t
+policy_hugemap_size(struct vmspace *vs, struct vm_region *r, uint64_t va)
+{
+	uint8_t *choice = object_hugemap_choice(r->obj, va);
+	if (!choice)
+		return 0;
+	uint64_t blk = ROUNDDOWN(va, PG2M);
+	int level;
+	pte_t *pte = pmap_lookup(&vs->pmap, blk, &level);
+	bool has_4k = pte && level == PS_4K && popmap_count(&r->obj->popmap, blk >> PGSHIFT, PS_2M) != 0;
+	if (*choice != HM_2M || blk < r->start || blk + PG2M > r->end || has_4k)
+		return PGSIZE;		/* chosen small, fallen back, or cut (demoted) since */
+	return PG2M;
 }
 
 /* The frame for va's page under the reserve policy (zeroed), or 0 when out of memory. */
@@ -239,9 +349,12 @@ policy_populate(struct vmspace *vs, struct vm_region *r, uint64_t va)
 		va, r->start, r->end);
 	KASSERT(!popmap_test(pm, page >> PGSHIFT), "policy_populate: va 0x%lx is populated already", va);
 	frame_clock_tick();
-	if (vm_policy == POLICY_EAGER && populate_eager(vs, r, page) == 0)
+	bool hugemap = r->obj->type == OBJ_HUGEMAP;
+	if (hugemap && populate_hugemap(vs, r, page) == 0)
 		return 0;
-	if (vm_policy == POLICY_RESERVE) {
+	if (!hugemap && vm_policy == POLICY_EAGER && populate_eager(vs, r, page) == 0)
+		return 0;
+	if (!hugemap && vm_policy == POLICY_RESERVE) {
 		pa = reserved_frame(vs, r, page);
 	} else {
 		struct page *pg = frame_alloc(0);
@@ -261,7 +374,7 @@ policy_populate(struct vmspace *vs, struct vm_region *r, uint64_t va)
 	zero_frame(pa, PGSIZE);
 	page_ref(pg);
 	vs->resident_pages++;
-	if (vm_policy == POLICY_RESERVE)
+	if (!hugemap && vm_policy == POLICY_RESERVE)
 		try_promote(vs, page);
 	return 0;
 }

@@ -23,6 +23,9 @@ struct policy_stats {
 	uint64_t reserv_fallbacks;	/* no reservation could be made: plain 4 KiB frame */
 	uint64_t promotion_attempts[2];	/* fully populated blocks offered to pmap_promote */
 	uint64_t bytes_zeroed;
+	uint64_t hugemap_2m;		/* /dev/hugemap: 2 MiB pages granted */
+	uint64_t hugemap_fallbacks;	/* ... blocks chosen 2 MiB that got 4 KiB pages */
+	uint64_t hugemap_bloat;		/* ... bytes of granted 2 MiB pages beyond the request */
 };
 
 extern enum vm_policy vm_policy;
@@ -58,6 +61,21 @@ void policy_repromote(struct vmspace *vs, uint64_t start, uint64_t end);
 
 /* Whether va's page sits in a reservation of vs; its size in bytes then, else 0. */
 uint64_t policy_reservation_at(struct vmspace *vs, struct vm_region *r, uint64_t va);
+
+/*
+ * /dev/hugemap: choose each block's page size in obj's hugemap from the fraction of
+ * the block its request covers (HUGEMAP_THRESHOLD).
+ */
+void policy_hugemap_plan(struct vm_object *obj);
+/* Block va of obj's hugemap, chosen 2 MiB, gets 4 KiB pages instead (counted). */
+void policy_hugemap_fallback(struct vm_object *obj, uint64_t va);
+/*
+ * The page size /dev/hugemap gives va's block in region r: 2 MiB while chosen so and
+ * still whole in r and not demoted, else 4 KiB; 0 if r is not a hugemap mapping.
+ */
+uint64_t policy_hugemap_size(struct vmspace *vs, struct vm_region *r, uint64_t va);
+/* The threshold in force, in percent: HUGEMAP_THRESHOLD or hugemap.threshold=. */
+uint64_t policy_hugemap_threshold(void);
 
 /* Print every reservation (monitor `reserv`). */
 void policy_print_reservations(void);

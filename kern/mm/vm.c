@@ -107,6 +107,9 @@ region_insert(struct vmspace *vs, struct vm_region *r)
 	*pp = r;
 }
 
+static int region_add(struct vmspace *vs, uint64_t start, uint64_t end, uint32_t prot,
+		      enum vm_region_kind kind, struct vm_object *obj);
+
 static void
 region_free(struct vm_region *r)
 {
@@ -122,14 +125,23 @@ vm_map_region(struct vmspace *vs, uint64_t start, uint64_t end, uint32_t prot,
 		return -E_INVAL;
 	if (!range_is_free(vs, start, end))
 		return -E_EXISTS;
-	struct vm_region *r = kmalloc(sizeof *r);
-	if (!r)
+	struct vm_object *obj = object_new(type, end - start, grows);
+	if (!obj)
 		return -E_NO_MEM;
-	r->obj = object_new(type, end - start, grows);
-	if (!r->obj) {
-		kfree(r);
+	return region_add(vs, start, end, prot, kind, obj);
+}
+
+/* Add region [start, end) (valid, free) mapping obj, whose reference it takes.  0 or -E_NO_MEM. */
+static int
+region_add(struct vmspace *vs, uint64_t start, uint64_t end, uint32_t prot, enum vm_region_kind kind,
+	   struct vm_object *obj)
+{
+	struct vm_region *r = kmalloc(sizeof *r);
+	if (!r) {
+		object_unref(obj);
 		return -E_NO_MEM;
 	}
+	r->obj = obj;
 	r->start = start;
 	r->end = end;
 	r->prot = prot;
@@ -324,7 +336,7 @@ fork_object(struct vmspace *parent, struct vmspace *child, struct vm_region *pr)
 			c->obj->refcount++;
 			return c->obj;
 		}
-	return object_new(pr->obj->type, pr->obj->size, !pr->obj->fixed_size);
+	return object_new_like(pr->obj);
 }
 
 struct vmspace *
@@ -449,35 +461,129 @@ extend_previous(struct vmspace *vs, uint64_t start, uint64_t end, uint32_t prot)
 	return true;
 }
 
-int64_t
-vm_mmap(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags)
+/*
+ * Check mmap's prot and len (flags are the caller's) and choose the start of
+ * [addr, addr + *len), *len rounded to pages: MAP_FIXED's addr, a usable hint, or the
+ * highest free gap of *len bytes (of whole 2 MiB blocks with whole_blocks).  The start,
+ * or -E_INVAL, -E_PERM, -E_EXISTS, -E_NO_MEM.
+ */
+static int64_t
+mmap_place(struct vmspace *vs, uint64_t addr, uint64_t *len, uint32_t prot, uint32_t flags, bool whole_blocks)
 {
 	uint64_t end;
 
-	if ((prot & ~PROT_ALL) || (flags & ~MAP_KNOWN) || !(flags & MAP_ANON))
+	if (prot & ~PROT_ALL)
 		return -E_INVAL;
 	if ((prot & PROT_WRITE) && (prot & PROT_EXEC))
 		return -E_PERM;			/* W^X */
-	if (len == 0 || len > UTOP)
+	if (*len == 0 || *len > UTOP)
 		return -E_INVAL;
-	len = ROUNDUP(len, PGSIZE);
+	uint64_t len_pages = ROUNDUP(*len, PGSIZE);
+	*len = len_pages;
 	if (flags & MAP_FIXED) {
-		int r = check_range(addr, len, &end);
+		int r = check_range(addr, len_pages, &end);
 		if (r < 0)
 			return r;
 		if (!range_is_free(vs, addr, end))
 			return -E_EXISTS;
-	} else if (addr && check_range(addr, len, &end) == 0 && range_is_free(vs, addr, end)) {
+	} else if (addr && check_range(addr, len_pages, &end) == 0 && range_is_free(vs, addr, end)) {
 		/* the hint is usable */
 	} else {
-		addr = find_free_range(vs, len);
+		addr = find_free_range(vs, whole_blocks ? ROUNDUP(len_pages, PG2M) : len_pages);
 		if (!addr)
 			return -E_NO_MEM;
 	}
+	return (int64_t)addr;
+}
+
+int64_t
+vm_mmap(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags)
+{
+	if ((flags & ~MAP_KNOWN) || !(flags & MAP_ANON))
+		return -E_INVAL;
+	int64_t placed = mmap_place(vs, addr, &len, prot, flags, false);
+	if (placed < 0)
+		return placed;
+	addr = (uint64_t)placed;
 	if (extend_previous(vs, addr, addr + len, prot))
 		return (int64_t)addr;
 	int r = vm_map_region(vs, addr, addr + len, prot, VR_MMAP, OBJ_ANON, false);	/* fixed size */
 	return r < 0 ? r : (int64_t)addr;
+}
+
+/* Whether the hugemap block at blk may grow over [start, end) (bloat): free user space. */
+static bool
+bloat_fits(struct vmspace *vs, uint64_t start, uint64_t end)
+{
+	return start == end || (start >= UTEXT && end <= UMMAPTOP && range_is_free(vs, start, end));
+}
+
+/*
+ * The request's end blocks decide the region's bounds: a partial end block chosen
+ * 2 MiB takes in its bloat, or falls back to 4 KiB pages if the bloat's address space
+ * is taken (a lone block needs room on both sides).
+ */
+int64_t
+vm_mmap_hugemap(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags)
+{
+	if (flags & ~(MAP_PRIVATE | MAP_FIXED))
+		return -E_INVAL;
+	if (len > phys_buddy.managed_pages * PGSIZE)
+		return -E_NO_MEM;		/* more than memory: the device does not overcommit */
+	int64_t placed = mmap_place(vs, addr, &len, prot, flags, true);
+	if (placed < 0)
+		return placed;
+	uint64_t start = (uint64_t)placed, end = start + len;
+	struct vm_object *obj = object_new(OBJ_HUGEMAP, len, false);
+	if (!obj || object_hugemap_init(obj, start, end) < 0) {
+		if (obj)
+			object_unref(obj);
+		return -E_NO_MEM;
+	}
+	policy_hugemap_plan(obj);
+	uint64_t lo = ROUNDDOWN(start, PG2M), hi = ROUNDUP(end, PG2M), last = hi - PG2M;
+	bool lo_fits = bloat_fits(vs, lo, start), hi_fits = bloat_fits(vs, end, hi);
+	if (*object_hugemap_choice(obj, lo) == HM_2M) {
+		if (lo_fits && (lo != last || hi_fits))
+			start = lo;
+		else
+			policy_hugemap_fallback(obj, lo);
+	}
+	if (*object_hugemap_choice(obj, last) == HM_2M) {
+		if (hi_fits)
+			end = hi;
+		else
+			policy_hugemap_fallback(obj, last);
+	}
+	obj->size = end - start;
+	int r = region_add(vs, start, end, prot, VR_DEVICE, obj);
+	return r < 0 ? r : placed;
+}
+
+/*
+ * munmap of a hugemap request's whole part of its first (last) block takes the bloat
+ * below (above) it too, as far as regions of the same object reach: the bloat exists
+ * only for the sake of that part.
+ */
+static void
+widen_to_bloat(struct vmspace *vs, uint64_t *start, uint64_t *end)
+{
+	struct vm_region *r = first_region_ending_after(vs, *start);
+	struct hugemap *hm = r && r->start < *end ? r->obj->hugemap : NULL;
+	if (hm && *start <= hm->req_start && *end >= MIN(hm->req_end, ROUNDDOWN(hm->req_start, PG2M) + PG2M)) {
+		struct vm_region *below;
+		while (*start > hm->first_blk && (below = vm_find(vs, *start - 1)) && below->obj == r->obj)
+			*start = MAX(below->start, hm->first_blk);
+	}
+	for (r = first_region_ending_after(vs, *start); r && r->next && r->next->start < *end; r = r->next)
+		;
+	hm = r && r->start < *end ? r->obj->hugemap : NULL;
+	uint64_t blocks_end = hm ? hm->first_blk + hm->nblocks * PG2M : 0;
+	if (hm && *end >= hm->req_end && *start <= MAX(hm->req_start, ROUNDUP(hm->req_end, PG2M) - PG2M)) {
+		struct vm_region *above;
+		while (*end < blocks_end && (above = vm_find(vs, *end)) && above->obj == r->obj)
+			*end = MIN(above->end, blocks_end);
+	}
 }
 
 int
@@ -487,6 +593,7 @@ vm_munmap(struct vmspace *vs, uint64_t addr, uint64_t len)
 	int r = check_range(addr, len, &end);
 	if (r < 0)
 		return r;
+	widen_to_bloat(vs, &addr, &end);
 	if ((r = split_at_bounds(vs, addr, end)) < 0)
 		return r;
 	uint64_t lo = addr, hi = end;
@@ -686,12 +793,15 @@ vm_query(struct vmspace *vs, uint64_t va, struct vm_query *q)
 		}
 	}
 	q->reservation_size = policy_reservation_at(vs, r, va);
+	q->device_page_size = policy_hugemap_size(vs, r, va);
+	uint8_t *choice = object_hugemap_choice(r->obj, va);
+	q->device_fallback = choice && *choice == HM_FALLBACK;
 }
 
 void
 vm_print(struct vmspace *vs)
 {
-	static const char *const kinds[] = { "image", "heap", "stack", "guard", "mmap" };
+	static const char *const kinds[] = { "image", "heap", "stack", "guard", "mmap", "dev" };
 	for (struct vm_region *r = vs->regions; r; r = r->next)
 		cprintf("  %016lx-%016lx %c%c%c %-5s %6lu KiB\n", r->start, r->end,
 			(r->prot & PROT_READ) ? 'r' : '-', (r->prot & PROT_WRITE) ? 'w' : '-',

@@ -15,6 +15,7 @@ enum vm_region_kind {
 	VR_STACK,	/* the user stack */
 	VR_GUARD,	/* inaccessible page below the stack: occupied, never mapped */
 	VR_MMAP,	/* anonymous mmap */
+	VR_DEVICE,	/* mmap of a device (kern/dev.c) other than /dev/zero */
 };
 
 /* [start, end) page aligned; in a vmspace's list sorted by start, never overlapping. */
@@ -91,6 +92,17 @@ int vm_load_bytes(struct vmspace *vs, uint64_t va, const void *src, uint64_t len
 
 /* The system calls; arguments straight from user space, fully validated. */
 int64_t vm_mmap(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags);
+/*
+ * mmap of /dev/hugemap (flags MAP_PRIVATE, maybe MAP_FIXED): a private demand-zero
+ * mapping of the request [addr, addr+len) whose 2 MiB blocks get a 2 MiB page or 4 KiB
+ * pages (kern/mm/policy.c).  A block given a 2 MiB page is mapped whole: the region
+ * grows over the rest of the block (the bloat) if that address space is free, else the
+ * block falls back to 4 KiB pages.  munmap of the request's part of a block unmaps its
+ * bloat too.  Returns addr (the request's start, a hint as for vm_mmap), or -E_INVAL,
+ * -E_PERM (W^X), -E_EXISTS (MAP_FIXED over a mapping), -E_NO_MEM (no room, or len
+ * larger than physical memory).
+ */
+int64_t vm_mmap_hugemap(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags);
 int vm_munmap(struct vmspace *vs, uint64_t addr, uint64_t len);
 int vm_mprotect(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t prot);
 int vm_madvise(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t advice);

@@ -138,6 +138,12 @@ int pmap_demote(struct pmap *pm, uint64_t va, int level, int cause);
  * demotions completed before it stay (each one whole), nothing else changed.
  */
 int pmap_split_range(struct pmap *pm, uint64_t start, uint64_t end, int cause);
+/*
+ * If the level-(level) entry covering va (1: 2 MiB, 2: 1 GiB) points to a page table
+ * with nothing present in it (left behind by munmap, which keeps tables), free that
+ * table and clear the entry, so that a superpage can be entered there.  True if done.
+ */
+bool pmap_drop_empty_table(struct pmap *pm, uint64_t va, int level);
 
 /* ---- page overlays (kern/mm/pt/overlay.c) ---- */
 

@@ -71,6 +71,23 @@ free_table(uint64_t pa, int level)
 	pmap_user_pt_pages--;
 }
 
+bool
+pmap_drop_empty_table(struct pmap *pm, uint64_t va, int level)
+{
+	pte_t *pte = pmap_walk(pt_va(pm->root), va, level, false, 0);
+	if (!pte || !(*pte & PTE_P) || (*pte & PTE_PS))
+		return false;
+	pte_t *table = pt_va(PTE_ADDR(*pte));
+	for (int i = 0; i < NPTENTRIES; i++)
+		if (table[i] & PTE_P)
+			return false;
+	uint64_t pa = PTE_ADDR(*pte);
+	*pte = 0;
+	pmap_invalidate(pm, va);	/* invlpg also drops cached paging structures */
+	free_table(pa, level - 1);
+	return true;
+}
+
 void
 pmap_destroy(struct pmap *pm)
 {
