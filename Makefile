@@ -87,6 +87,11 @@ tlbsim-tool: $(TLBSIM)
 
 bench: $(OBJDIR)/spos.iso
 	$(PYTHON) tools/bench.py
+	$(PYTHON) tools/bench_overlay.py
+
+# The fork-checkpoint benchmark of page overlays (issue 10), per cow= policy.
+bench-overlay: $(OBJDIR)/spos.iso
+	$(PYTHON) tools/bench_overlay.py
 
 # The threshold sweep of /dev/hugemap (kern/mm/policy.c HUGEMAP_THRESHOLD), a host model.
 bench-hugemap:
@@ -98,5 +103,5 @@ compile_commands.json:
 clean:
 	rm -rf $(OBJDIR) compile_commands.json
 
-.PHONY: all deps qemu qemu-gdb gdb grade test host-tests-build tlbsim-tool bench bench-hugemap fuzz clean compile_commands.json
+.PHONY: all deps qemu qemu-gdb gdb grade test host-tests-build tlbsim-tool bench bench-hugemap bench-overlay fuzz clean compile_commands.json
 .DELETE_ON_ERROR:
