@@ -123,11 +123,12 @@ static struct {
  * CLOCK.  Each model must see every use of a translation since its own last look, but
  * there is one hardware accessed bit.  With the shadow on, a model that reads and
  * clears PTE_A passes the use on to the other in a software bit of the leaf
- * (SEEN_BY[other]); a refill that clears PTE_A passes it on to both.
+ * (seen_by[other]); a refill that clears PTE_A passes it on to both.
  */
 #define NMODELS		2
 static struct vtlb *const models[NMODELS] = { &tlb_model, &tlb_shadow };
-static const uint64_t seen_by[NMODELS] = { 0x400, 0x800 };	/* PTE_AVAIL bits 10, 11 */
+/* Bits 52, 53: ignored by the MMU in a leaf, and clear of the address and PTE_AVAIL. */
+static const uint64_t seen_by[NMODELS] = { 1ull << 52, 1ull << 53 };
 
 /* How many models measure: the primary, and the shadow when it is on. */
 static int
