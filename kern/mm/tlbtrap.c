@@ -85,6 +85,7 @@ static struct vmspace *space_of(uint16_t asid);
 
 /* The instruction being single-stepped after a refill (see tlbtrap_fault). */
 #define STEP_MAX	16		/* far more than the pages one instruction touches */
+#define NMODELS		2		/* the primary model and the shadow (below) */
 
 static struct {
 	struct vmspace *vs;		/* the space whose instruction is stepped; NULL: none */
@@ -95,6 +96,8 @@ static struct {
 		int model;		/* in models[model] */
 	} evicted[STEP_MAX];
 	uint64_t kept[STEP_MAX];	/* evicted pages it used first, valid until it retires */
+	int nlooked[NMODELS];
+	uint64_t looked[NMODELS][STEP_MAX];	/* pages each model looked up at its traps */
 } step;
 
 /*
@@ -118,14 +121,22 @@ static struct {
  * for one model's sake still counts a miss in the other.  Both read the same accessed
  * bit of the evicting page; that is exact for the same reason as with one model, and
  * carries the same CLOCK caveat (a victim search clears it; with two CLOCK models
- * there are two searches per refill to clear it).
+ * there are two searches per refill to clear it).  One thing is new with two models:
+ * a page kept valid for model A's sake can be evicted by model B and trap again later
+ * in the same instruction, when the accessed bit A's record points at has long been
+ * set by the retries.  So each model also lists the pages it looked up at this
+ * instruction's traps (step.looked): a page it already looked up is never counted
+ * again before the instruction retires -- a textbook TLB looks each page up once.
+ * This matters with one model too: a movsq whose load and store both straddle (four
+ * pages) evicts a page several times, and with one or two ways the oldest record of
+ * it named a page the retries had reached since: the store's two pages evicted each
+ * other forever.
  *
  * CLOCK.  Each model must see every use of a translation since its own last look, but
  * there is one hardware accessed bit.  With the shadow on, a model that reads and
  * clears PTE_A passes the use on to the other in a software bit of the leaf
  * (seen_by[other]); a refill that clears PTE_A passes it on to both.
  */
-#define NMODELS		2
 static struct vtlb *const models[NMODELS] = { &tlb_model, &tlb_shadow };
 /* Bits 52, 53: ignored by the MMU in a leaf, and clear of the address and PTE_AVAIL. */
 static const uint64_t seen_by[NMODELS] = { 1ull << 52, 1ull << 53 };
@@ -453,8 +464,9 @@ rearm_victim(uint16_t asid, uint64_t va)
 }
 
 /*
- * Whether the stepped instruction of vs used page va (trapping now) before the refill
- * that evicted it from models[m]: that refill's page was not accessed since.
+ * Whether the stepped instruction of vs used page va (trapping now, for the first time
+ * in this instruction: see step.looked) before the refill that evicted it from
+ * models[m]: that refill's page was not accessed since.
  */
 static bool
 used_before_eviction(struct vmspace *vs, int m, uint64_t va)
@@ -466,6 +478,16 @@ used_before_eviction(struct vmspace *vs, int m, uint64_t va)
 		pte_t *by = leaf(vs, step.evicted[i].by, &size);
 		return by && !(*by & PTE_A);
 	}
+	return false;
+}
+
+/* Whether va is one of the n pages of list. */
+static bool
+listed(const uint64_t *list, int n, uint64_t va)
+{
+	for (int i = 0; i < n; i++)
+		if (list[i] == va)
+			return true;
 	return false;
 }
 
@@ -503,13 +525,18 @@ tlbtrap_fault(struct vmspace *vs, uint64_t va, uint64_t *rflags)
 		step.vs = vs;
 		step.user_flags = *rflags & (FL_TF | FL_IF);
 		step.nevicted = step.nkept = 0;
+		for (int m = 0; m < NMODELS; m++)
+			step.nlooked[m] = 0;
 	}
 	vs->tlb->fake_faults++;
 	bool refilled = false, kept = false;
 	for (int m = 0; m < nmodels(); m++) {
+		bool looked = listed(step.looked[m], step.nlooked[m], page);
+		if (!looked && step.nlooked[m] < STEP_MAX)
+			step.looked[m][step.nlooked[m]++] = page;
 		if (vtlb_resident(models[m], page, size, vs->tlb->asid))
 			continue;			/* a hit in this model */
-		if (step.nkept < STEP_MAX && used_before_eviction(vs, m, page)) {
+		if (step.nkept < STEP_MAX && (looked || used_before_eviction(vs, m, page))) {
 			kept = true;
 			continue;
 		}
@@ -519,7 +546,7 @@ tlbtrap_fault(struct vmspace *vs, uint64_t va, uint64_t *rflags)
 	if (!refilled && !kept)
 		panic("tlbtrap: va 0x%lx (size %d, tag %u) is resident in every model, it cannot trap", va,
 		      (int)size, vs->tlb->asid);
-	if (kept)
+	if (kept && !listed(step.kept, step.nkept, page))
 		step.kept[step.nkept++] = page;
 	*pte &= ~PTE_TRAP;
 	if (refilled) {
