@@ -63,7 +63,7 @@ enum {
  * starting from an empty model and zero counts; -E_NO_MEM when, under tlb.mode=tag,
  * every tag (tlb.tags) is taken by another live measured process.  STOP: stop
  * measuring (no entry stays fake-invalid).  READ(struct tlb_stats *, size): copy the
- * counts of this process.
+ * counts of this process (the first size bytes of struct tlb_stats).
  */
 #define TLBCTL_START	1
 #define TLBCTL_STOP	2
@@ -91,12 +91,19 @@ enum {
 
 /* Model TLB counts of one process; [0] 4 KiB TLB, [1] 2 MiB TLB, [2] 1 GiB TLB. */
 struct tlb_stats {
-	uint64_t traps;			/* accesses that trapped into the model (= misses) */
+	uint64_t traps;			/* the (primary) model's misses: its vtlb_miss calls */
 	uint64_t misses[3];
 	uint64_t evictions[3];
 	uint64_t walk_refs;		/* page-walk memory references of the misses */
 	uint64_t omt_walks;		/* 4 KiB misses of overlaid segments (overlay milestone) */
 	uint64_t real_faults;		/* ordinary page faults taken while measured */
+	/* Appended (READ copies only the size asked for, so older callers are unaffected): */
+	uint64_t fake_faults;		/* traps taken: accesses that missed in either model */
+	uint64_t shadow;		/* 1 if a shadow model (tlb.shadow.*) measures too */
+	uint64_t shadow_traps;		/* the shadow model's counts, as above; 0 without one */
+	uint64_t shadow_misses[3];
+	uint64_t shadow_evictions[3];
+	uint64_t shadow_walk_refs;
 };
 
 /*

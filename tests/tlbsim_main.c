@@ -1,7 +1,7 @@
 /*
  * tests/tlbsim_main.c: the reference TLB simulator as a command, for the grader.
  *
- *   tlbsim PATTERN PAGES ACCESSES SEED STRIDE BACKING BASE GEOM4K GEOM2M GEOM1G [OFFSET]
+ *   tlbsim PATTERN PAGES ACCESSES SEED STRIDE BACKING BASE GEOM4K GEOM2M GEOM1G [OFFSET [DELTA]]
  *
  * replays the page sequence user/tlbtrace.c touches (inc/tlbtrace.h) at virtual
  * address BASE, with pages of BACKING (4k or 2m), through tests/tlbsim.c with the given
@@ -9,7 +9,11 @@
  *   tlbsim: misses 4k A 2m B 1g C evictions 4k D 2m E 1g F walkrefs W
  * The grader requires the kernel's counts for the same run to be equal.  With OFFSET,
  * each access is instead user/tlbstraddle.c's 8-byte load at OFFSET bytes into the page,
- * one instruction that touches two pages when it straddles a boundary.
+ * one instruction that touches two pages when it straddles a boundary.  With DELTA too,
+ * each access is user/hb_movs.c's movsq instead: an 8-byte load at OFFSET into the page,
+ * then an 8-byte store at OFFSET into the page DELTA further (mod PAGES) -- up to four
+ * pages, the load's in address order, then the store's.  DELTA must keep the two apart
+ * (no page in both).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,8 +45,9 @@ int
 main(int argc, char **argv)
 {
 	struct tlbsim_geom geom[TLBSIM_NSIZES];
-	if (argc != 11 && argc != 12) {
-		fprintf(stderr, "usage: tlbsim PATTERN PAGES ACCESSES SEED STRIDE 4k|2m BASE GEOM4K GEOM2M GEOM1G [OFFSET]\n");
+	if (argc < 11 || argc > 13) {
+		fprintf(stderr, "usage: tlbsim PATTERN PAGES ACCESSES SEED STRIDE 4k|2m BASE GEOM4K GEOM2M GEOM1G "
+			"[OFFSET [DELTA]]\n");
 		return 2;
 	}
 	int pattern = tlbtrace_lookup(argv[1]);
@@ -50,8 +55,13 @@ main(int argc, char **argv)
 	uint64_t seed = strtoull(argv[4], NULL, 0), stride = strtoull(argv[5], NULL, 0);
 	int big = strcmp(argv[6], "2m") == 0;
 	uint64_t base = strtoull(argv[7], NULL, 0);
-	int loads = argc == 12;
+	int loads = argc >= 12, movs = argc == 13;
 	uint64_t offset = loads ? strtoull(argv[11], NULL, 0) : 0;
+	uint64_t delta = movs ? strtoull(argv[12], NULL, 0) : 0;
+	if (movs && (pages < 4 || delta < 2 || delta > pages - 2)) {
+		fprintf(stderr, "tlbsim: DELTA must be 2 .. PAGES-2\n");
+		return 2;
+	}
 	if (pattern < 0 || parse_geom(argv[8], &geom[0]) || parse_geom(argv[9], &geom[1]) ||
 	    parse_geom(argv[10], &geom[2])) {
 		fprintf(stderr, "tlbsim: bad arguments\n");
@@ -64,7 +74,12 @@ main(int argc, char **argv)
 		uint64_t va = base + tlbtrace_next(&t) * 4096;
 		struct tlbsim_ref r = { .va = va, .asid = 0, .op = TLBSIM_ACCESS,
 					.size = big ? TLBSIM_2M : TLBSIM_4K, .overlaid = false };
-		if (loads)
+		if (movs) {
+			uint64_t page = (va - base) / 4096;
+			uint64_t dst = base + (page + delta) % pages * 4096 + offset;
+			tlbsim_instruction(sim, va + offset, 8, r.size, 0);
+			tlbsim_instruction(sim, dst, 8, r.size, 0);
+		} else if (loads)
 			tlbsim_instruction(sim, va + offset, 8, r.size, 0);
 		else
 			tlbsim_step(sim, &r);

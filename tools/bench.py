@@ -7,8 +7,10 @@ the run is reproducible.  It prints a table and writes obj/bench/results.csv wit
 model TLB's misses per TLB, page-walk references, the populate phase's page faults,
 promotions and memory used, and guest instructions of the workload phase.  Two more
 runs of gups under vm.policy=base give the cost of measuring: guest instructions with
-the model on vs off (a ratio from one build), and traps per second of host time
-(without -icount, where the 100 Hz timer follows the host clock).
+the model on vs off (a ratio from one build, and guest instructions per trap taken),
+and traps per second of host time (without -icount, where the 100 Hz timer follows the
+host clock).  One more run measures with a shadow model beside the default one
+(SHADOW): the cost per trap with two models; obj/bench/cost.csv has both.
 A benchmark reports; it passes or fails nothing.
 """
 import concurrent.futures
@@ -24,13 +26,14 @@ OUT = os.path.join(ROOT, "obj", "bench")
 WORKLOADS = ["seq", "stride", "gups", "transpose"]
 POLICIES = ["base", "eager", "reserve"]
 LINE = re.compile(r"^bench: (\w+) measured (\d): (.*)$", re.M)
+SHADOW = "tlb.shadow.4k=1536:12:clock tlb.shadow.2m=32:4:fifo"
 
 
-def boot(policy, workload, measure=1, icount=True):
+def boot(policy, workload, measure=1, icount=True, words=""):
     cmd = ["qemu-system-x86_64", "-cpu", "max", "-m", "256M", "-display", "none", "-serial", "stdio",
            "-monitor", "none", "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
            "-cdrom", ISO, "-boot", "d", "-fw_cfg",
-           "name=opt/spos/cmdline,string=vm.policy=%s run=bench,,%s,,%d" % (policy, workload, measure)]
+           "name=opt/spos/cmdline,string=vm.policy=%s %s run=bench,,%s,,%d" % (policy, words, workload, measure)]
     if icount:
         cmd[1:1] = ["-icount", "shift=0,sleep=off"]
     p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, timeout=600)
@@ -50,7 +53,8 @@ def main():
         on = pool.submit(boot, "base", "gups", 1)
         off = pool.submit(boot, "base", "gups", 0)
         timed = pool.submit(boot, "base", "gups", 1, False)
-        on, off, timed = on.result(), off.result(), timed.result()
+        two = pool.submit(boot, "base", "gups", 1, True, SHADOW)
+        on, off, timed, two = on.result(), off.result(), timed.result(), two.result()
 
     cols = ["misses4k", "misses2m", "misses1g", "walkrefs", "faults", "promotions2m", "eager2m",
             "usedkib", "tsc"]
@@ -70,6 +74,16 @@ def main():
     ratio = on["tsc"] / max(off["tsc"], 1)
     print("\ncost of measuring (gups, vm.policy=base): %d guest instructions with the model, %d without: "
           "%.1fx" % (on["tsc"], off["tsc"], ratio))
+    with open(os.path.join(OUT, "cost.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["models", "boot_words", "traps_taken", "instructions_on", "instructions_off",
+                    "instructions_per_trap"])
+        for models, words, r in ((1, "", on), (2, SHADOW, two)):
+            per_trap = (r["tsc"] - off["tsc"]) / max(r["taken"], 1)
+            print("guest instructions per trap, %s: (%d - %d) / %d traps = %.0f"
+                  % ("one model" if models == 1 else "two models (" + words + ")", r["tsc"], off["tsc"],
+                     r["taken"], per_trap))
+            w.writerow([models, words, r["taken"], r["tsc"], off["tsc"], "%.0f" % per_trap])
     secs = timed["ticks"] / 100.0
     if secs > 0:
         print("traps per second of host time (no -icount): %d traps in %.2f s = %.0f/s"

@@ -8,8 +8,11 @@
  * the workload phase is measured by the model TLB.  Prints one line of figures:
  *   bench: WORKLOAD measured M: tsc T ticks K traps N misses4k A misses2m B misses1g C
  *          walkrefs W faults F promotions2m P promotions1g Q eager2m E usedkib U
- * where tsc is the guest's rdtsc delta (guest instructions under -icount shift=0) and
- * ticks the 100 Hz timer ticks.  A benchmark reports; it checks only its own results.
+ *          taken X shadowtraps S
+ * where tsc is the guest's rdtsc delta (guest instructions under -icount shift=0),
+ * ticks the 100 Hz timer ticks, traps the model's misses, taken the traps taken (with a
+ * shadow model, tlb.shadow.*, accesses that missed in either) and shadowtraps the
+ * shadow's misses.  A benchmark reports; it checks only its own results.
  */
 #include "user/utest.h"
 #include "inc/xorshift.h"
@@ -92,12 +95,13 @@ main(int argc, char **argv)
 	EXPECT(counters(&e, sizeof e), sizeof e);
 	CHECK(ok, "%s computed a wrong result", argv[1]);
 	printf("bench: %s measured %d: tsc %lu ticks %lu traps %lu misses4k %lu misses2m %lu misses1g %lu "
-	       "walkrefs %lu faults %lu promotions2m %lu promotions1g %lu eager2m %lu usedkib %lu\n",
+	       "walkrefs %lu faults %lu promotions2m %lu promotions1g %lu eager2m %lu usedkib %lu taken %lu shadowtraps %lu\n",
 	       argv[1], measure, (unsigned long)(t1 - t0), (unsigned long)(e.timer_ticks - b.timer_ticks),
 	       (unsigned long)s.traps, (unsigned long)s.misses[0], (unsigned long)s.misses[1],
 	       (unsigned long)s.misses[2], (unsigned long)s.walk_refs,
 	       (unsigned long)(b.page_faults - a.page_faults), (unsigned long)(b.promotions[0] - a.promotions[0]),
 	       (unsigned long)(b.promotions[1] - a.promotions[1]), (unsigned long)(b.eager_2m - a.eager_2m),
-	       (unsigned long)((a.free_pages - b.free_pages) * 4));
+	       (unsigned long)((a.free_pages - b.free_pages) * 4), (unsigned long)s.fake_faults,
+	       (unsigned long)s.shadow_traps);
 	return 0;
 }

@@ -8,6 +8,8 @@
  * the same loads side by side (under a fast timer: sched.hz=); each prints its counts:
  *   tlbstraddle: PATTERN pages P accesses A seed S stride T offset O base B: traps ...
  *             misses 4k ... 2m ... 1g ... evictions ... walkrefs W
+ * and with a shadow model on (tlb.shadow.*), its counts and the traps taken:
+ *   tlbstraddle: shadow traps ... misses 4k ... evictions ... walkrefs W taken F
  * The grader replays the same loads in the host reference simulator (tests/tlbsim,
  * each load's pages once, in address order) and requires equal miss counts.  Code,
  * stack and other data are outside the measured range.
@@ -49,6 +51,13 @@ main(int argc, char **argv)
 	       (unsigned long)offset, (unsigned long)data, (unsigned long)s.traps, (unsigned long)s.misses[0],
 	       (unsigned long)s.misses[1], (unsigned long)s.misses[2], (unsigned long)s.evictions[0],
 	       (unsigned long)s.evictions[1], (unsigned long)s.evictions[2], (unsigned long)s.walk_refs);
+	if (s.shadow)
+		printf("tlbstraddle: shadow traps %lu misses 4k %lu 2m %lu 1g %lu evictions 4k %lu 2m %lu 1g %lu "
+		       "walkrefs %lu taken %lu\n", (unsigned long)s.shadow_traps, (unsigned long)s.shadow_misses[0],
+		       (unsigned long)s.shadow_misses[1], (unsigned long)s.shadow_misses[2],
+		       (unsigned long)s.shadow_evictions[0], (unsigned long)s.shadow_evictions[1],
+		       (unsigned long)s.shadow_evictions[2], (unsigned long)s.shadow_walk_refs,
+		       (unsigned long)s.fake_faults);
 	CHECK(s.real_faults == 0, "%lu real faults while measuring a populated region", (unsigned long)s.real_faults);
 	if (child > 0) {
 		int status;

@@ -7,6 +7,9 @@
  * PATTERN (seq, stride, cyclic, random) and SEED, and prints the model's counts:
  *   tlbtrace: random pages 300 accesses 20000 seed 7 stride 1 backing 4k: traps T
  *             misses 4k A 2m B 1g C evictions ... walkrefs W
+ * and, when a shadow model is on (tlb.shadow.*), its counts on a line of their own:
+ *   tlbtrace: shadow traps T misses 4k A 2m B 1g C evictions ... walkrefs W taken F
+ * where F is the number of traps taken (accesses that missed in either model).
  * The grader replays the same sequence in the host reference simulator and requires
  * equal miss counts.  Code, stack and other data are outside the measured range.
  */
@@ -52,6 +55,13 @@ main(int argc, char **argv)
 	       argv[6], (unsigned long)data, (unsigned long)s.traps, (unsigned long)s.misses[0], (unsigned long)s.misses[1],
 	       (unsigned long)s.misses[2], (unsigned long)s.evictions[0], (unsigned long)s.evictions[1],
 	       (unsigned long)s.evictions[2], (unsigned long)s.walk_refs);
+	if (s.shadow)
+		printf("tlbtrace: shadow traps %lu misses 4k %lu 2m %lu 1g %lu evictions 4k %lu 2m %lu 1g %lu "
+		       "walkrefs %lu taken %lu\n", (unsigned long)s.shadow_traps, (unsigned long)s.shadow_misses[0],
+		       (unsigned long)s.shadow_misses[1], (unsigned long)s.shadow_misses[2],
+		       (unsigned long)s.shadow_evictions[0], (unsigned long)s.shadow_evictions[1],
+		       (unsigned long)s.shadow_evictions[2], (unsigned long)s.shadow_walk_refs,
+		       (unsigned long)s.fake_faults);
 	CHECK(s.real_faults == 0, "%lu real faults while measuring a populated region", (unsigned long)s.real_faults);
 	printf("tlbtrace: OK\n");
 	return 0;

@@ -75,6 +75,8 @@
 
 struct vtlb tlb_model;
 bool tlbtrap_available;
+struct vtlb tlb_shadow;
+bool tlb_shadow_on;
 static struct vmspace *last_measured;	/* flush mode: whose entries the model holds */
 static uint64_t tag_used[TLB_TAGS_MAX / 64];	/* tag mode: bit t set while tag t is taken */
 static uint32_t ntags = TLB_TAGS_MAX;	/* tags 0 .. ntags-1 are handed out */
@@ -83,6 +85,7 @@ static struct vmspace *space_of(uint16_t asid);
 
 /* The instruction being single-stepped after a refill (see tlbtrap_fault). */
 #define STEP_MAX	16		/* far more than the pages one instruction touches */
+#define NMODELS		2		/* the primary model and the shadow (below) */
 
 static struct {
 	struct vmspace *vs;		/* the space whose instruction is stepped; NULL: none */
@@ -90,9 +93,70 @@ static struct {
 	int nevicted, nkept;
 	struct {
 		uint64_t va, by;	/* page va (of vs) was evicted by the refill of page by */
+		int model;		/* in models[model] */
 	} evicted[STEP_MAX];
 	uint64_t kept[STEP_MAX];	/* evicted pages it used first, valid until it retires */
+	int nlooked[NMODELS];
+	uint64_t looked[NMODELS][STEP_MAX];	/* pages each model looked up at its traps */
 } step;
+
+/*
+ * The shadow model (issue 9: two TLB designs compared on one run of a workload).
+ *
+ * Boot words tlb.shadow.4k=, tlb.shadow.2m=, tlb.shadow.1g= (the syntax of tlb.4k; any
+ * of them turns it on; a size not given copies the primary's geometry) give every
+ * measured space a second model, tlb_shadow, with the same tags and flushes as
+ * tlb_model.  A leaf in the measured range is valid only while it is resident in BOTH
+ * models, so every access that misses in either traps.  On a trap each model that does
+ * not hold the translation takes a vtlb_miss; one that holds it hit and counts nothing
+ * (hits are not counted: they do not trap in a single model either).  So each model's
+ * traps, misses and evictions are those of a run with that model alone, and
+ * tlb_measure.fake_faults counts the traps themselves.  Victims of either model are
+ * re-armed (none is resident in both); invalidation, switches, stops and tags act on
+ * both.
+ *
+ * Single-stepping (below) keeps its bookkeeping per model: a victim is remembered with
+ * the model that evicted it, and on the retry's trap each model decides alone whether
+ * it hit, used the page before evicting it (no count) or misses -- a page kept valid
+ * for one model's sake still counts a miss in the other.  Both read the same accessed
+ * bit of the evicting page; that is exact for the same reason as with one model, and
+ * carries the same CLOCK caveat (a victim search clears it; with two CLOCK models
+ * there are two searches per refill to clear it).  One thing is new with two models:
+ * a page kept valid for model A's sake can be evicted by model B and trap again later
+ * in the same instruction, when the accessed bit A's record points at has long been
+ * set by the retries.  So each model also lists the pages it looked up at this
+ * instruction's traps (step.looked): a page it already looked up is never counted
+ * again before the instruction retires -- a textbook TLB looks each page up once.
+ * This matters with one model too: a movsq whose load and store both straddle (four
+ * pages) evicts a page several times, and with one or two ways the oldest record of
+ * it named a page the retries had reached since: the store's two pages evicted each
+ * other forever.
+ *
+ * CLOCK.  Each model must see every use of a translation since its own last look, but
+ * there is one hardware accessed bit.  With the shadow on, a model that reads and
+ * clears PTE_A passes the use on to the other in a software bit of the leaf
+ * (seen_by[other]); a refill that clears PTE_A passes it on to both.
+ */
+static struct vtlb *const models[NMODELS] = { &tlb_model, &tlb_shadow };
+/* Bits 52, 53: ignored by the MMU in a leaf, and clear of the address and PTE_AVAIL. */
+static const uint64_t seen_by[NMODELS] = { 1ull << 52, 1ull << 53 };
+
+/* How many models measure: the primary, and the shadow when it is on. */
+static int
+nmodels(void)
+{
+	return tlb_shadow_on ? 2 : 1;
+}
+
+/* Whether every model holds the translation of va (size, tag asid): its leaf is valid. */
+static bool
+resident_all(uint64_t va, enum page_size size, uint16_t asid)
+{
+	for (int m = 0; m < nmodels(); m++)
+		if (!vtlb_resident(models[m], va, size, asid))
+			return false;
+	return true;
+}
 
 static const char *const repl_names[] = { "fifo", "random", "clock" };
 static const char *const size_names[] = { "4k", "2m", "1g" };
@@ -134,16 +198,28 @@ entry_leaf(uint16_t asid, uint64_t va, struct vmspace **owner)
 	return *owner ? leaf(*owner, va, &size) : NULL;
 }
 
-/* CLOCK: was e's translation used since we last looked?  Read and clear the A bit. */
+/*
+ * CLOCK: was e's translation used since model ctx (models[i]) last looked?  Read and
+ * clear the A bit, and with the shadow on, pass a use on to the other model (see above).
+ */
 static bool
 referenced(void *ctx, const struct vtlb_entry *e)
 {
-	(void)ctx;
 	struct vmspace *vs;
 	pte_t *pte = entry_leaf(e->asid, vtlb_entry_va(e), &vs);
-	if (!pte || !(*pte & PTE_A))
+	int m = ctx == &tlb_shadow;
+	if (!pte)
 		return false;
-	*pte &= ~PTE_A;
+	if (tlb_shadow_on && !(*pte & PTE_A)) {
+		bool seen = *pte & seen_by[m];
+		*pte &= ~seen_by[m];
+		return seen;
+	}
+	if (!(*pte & PTE_A))
+		return false;
+	*pte &= ~(PTE_A | seen_by[m]);
+	if (tlb_shadow_on)
+		*pte |= seen_by[!m];
 	pmap_invalidate(&vs->pmap, vtlb_entry_va(e));	/* the next use walks and sets A again */
 	return true;
 }
@@ -228,7 +304,14 @@ tlbtrap_init(void)
 			bad_word("tlb.tags", tags, "%lu tags, at least 1 and at most %lu", n, TLB_TAGS_MAX);
 		ntags = (uint32_t)n;
 	}
-	vtlb_init(&tlb_model, &c, referenced, NULL);
+	vtlb_init(&tlb_model, &c, referenced, &tlb_model);
+	const char *shadow_words[PS_NSIZES] = { "tlb.shadow.4k", "tlb.shadow.2m", "tlb.shadow.1g" };
+	for (int k = 0; k < PS_NSIZES; k++) {
+		tlb_shadow_on |= cmdline_get(shadow_words[k]) != NULL;
+		parse_geometry(shadow_words[k], (enum page_size)k, &c.tlb[k]);
+	}
+	if (tlb_shadow_on)
+		vtlb_init(&tlb_shadow, &c, referenced, &tlb_shadow);
 	if (!tlbtrap_available)
 		cprintf("tlb: %u physical address bits: no reserved bit for traps, measuring off\n", phys_bits);
 }
@@ -245,7 +328,8 @@ tag_alloc(void)
 			continue;
 		tag_used[t / 64] |= 1ull << (t % 64);
 		tag_next = (t + 1) % ntags;
-		vtlb_flush_asid(&tlb_model, (uint16_t)t);
+		for (int m = 0; m < nmodels(); m++)
+			vtlb_flush_asid(models[m], (uint16_t)t);
 		return (int)t;
 	}
 	return -E_NO_MEM;
@@ -330,7 +414,8 @@ tlbtrap_stop(struct vmspace *vs)
 	if (step.vs == vs)
 		step.vs = NULL;		/* its deferred victims are disarmed below anyway */
 	arm_range(vs, 0, UTOP, false);
-	vtlb_flush_asid(&tlb_model, vs->tlb->asid);
+	for (int m = 0; m < nmodels(); m++)
+		vtlb_flush_asid(models[m], vs->tlb->asid);
 	if (tlb_model.cfg.tag_by_asid)
 		tag_free(vs->tlb->asid);
 	if (last_measured == vs)
@@ -365,34 +450,66 @@ tlbtrap_stop(struct vmspace *vs)
  * in one instruction (none touches that many pages) victims are simply re-armed.
  */
 
-/* Make (asid, va) fake-invalid again and flush it from the real TLB, unless resident. */
+/* Make (asid, va) fake-invalid again and flush it from the real TLB, unless resident in all models. */
 static void
 rearm_victim(uint16_t asid, uint64_t va)
 {
 	struct vmspace *owner = space_of(asid);
 	enum page_size size;
 	pte_t *pte = owner ? leaf(owner, va, &size) : NULL;
-	if (!pte || vtlb_resident(&tlb_model, va, size, asid))
+	if (!pte || resident_all(va, size, asid))
 		return;
 	*pte |= PTE_TRAP;
 	pmap_invalidate(&owner->pmap, va);	/* invlpg: it must trap again */
 }
 
 /*
- * Whether the stepped instruction of vs used page va (trapping now) before the refill
- * that evicted it: that refill's page was not accessed since.
+ * Whether the stepped instruction of vs used page va (trapping now, for the first time
+ * in this instruction: see step.looked) before the refill that evicted it from
+ * models[m]: that refill's page was not accessed since.
  */
 static bool
-used_before_eviction(struct vmspace *vs, uint64_t va)
+used_before_eviction(struct vmspace *vs, int m, uint64_t va)
 {
 	enum page_size size;
 	for (int i = 0; i < step.nevicted; i++) {
-		if (step.evicted[i].va != va)
+		if (step.evicted[i].va != va || step.evicted[i].model != m)
 			continue;
 		pte_t *by = leaf(vs, step.evicted[i].by, &size);
 		return by && !(*by & PTE_A);
 	}
 	return false;
+}
+
+/* Whether va is one of the n pages of list. */
+static bool
+listed(const uint64_t *list, int n, uint64_t va)
+{
+	for (int i = 0; i < n; i++)
+		if (list[i] == va)
+			return true;
+	return false;
+}
+
+/*
+ * A miss of page (va in it, mapped with size) of vs in models[m]: refill, re-arm the
+ * victims, and remember those of vs for the stepped instruction.
+ */
+static void
+model_miss(struct vmspace *vs, int m, uint64_t va, enum page_size size, uint64_t page)
+{
+	struct vtlb_victim victims[VTLB_MAX_VICTIMS];
+	struct vtlb_access a = { .va = va, .size = size, .obv = NULL, .asid = vs->tlb->asid,
+				 .acct = m == 0 ? &vs->tlb->stats : &vs->tlb->shadow_stats };
+	int n = vtlb_miss(models[m], &a, victims);
+	for (int i = 0; i < n; i++) {
+		rearm_victim(victims[i].asid, victims[i].va);
+		if (space_of(victims[i].asid) == vs && step.nevicted < STEP_MAX) {
+			step.evicted[step.nevicted].va = victims[i].va;
+			step.evicted[step.nevicted].model = m;
+			step.evicted[step.nevicted++].by = page;
+		}
+	}
 }
 
 bool
@@ -408,23 +525,35 @@ tlbtrap_fault(struct vmspace *vs, uint64_t va, uint64_t *rflags)
 		step.vs = vs;
 		step.user_flags = *rflags & (FL_TF | FL_IF);
 		step.nevicted = step.nkept = 0;
-	} else if (step.nkept < STEP_MAX && used_before_eviction(vs, page)) {
-		step.kept[step.nkept++] = page;
-		*pte &= ~PTE_TRAP;
-		return true;
+		for (int m = 0; m < NMODELS; m++)
+			step.nlooked[m] = 0;
 	}
-	struct vtlb_victim victims[VTLB_MAX_VICTIMS];
-	struct vtlb_access a = { .va = va, .size = size, .obv = NULL, .asid = vs->tlb->asid,
-				 .acct = &vs->tlb->stats };
-	int n = vtlb_miss(&tlb_model, &a, victims);
-	for (int i = 0; i < n; i++) {
-		rearm_victim(victims[i].asid, victims[i].va);
-		if (space_of(victims[i].asid) == vs && step.nevicted < STEP_MAX) {
-			step.evicted[step.nevicted].va = victims[i].va;
-			step.evicted[step.nevicted++].by = page;
+	vs->tlb->fake_faults++;
+	bool refilled = false, kept = false;
+	for (int m = 0; m < nmodels(); m++) {
+		bool looked = listed(step.looked[m], step.nlooked[m], page);
+		if (!looked && step.nlooked[m] < STEP_MAX)
+			step.looked[m][step.nlooked[m]++] = page;
+		if (vtlb_resident(models[m], page, size, vs->tlb->asid))
+			continue;			/* a hit in this model */
+		if (step.nkept < STEP_MAX && (looked || used_before_eviction(vs, m, page))) {
+			kept = true;
+			continue;
 		}
+		model_miss(vs, m, va, size, page);
+		refilled = true;
 	}
-	*pte &= ~(PTE_TRAP | PTE_A);		/* A: set again when the retry reaches it */
+	if (!refilled && !kept)
+		panic("tlbtrap: va 0x%lx (size %d, tag %u) is resident in every model, it cannot trap", va,
+		      (int)size, vs->tlb->asid);
+	if (kept && !listed(step.kept, step.nkept, page))
+		step.kept[step.nkept++] = page;
+	*pte &= ~PTE_TRAP;
+	if (refilled) {
+		if (tlb_shadow_on && (*pte & PTE_A))
+			*pte |= seen_by[0] | seen_by[1];
+		*pte &= ~PTE_A;			/* set again when the retry reaches it */
+	}
 	*rflags = (*rflags | FL_TF) & ~FL_IF;
 	return true;
 }
@@ -450,7 +579,8 @@ tlbtrap_sync(struct vmspace *vs, uint64_t start, uint64_t end)
 		return;
 	start = ROUNDDOWN(start, PG2M);
 	end = ROUNDUP(end, PG2M);
-	vtlb_invalidate_range(&tlb_model, start, end - start, vs->tlb->asid);
+	for (int m = 0; m < nmodels(); m++)
+		vtlb_invalidate_range(models[m], start, end - start, vs->tlb->asid);
 	arm_range(vs, start, end, true);
 }
 
@@ -471,8 +601,9 @@ tlbtrap_switch(struct vmspace *vs)
 	if (!vs->tlb || tlb_model.cfg.tag_by_asid || vs == last_measured)
 		return;
 	if (last_measured) {
-		vtlb_foreach(&tlb_model, rearm_entry, NULL);
-		vtlb_flush(&tlb_model);
+		vtlb_foreach(&tlb_model, rearm_entry, NULL);	/* every valid leaf is held by it */
+		for (int m = 0; m < nmodels(); m++)
+			vtlb_flush(models[m]);
 	}
 	last_measured = vs;
 }
@@ -483,42 +614,70 @@ tlbtrap_owner(void)
 	return tlb_model.cfg.tag_by_asid ? NULL : last_measured;
 }
 
+bool
+tlbtrap_resident(struct vmspace *vs, uint64_t va, enum page_size size)
+{
+	return resident_all(va, size, vs->tlb->asid);
+}
+
 void
 tlbtrap_read(struct vmspace *vs, struct tlb_stats *out)
 {
 	memset(out, 0, sizeof *out);
 	if (!vs->tlb)
 		return;
-	const struct vtlb_stats *s = &vs->tlb->stats;
+	const struct vtlb_stats *s = &vs->tlb->stats, *sh = &vs->tlb->shadow_stats;
 	out->traps = s->traps;
 	for (int k = 0; k < PS_NSIZES; k++) {
 		out->misses[k] = s->misses[k];
 		out->evictions[k] = s->evictions[k];
+		out->shadow_misses[k] = sh->misses[k];
+		out->shadow_evictions[k] = sh->evictions[k];
 	}
 	out->walk_refs = s->walk_refs;
 	out->omt_walks = s->omt_walks;
 	out->real_faults = vs->tlb->real_faults;
+	out->fake_faults = vs->tlb->fake_faults;
+	out->shadow = tlb_shadow_on;
+	out->shadow_traps = sh->traps;
+	out->shadow_walk_refs = sh->walk_refs;
+}
+
+/* The geometry and global counts of model t, called name (monitor `tlb`). */
+static void
+print_model(const char *name, const struct vtlb *t)
+{
+	const struct vtlb_config *c = &t->cfg;
+	cprintf("%s (%s, %s):", name, tlbtrap_available ? "available" : "unavailable",
+		c->tag_by_asid ? "tagged" : "flushed on switch");
+	for (int k = 0; k < PS_NSIZES; k++)
+		cprintf(" %s %u entries %u-way %s;", size_names[k], c->tlb[k].entries, c->tlb[k].ways,
+			repl_names[c->tlb[k].repl]);
+	const struct vtlb_stats *s = &t->stats;
+	cprintf("\ntraps %lu; misses 4k %lu 2m %lu 1g %lu; evictions 4k %lu 2m %lu 1g %lu; walk refs %lu; "
+		"OMT walks %lu; flushes %lu\n", s->traps, s->misses[0], s->misses[1], s->misses[2],
+		s->evictions[0], s->evictions[1], s->evictions[2], s->walk_refs, s->omt_walks, s->flushes);
 }
 
 void
 tlbtrap_print(bool reset)
 {
-	const struct vtlb_config *c = &tlb_model.cfg;
-	cprintf("model TLB (%s, %s):", tlbtrap_available ? "available" : "unavailable",
-		c->tag_by_asid ? "tagged" : "flushed on switch");
-	for (int k = 0; k < PS_NSIZES; k++)
-		cprintf(" %s %u entries %u-way %s;", size_names[k], c->tlb[k].entries, c->tlb[k].ways,
-			repl_names[c->tlb[k].repl]);
-	const struct vtlb_stats *s = &tlb_model.stats;
-	cprintf("\ntraps %lu; misses 4k %lu 2m %lu 1g %lu; evictions 4k %lu 2m %lu 1g %lu; walk refs %lu; "
-		"OMT walks %lu; flushes %lu\n", s->traps, s->misses[0], s->misses[1], s->misses[2],
-		s->evictions[0], s->evictions[1], s->evictions[2], s->walk_refs, s->omt_walks, s->flushes);
+	print_model("model TLB", &tlb_model);
+	if (tlb_shadow_on)
+		print_model("shadow model TLB", &tlb_shadow);
 	for (struct vmspace *vs = vm_first_space(); vs; vs = vs->next_live) {
-		if (vs->tlb)
-			cprintf("  pid %ld measured %lx-%lx: traps %lu, misses 4k %lu 2m %lu 1g %lu, real faults %lu\n",
-				(long)vs->pid, vs->tlb->lo, vs->tlb->hi, vs->tlb->stats.traps, vs->tlb->stats.misses[0],
-				vs->tlb->stats.misses[1], vs->tlb->stats.misses[2], vs->tlb->real_faults);
+		if (!vs->tlb)
+			continue;
+		cprintf("  pid %ld measured %lx-%lx: traps %lu, misses 4k %lu 2m %lu 1g %lu, real faults %lu\n",
+			(long)vs->pid, vs->tlb->lo, vs->tlb->hi, vs->tlb->stats.traps, vs->tlb->stats.misses[0],
+			vs->tlb->stats.misses[1], vs->tlb->stats.misses[2], vs->tlb->real_faults);
+		if (tlb_shadow_on)
+			cprintf("  pid %ld shadow: traps %lu, misses 4k %lu 2m %lu 1g %lu; traps taken %lu\n",
+				(long)vs->pid, vs->tlb->shadow_stats.traps, vs->tlb->shadow_stats.misses[0],
+				vs->tlb->shadow_stats.misses[1], vs->tlb->shadow_stats.misses[2], vs->tlb->fake_faults);
 	}
-	if (reset)
-		memset(&tlb_model.stats, 0, sizeof tlb_model.stats);
+	if (reset) {
+		for (int m = 0; m < nmodels(); m++)
+			memset(&models[m]->stats, 0, sizeof models[m]->stats);
+	}
 }

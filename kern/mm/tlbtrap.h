@@ -14,13 +14,17 @@ struct tlb_measure {
 	uint64_t lo, hi;		/* measured range of virtual addresses */
 	uint16_t asid;			/* the model's tag for it (tag mode; else 0) */
 	struct vtlb_stats stats;	/* its share of the model's counts */
+	struct vtlb_stats shadow_stats;	/* its share of the shadow model's (tlb.shadow.*) */
+	uint64_t fake_faults;		/* traps taken: accesses that missed in either model */
 	uint64_t real_faults;		/* ordinary page faults while measured */
 };
 
 extern struct vtlb tlb_model;
+extern struct vtlb tlb_shadow;		/* the second model, when tlb_shadow_on */
+extern bool tlb_shadow_on;
 extern bool tlbtrap_available;
 
-/* Set the model's geometry from the command line (tlb.4k=ENTRIES:WAYS:REPL, ...). */
+/* Set the models' geometries from the command line (tlb.4k=ENTRIES:WAYS:REPL, tlb.shadow.4k=...). */
 void tlbtrap_init(void);
 /*
  * Start measuring [lo, hi) of vs (0, 0: everything), under a tag of its own in tag mode.
@@ -52,6 +56,12 @@ void tlbtrap_switch(struct vmspace *vs);
  * entries belong to the space measured with their tag.  For kern/mm/invariant.c.
  */
 struct vmspace *tlbtrap_owner(void);
+/*
+ * Whether an access to va (mapped with page size `size`) of measured space vs would hit
+ * in every model without trapping: what its leaf's bit 51 must say (kern/mm/invariant.c).
+ * The caller knows the model holds vs's entries (tag mode, or vs is tlbtrap_owner()).
+ */
+bool tlbtrap_resident(struct vmspace *vs, uint64_t va, enum page_size size);
 /* Copy vs's counts out. */
 void tlbtrap_read(struct vmspace *vs, struct tlb_stats *out);
 /* Print the geometry and the global counts (monitor `tlb`); reset them if reset. */
