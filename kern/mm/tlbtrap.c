@@ -448,8 +448,8 @@ tlbtrap_sync(struct vmspace *vs, uint64_t start, uint64_t end)
 {
 	if (!vs->tlb)
 		return;
-	start = ROUNDDOWN(start, PG2M);
-	end = ROUNDUP(end, PG2M);
+	start = ROUNDDOWN(start, PGSIZE);
+	end = ROUNDUP(end, PGSIZE);
 	vtlb_invalidate_range(&tlb_model, start, end - start, vs->tlb->asid);
 	arm_range(vs, start, end, true);
 }
