@@ -12,6 +12,9 @@
  *            map it again, touch it (demand zero), read all
  *   copyout  the lower half populated; the kernel writes (a system call's output) into
  *            the upper half's pages one by one, the lower half read in between
+ *   promote  (vm.policy=reserve, PAGES a multiple of 512, 2 MiB aligned) grow as above;
+ *            the first touch completing a 2 MiB block promotes it; then one page's
+ *            mprotect demotes its block, and mprotect back promotes it again
  * Every script only reads or writes pages that are mapped at that point.
  */
 #ifndef SPOS_INC_TLBINV_H
@@ -20,7 +23,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum tlbinv_scenario { INVS_COW, INVS_GROW, INVS_UNMAP, INVS_COPYOUT, INVS_NSCENARIOS };
+enum tlbinv_scenario { INVS_COW, INVS_GROW, INVS_UNMAP, INVS_COPYOUT, INVS_PROMOTE, INVS_NSCENARIOS };
+
+#define INV_BLOCK	512		/* 4 KiB pages of a 2 MiB page */
 
 enum tlbinv_op {
 	INV_READ,	/* a user load from the page */
@@ -29,9 +34,12 @@ enum tlbinv_op {
 	INV_UNMAP,	/* munmap of the page */
 	INV_MAP,	/* mmap MAP_FIXED of the page again (not populated) */
 	INV_COPYOUT,	/* a system call writes its output into the page */
+	INV_WRITE_PROMOTE,	/* a first-touch store completing its 2 MiB block: promoted */
+	INV_PROTECT_DEMOTE,	/* mprotect of the page read-only: its 2 MiB page is split */
+	INV_UNPROTECT_PROMOTE,	/* mprotect of the page read-write again: promoted again */
 };
 
-static const char *const tlbinv_names[INVS_NSCENARIOS] = { "cow", "grow", "unmap", "copyout" };
+static const char *const tlbinv_names[INVS_NSCENARIOS] = { "cow", "grow", "unmap", "copyout", "promote" };
 
 /* Scenario number of name, or -1. */
 static inline int
@@ -53,6 +61,7 @@ tlbinv_prepopulated(enum tlbinv_scenario s, uint64_t pages, uint64_t p)
 {
 	switch (s) {
 	case INVS_GROW:
+	case INVS_PROMOTE:
 		return false;
 	case INVS_COPYOUT:
 		return p < pages / 2;
@@ -102,6 +111,21 @@ tlbinv_run(enum tlbinv_scenario s, uint64_t pages, void (*op)(void *arg, enum tl
 			op(arg, INV_MAP, k);
 			op(arg, INV_READ, k);
 			tlbinv_read_all(0, pages, pages, op, arg);
+		}
+		break;
+	case INVS_PROMOTE:
+		for (uint64_t p = 0; p < pages; p++) {
+			op(arg, p % INV_BLOCK == INV_BLOCK - 1 ? INV_WRITE_PROMOTE : INV_WRITE, p);
+			op(arg, INV_READ, p / 2);
+			op(arg, INV_READ, 0);
+		}
+		for (uint64_t p = 0; p < pages; p += INV_BLOCK) {
+			op(arg, INV_PROTECT_DEMOTE, p + 100);
+			for (uint64_t q = 0; q < pages; q += 37)
+				op(arg, INV_READ, q);
+			op(arg, INV_UNPROTECT_PROMOTE, p + 100);
+			for (uint64_t q = 0; q < pages; q += 37)
+				op(arg, INV_READ, q);
 		}
 		break;
 	default:

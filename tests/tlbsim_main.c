@@ -71,15 +71,31 @@ struct replay {
 	struct tlbsim *sim;
 	uint64_t base;
 	enum page_state *state;
+	bool *big;		/* per 2 MiB block: mapped by one 2 MiB page */
 	uint64_t pages;
 };
 
 static void
 sim_event(struct replay *r, uint8_t op, uint64_t page)
 {
-	struct tlbsim_ref ref = { .va = r->base + page * 4096, .asid = 0, .op = op, .size = TLBSIM_4K,
-				  .overlaid = false };
+	struct tlbsim_ref ref = { .va = r->base + page * 4096, .asid = 0, .op = op,
+				  .size = r->big[page / INV_BLOCK] ? TLBSIM_2M : TLBSIM_4K, .overlaid = false };
 	tlbsim_step(r->sim, &ref);
+}
+
+/*
+ * The block of page becomes one 2 MiB page (promoted) or 512 pages of 4 KiB (demoted):
+ * every translation of it changed, and all are invalidated.
+ */
+static void
+resize_block(struct replay *r, uint64_t page, bool big)
+{
+	uint64_t first = page - page % INV_BLOCK;
+	for (uint64_t p = first; p < first + INV_BLOCK; p++) {
+		sim_event(r, TLBSIM_INVALIDATE, p);
+		r->state[p] = PG_PRESENT;
+	}
+	r->big[page / INV_BLOCK] = big;
 }
 
 static void
@@ -118,6 +134,16 @@ replay_step(void *arg, enum tlbinv_op op, uint64_t page)
 	case INV_MAP:
 		*st = PG_ABSENT;
 		break;
+	case INV_WRITE_PROMOTE:
+		resize_block(r, page, true);
+		sim_event(r, TLBSIM_ACCESS, page);
+		break;
+	case INV_PROTECT_DEMOTE:
+		resize_block(r, page, false);
+		break;
+	case INV_UNPROTECT_PROMOTE:
+		resize_block(r, page, true);
+		break;
 	}
 }
 
@@ -131,9 +157,10 @@ replay_script(int argc, char **argv)
 		fprintf(stderr, "usage: tlbsim inv SCENARIO PAGES BASE GEOM4K GEOM2M GEOM1G\n");
 		return 2;
 	}
-	struct replay r = { tlbsim_new(geom, false), strtoull(argv[4], NULL, 0), NULL, strtoull(argv[3], NULL, 0) };
+	struct replay r = { tlbsim_new(geom, false), strtoull(argv[4], NULL, 0), NULL, NULL, strtoull(argv[3], NULL, 0) };
 	r.state = calloc(r.pages, sizeof *r.state);
-	if (!r.state || r.pages < 4) {
+	r.big = calloc(r.pages / INV_BLOCK + 1, sizeof *r.big);
+	if (!r.state || !r.big || r.pages < 4) {
 		fprintf(stderr, "tlbsim: bad number of pages\n");
 		return 2;
 	}
@@ -143,6 +170,7 @@ replay_script(int argc, char **argv)
 	print_counts(r.sim);
 	tlbsim_free(r.sim);
 	free(r.state);
+	free(r.big);
 	return 0;
 }
 

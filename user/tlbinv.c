@@ -1,6 +1,7 @@
 /*
  * tlbinv SCENARIO PAGES: model-TLB validation of invalidation.  Maps PAGES pages of
- * 4 KiB (boot with vm.policy=base), populates those inc/tlbinv.h says, measures only
+ * 4 KiB (boot with vm.policy=base; reserve for promote, whose promotions and demotions
+ * are checked to happen where the script says), populates those inc/tlbinv.h says, measures only
  * that region (tlbctl START) while it performs the scenario's script -- loads, stores,
  * fork, munmap and mmap of single pages, system calls writing into the region -- and
  * prints the model's counts:
@@ -47,6 +48,18 @@ step(void *arg, enum tlbinv_op op, uint64_t page)
 		break;
 	case INV_COPYOUT:
 		EXPECT(vmquery(s->data, (struct vm_query *)va), 0);
+		break;
+	case INV_WRITE_PROMOTE:
+		*(volatile uint8_t *)va = 1;
+		CHECK(query_va(va).page_size == PG2M, "page %lu: its block was not promoted", (unsigned long)page);
+		break;
+	case INV_PROTECT_DEMOTE:
+		EXPECT(mprotect(va, PGSIZE, PROT_READ), 0);
+		CHECK(query_va(va).page_size == PGSIZE, "page %lu: its block was not demoted", (unsigned long)page);
+		break;
+	case INV_UNPROTECT_PROMOTE:
+		EXPECT(mprotect(va, PGSIZE, PROT_READ | PROT_WRITE), 0);
+		CHECK(query_va(va).page_size == PG2M, "page %lu: its block was not promoted again", (unsigned long)page);
 		break;
 	}
 	if (op != INV_READ && op != INV_WRITE)
