@@ -15,6 +15,9 @@
  *   promote  (vm.policy=reserve, PAGES a multiple of 512, 2 MiB aligned) grow as above;
  *            the first touch completing a 2 MiB block promotes it; then one page's
  *            mprotect demotes its block, and mprotect back promotes it again
+ *   hot      (vm.policy=reserve, as promote) the blocks filled and promoted as in
+ *            promote, then 20000 reads of pages chosen at random (xorshift64*, seed 1):
+ *            meant to run beside a page daemon sampling accessed bits
  * Every script only reads or writes pages that are mapped at that point.
  */
 #ifndef SPOS_INC_TLBINV_H
@@ -22,8 +25,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "inc/xorshift.h"
 
-enum tlbinv_scenario { INVS_COW, INVS_GROW, INVS_UNMAP, INVS_COPYOUT, INVS_PROMOTE, INVS_NSCENARIOS };
+enum tlbinv_scenario { INVS_COW, INVS_GROW, INVS_UNMAP, INVS_COPYOUT, INVS_PROMOTE, INVS_HOT, INVS_NSCENARIOS };
 
 #define INV_BLOCK	512		/* 4 KiB pages of a 2 MiB page */
 
@@ -39,7 +43,7 @@ enum tlbinv_op {
 	INV_UNPROTECT_PROMOTE,	/* mprotect of the page read-write again: promoted again */
 };
 
-static const char *const tlbinv_names[INVS_NSCENARIOS] = { "cow", "grow", "unmap", "copyout", "promote" };
+static const char *const tlbinv_names[INVS_NSCENARIOS] = { "cow", "grow", "unmap", "copyout", "promote", "hot" };
 
 /* Scenario number of name, or -1. */
 static inline int
@@ -62,6 +66,7 @@ tlbinv_prepopulated(enum tlbinv_scenario s, uint64_t pages, uint64_t p)
 	switch (s) {
 	case INVS_GROW:
 	case INVS_PROMOTE:
+	case INVS_HOT:
 		return false;
 	case INVS_COPYOUT:
 		return p < pages / 2;
@@ -114,10 +119,17 @@ tlbinv_run(enum tlbinv_scenario s, uint64_t pages, void (*op)(void *arg, enum tl
 		}
 		break;
 	case INVS_PROMOTE:
+	case INVS_HOT:
 		for (uint64_t p = 0; p < pages; p++) {
 			op(arg, p % INV_BLOCK == INV_BLOCK - 1 ? INV_WRITE_PROMOTE : INV_WRITE, p);
 			op(arg, INV_READ, p / 2);
 			op(arg, INV_READ, 0);
+		}
+		if (s == INVS_HOT) {
+			uint64_t state = xorshift64_seed(1);
+			for (int i = 0; i < 20000; i++)
+				op(arg, INV_READ, xorshift64_below(&state, pages));
+			break;
 		}
 		for (uint64_t p = 0; p < pages; p += INV_BLOCK) {
 			op(arg, INV_PROTECT_DEMOTE, p + 100);

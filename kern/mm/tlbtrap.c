@@ -20,7 +20,22 @@
  *
  * Whenever the kernel changes mappings of a measured space (a fault resolved, a
  * promotion or demotion, munmap, mprotect, fork, migration), tlbtrap_sync drops the
- * model's entries for the range and re-arms its traps, as a real TLB is invalidated.
+ * model's entries overlapping the range reported and re-arms every present leaf
+ * overlapping it, exactly as a real TLB is invalidated: the callers report the pages
+ * whose translation changed -- the one 4 KiB page of a fault, a copy-on-write copy or a
+ * migration -- and a superpage whole when it was promoted, demoted or rewritten (every
+ * translation inside it changed; pmap_promote and pmap_demote also leave bit 51 clear,
+ * so the whole new leaf must be re-armed).  A 4 KiB change inside a superpage that
+ * stays cannot happen: the superpage is split first.  So a leaf in the measured range
+ * is valid (bit 51 clear) exactly when the model holds it, which the invariant checker
+ * verifies (kern/mm/invariant.c, vm.check=1 and kcheck); the one exception is the
+ * pages an instruction being single-stepped is let use until it retires (below).
+ *
+ * The accessed bits of the leaves in the measured range belong to the model: CLOCK
+ * replacement (referenced) reads and clears them to learn which entries were used
+ * since it last looked, and the page daemon neither reads nor clears them there (it
+ * takes those leaves as referenced, kern/mm/daemon.c).  Every clear is followed by
+ * invlpg, so the next use walks and sets the bit again.
  *
  * What is counted: the lookups a textbook TLB of the model's geometry makes for the
  * process's user-mode accesses inside the measured range -- data loads and stores,
@@ -28,13 +43,16 @@
  * an instruction touches looked up once, in the order the CPU reaches them (for one
  * access straddling two pages, the lower first), and the instruction completed even
  * when a later page's refill evicts an earlier one (single-stepping after a refill,
- * see tlbtrap_fault; tests/tlbsim.c's tlbsim_instruction is the reference).  Not
- * counted: kernel accesses to user memory (copyin/copyout go through the direct map and
- * are not TLB accesses of the process), accesses outside the range, the page walks'
- * own memory references.  What still differs from a textbook TLB:
- *  - invalidation by tlbtrap_sync is a whole 2 MiB block, where hardware drops the
- *    translations that changed (issue 9 item 3), so a real fault in the middle of an
- *    instruction can drop, and count again, a page the instruction already used;
+ * see tlbtrap_fault; tests/tlbsim.c's tlbsim_instruction is the reference).  An access
+ * that faults follows the textbook TLB too (tests/tlbsim_main.c's replay_script is the
+ * reference): a walk that finds no present translation fills nothing, so a first touch
+ * counts the one lookup after the fault mapped the page; a store to a copy-on-write
+ * page counts its lookup before the protection fault (a hit if the entry was held) and
+ * the one after the fault's invalidation of that page.  Not counted: kernel accesses
+ * to user memory (copyin/copyout go through the direct map and are not TLB accesses of
+ * the process; a copyout resolving a fault invalidates only that page), accesses
+ * outside the range, the page walks' own memory references.  What still differs from
+ * a textbook TLB:
  *  - "used before the eviction" is read from the evicting page's accessed bit: with
  *    CLOCK, an instruction touching three or more pages of one full set can have that
  *    bit cleared by a later refill's victim search in the same instruction, and then
@@ -134,7 +152,10 @@ entry_leaf(uint16_t asid, uint64_t va, struct vmspace **owner)
 	return *owner ? leaf(*owner, va, &size) : NULL;
 }
 
-/* CLOCK: was e's translation used since we last looked?  Read and clear the A bit. */
+/*
+ * CLOCK: was e's translation used since we last looked?  Read and clear the A bit, which
+ * the model owns on the measured range (the daemon leaves it alone there).
+ */
 static bool
 referenced(void *ctx, const struct vtlb_entry *e)
 {
