@@ -15,6 +15,11 @@
  *
  * replays inc/tlbinv.h's script SCENARIO (user/tlbinv.c) over 4 KiB pages at BASE with
  * textbook rules (replay_script below) and prints the same line.
+ *
+ *   tlbsim movs PAGES COPIES SEED BASE GEOM4K
+ *
+ * replays user/tlbmovs.c's copies over 4 KiB pages at BASE: each one instruction
+ * touching four pages once, in program order (the load's two, then the store's two).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,12 +179,40 @@ replay_script(int argc, char **argv)
 	return 0;
 }
 
+static int
+replay_copies(int argc, char **argv)
+{
+	struct tlbsim_geom geom[TLBSIM_NSIZES] = { { 0 }, { 1, 1, TLBSIM_FIFO, 0 }, { 1, 1, TLBSIM_FIFO, 0 } };
+	if (argc != 7 || parse_geom(argv[6], &geom[0])) {
+		fprintf(stderr, "usage: tlbsim movs PAGES COPIES SEED BASE GEOM4K\n");
+		return 2;
+	}
+	uint64_t pages = strtoull(argv[2], NULL, 0), copies = strtoull(argv[3], NULL, 0);
+	uint64_t state = xorshift64_seed(strtoull(argv[4], NULL, 0)), base = strtoull(argv[5], NULL, 0);
+	if (pages < 4) {
+		fprintf(stderr, "tlbsim: bad number of pages\n");
+		return 2;
+	}
+	struct tlbsim *sim = tlbsim_new(geom, false);
+	for (uint64_t i = 0; i < copies; i++) {
+		uint64_t s, d;
+		tlbinv_movs_pages(&state, pages, &s, &d);
+		tlbsim_instruction(sim, base + s * 4096 + 4092, 8, TLBSIM_4K, 0);
+		tlbsim_instruction(sim, base + d * 4096 + 4092, 8, TLBSIM_4K, 0);
+	}
+	print_counts(sim);
+	tlbsim_free(sim);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct tlbsim_geom geom[TLBSIM_NSIZES];
 	if (argc > 1 && strcmp(argv[1], "inv") == 0)
 		return replay_script(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "movs") == 0)
+		return replay_copies(argc, argv);
 	if (argc != 11 && argc != 12) {
 		fprintf(stderr, "usage: tlbsim PATTERN PAGES ACCESSES SEED STRIDE 4k|2m BASE GEOM4K GEOM2M GEOM1G [OFFSET]\n");
 		return 2;
