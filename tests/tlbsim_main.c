@@ -14,10 +14,21 @@
  * then an 8-byte store at OFFSET into the page DELTA further (mod PAGES) -- up to four
  * pages, the load's in address order, then the store's.  DELTA must keep the two apart
  * (no page in both).
+ *
+ *   tlbsim inv SCENARIO PAGES BASE GEOM4K GEOM2M GEOM1G
+ *
+ * replays inc/tlbinv.h's script SCENARIO (user/tlbinv.c) over 4 KiB pages at BASE with
+ * textbook rules (replay_script below) and prints the same line.
+ *
+ *   tlbsim movs PAGES COPIES SEED BASE GEOM4K
+ *
+ * replays user/tlbmovs.c's copies over 4 KiB pages at BASE: each one instruction
+ * touching four pages once, in program order (the load's two, then the store's two).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "inc/tlbinv.h"
 #include "inc/tlbtrace.h"
 #include "tests/tlbsim.h"
 
@@ -41,10 +52,171 @@ parse_geom(const char *s, struct tlbsim_geom *g)
 	return 0;
 }
 
+static void
+print_counts(const struct tlbsim *sim)
+{
+	struct tlbsim_counts c;
+	tlbsim_counts(sim, &c);
+	printf("tlbsim: misses 4k %llu 2m %llu 1g %llu evictions 4k %llu 2m %llu 1g %llu walkrefs %llu\n",
+	       (unsigned long long)c.misses[0], (unsigned long long)c.misses[1], (unsigned long long)c.misses[2],
+	       (unsigned long long)c.evictions[0], (unsigned long long)c.evictions[1],
+	       (unsigned long long)c.evictions[2], (unsigned long long)c.walk_refs);
+}
+
+/*
+ * A script of inc/tlbinv.h as a textbook TLB sees it.  A page is unmapped, absent (in a
+ * region, no page yet), present, or copy-on-write.  An access to an absent page walks to
+ * a not-present entry, which no TLB caches: the fault maps it, invalidates it (there is
+ * nothing to drop) and the retry looks it up -- one lookup.  A store to a copy-on-write
+ * page looks it up (hit or fill), faults on the read-only entry; the kernel copies it
+ * and invalidates that page; the retry looks it up again.  Fork rewrites every present
+ * entry read-only and invalidates it; munmap invalidates the page.  A kernel write into
+ * the region (copyout) is no lookup of the process's TLB, but resolving an absent or
+ * copy-on-write page changes, and invalidates, that page.
+ */
+enum page_state { PG_UNMAPPED, PG_ABSENT, PG_PRESENT, PG_COW };
+
+struct replay {
+	struct tlbsim *sim;
+	uint64_t base;
+	enum page_state *state;
+	bool *big;		/* per 2 MiB block: mapped by one 2 MiB page */
+	uint64_t pages;
+};
+
+static void
+sim_event(struct replay *r, uint8_t op, uint64_t page)
+{
+	struct tlbsim_ref ref = { .va = r->base + page * 4096, .asid = 0, .op = op,
+				  .size = r->big[page / INV_BLOCK] ? TLBSIM_2M : TLBSIM_4K, .overlaid = false };
+	tlbsim_step(r->sim, &ref);
+}
+
+/*
+ * The block of page becomes one 2 MiB page (promoted) or 512 pages of 4 KiB (demoted):
+ * every translation of it changed, and all are invalidated.
+ */
+static void
+resize_block(struct replay *r, uint64_t page, bool big)
+{
+	uint64_t first = page - page % INV_BLOCK;
+	for (uint64_t p = first; p < first + INV_BLOCK; p++) {
+		sim_event(r, TLBSIM_INVALIDATE, p);
+		r->state[p] = PG_PRESENT;
+	}
+	r->big[page / INV_BLOCK] = big;
+}
+
+static void
+replay_step(void *arg, enum tlbinv_op op, uint64_t page)
+{
+	struct replay *r = arg;
+	enum page_state *st = &r->state[page];
+	switch (op) {
+	case INV_READ:
+	case INV_WRITE:
+	case INV_COPYOUT:
+		if (*st == PG_UNMAPPED) {
+			fprintf(stderr, "tlbsim: the script touches unmapped page %llu\n", (unsigned long long)page);
+			exit(2);
+		}
+		if (op != INV_COPYOUT && *st != PG_ABSENT)
+			sim_event(r, TLBSIM_ACCESS, page);
+		if (*st == PG_ABSENT || (op != INV_READ && *st == PG_COW)) {
+			sim_event(r, TLBSIM_INVALIDATE, page);
+			*st = PG_PRESENT;
+			if (op != INV_COPYOUT)
+				sim_event(r, TLBSIM_ACCESS, page);
+		}
+		break;
+	case INV_FORK:
+		for (uint64_t p = 0; p < r->pages; p++)
+			if (r->state[p] == PG_PRESENT || r->state[p] == PG_COW) {
+				r->state[p] = PG_COW;
+				sim_event(r, TLBSIM_INVALIDATE, p);
+			}
+		break;
+	case INV_UNMAP:
+		sim_event(r, TLBSIM_INVALIDATE, page);
+		*st = PG_UNMAPPED;
+		break;
+	case INV_MAP:
+		*st = PG_ABSENT;
+		break;
+	case INV_WRITE_PROMOTE:
+		resize_block(r, page, true);
+		sim_event(r, TLBSIM_ACCESS, page);
+		break;
+	case INV_PROTECT_DEMOTE:
+		resize_block(r, page, false);
+		break;
+	case INV_UNPROTECT_PROMOTE:
+		resize_block(r, page, true);
+		break;
+	}
+}
+
+static int
+replay_script(int argc, char **argv)
+{
+	struct tlbsim_geom geom[TLBSIM_NSIZES];
+	int scenario = argc == 8 ? tlbinv_lookup(argv[2]) : -1;
+	if (scenario < 0 || parse_geom(argv[5], &geom[0]) || parse_geom(argv[6], &geom[1]) ||
+	    parse_geom(argv[7], &geom[2])) {
+		fprintf(stderr, "usage: tlbsim inv SCENARIO PAGES BASE GEOM4K GEOM2M GEOM1G\n");
+		return 2;
+	}
+	struct replay r = { tlbsim_new(geom, false), strtoull(argv[4], NULL, 0), NULL, NULL, strtoull(argv[3], NULL, 0) };
+	r.state = calloc(r.pages, sizeof *r.state);
+	r.big = calloc(r.pages / INV_BLOCK + 1, sizeof *r.big);
+	if (!r.state || !r.big || r.pages < 4) {
+		fprintf(stderr, "tlbsim: bad number of pages\n");
+		return 2;
+	}
+	for (uint64_t p = 0; p < r.pages; p++)
+		r.state[p] = tlbinv_prepopulated((enum tlbinv_scenario)scenario, r.pages, p) ? PG_PRESENT : PG_ABSENT;
+	tlbinv_run((enum tlbinv_scenario)scenario, r.pages, replay_step, &r);
+	print_counts(r.sim);
+	tlbsim_free(r.sim);
+	free(r.state);
+	free(r.big);
+	return 0;
+}
+
+static int
+replay_copies(int argc, char **argv)
+{
+	struct tlbsim_geom geom[TLBSIM_NSIZES] = { { 0 }, { 1, 1, TLBSIM_FIFO, 0 }, { 1, 1, TLBSIM_FIFO, 0 } };
+	if (argc != 7 || parse_geom(argv[6], &geom[0])) {
+		fprintf(stderr, "usage: tlbsim movs PAGES COPIES SEED BASE GEOM4K\n");
+		return 2;
+	}
+	uint64_t pages = strtoull(argv[2], NULL, 0), copies = strtoull(argv[3], NULL, 0);
+	uint64_t state = xorshift64_seed(strtoull(argv[4], NULL, 0)), base = strtoull(argv[5], NULL, 0);
+	if (pages < 4) {
+		fprintf(stderr, "tlbsim: bad number of pages\n");
+		return 2;
+	}
+	struct tlbsim *sim = tlbsim_new(geom, false);
+	for (uint64_t i = 0; i < copies; i++) {
+		uint64_t s, d;
+		tlbinv_movs_pages(&state, pages, &s, &d);
+		tlbsim_instruction(sim, base + s * 4096 + 4092, 8, TLBSIM_4K, 0);
+		tlbsim_instruction(sim, base + d * 4096 + 4092, 8, TLBSIM_4K, 0);
+	}
+	print_counts(sim);
+	tlbsim_free(sim);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct tlbsim_geom geom[TLBSIM_NSIZES];
+	if (argc > 1 && strcmp(argv[1], "inv") == 0)
+		return replay_script(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "movs") == 0)
+		return replay_copies(argc, argv);
 	if (argc < 11 || argc > 13) {
 		fprintf(stderr, "usage: tlbsim PATTERN PAGES ACCESSES SEED STRIDE 4k|2m BASE GEOM4K GEOM2M GEOM1G "
 			"[OFFSET [DELTA]]\n");
@@ -84,12 +256,7 @@ main(int argc, char **argv)
 		else
 			tlbsim_step(sim, &r);
 	}
-	struct tlbsim_counts c;
-	tlbsim_counts(sim, &c);
-	printf("tlbsim: misses 4k %llu 2m %llu 1g %llu evictions 4k %llu 2m %llu 1g %llu walkrefs %llu\n",
-	       (unsigned long long)c.misses[0], (unsigned long long)c.misses[1], (unsigned long long)c.misses[2],
-	       (unsigned long long)c.evictions[0], (unsigned long long)c.evictions[1],
-	       (unsigned long long)c.evictions[2], (unsigned long long)c.walk_refs);
+	print_counts(sim);
 	tlbsim_free(sim);
 	return 0;
 }

@@ -32,6 +32,13 @@
  *      then be reclaimed one by one — spos has no swap, so this only prepares that);
  *      accessed bits of superpages are cleared to sample the next period.  A demoted
  *      block whose 512 pages are all referenced again is promoted back.
+ * The accessed bits belong to the model TLB (kern/mm/tlbtrap.c) on the measured range of
+ * a measured space: its CLOCK replacement reads and clears them to learn which of its
+ * entries were used.  Clearing one there would make the model evict what a real TLB
+ * keeps, so the daemon does not read or clear them: a leaf overlapping a measured range
+ * counts as referenced (never demoted as idle, and its block may be promoted back).
+ * Every accessed bit the daemon clears elsewhere is followed by invlpg (pmap_invalidate),
+ * so the next use walks and sets it again.
  * Kernel pages, page tables and shared copy-on-write pages are never moved.  Wired
  * clustering (kern/mm/policy.c) keeps page tables and kernel heap pages together in
  * their own 2 MiB blocks, so they pin few blocks.
@@ -47,6 +54,7 @@
 #include "kern/mm/policy.h"
 #include "kern/mm/lib/reserv.h"
 #include "kern/mm/vm.h"
+#include "kern/mm/tlbtrap.h"
 #include "kern/mm/daemon.h"
 
 #define BLOCK_PAGES		((int)PS_PAGES(PS_2M))
@@ -353,6 +361,13 @@ remember_demoted(struct vmspace *vs, uint64_t va)
 		}
 }
 
+/* Whether the model TLB owns the accessed bit of the leaf of `size` bytes at va in vs. */
+static bool
+model_owns_accessed(struct vmspace *vs, uint64_t va, uint64_t size)
+{
+	return vs->tlb && va < vs->tlb->hi && va + size > vs->tlb->lo;
+}
+
 struct sample_ctx {
 	struct vmspace *vs;
 	uint64_t demote[BLOCK_PAGES];	/* 2 MiB pages to demote after the walk */
@@ -364,21 +379,26 @@ static void
 sample_superpage(pte_t *pte, uint64_t va, int level, void *arg)
 {
 	struct sample_ctx *ctx = arg;
-	if (level != PS_2M)
+	if (level != PS_2M || model_owns_accessed(ctx->vs, va, PG2M))
 		return;
 	if (*pte & PTE_A) {
 		*pte &= ~PTE_A;
+		pmap_invalidate(&ctx->vs->pmap, va);
 		daemon_stats.referenced_cleared++;
 	} else if (ctx->ndemote < BLOCK_PAGES) {
 		ctx->demote[ctx->ndemote++] = va;
 	}
 }
 
+/* Clear the accessed bits the model TLB does not own (arg: the space). */
 static void
 clear_accessed(pte_t *pte, uint64_t va, int level, void *arg)
 {
-	(void)va, (void)level, (void)arg;
+	struct vmspace *vs = arg;
+	if (model_owns_accessed(vs, va, PS_SIZE(level)))
+		return;
 	*pte &= ~PTE_A;
+	pmap_invalidate(&vs->pmap, va);
 }
 
 static struct sample_ctx sample;
@@ -393,7 +413,7 @@ demote_unreferenced(void)
 		for (int k = 0; k < sample.ndemote; k++) {
 			if (pmap_demote(&vs->pmap, sample.demote[k], PS_2M, DEMOTE_PRESSURE) < 0)
 				return;
-			pmap_foreach(&vs->pmap, sample.demote[k], sample.demote[k] + PG2M, clear_accessed, NULL);
+			pmap_foreach(&vs->pmap, sample.demote[k], sample.demote[k] + PG2M, clear_accessed, vs);
 			remember_demoted(vs, sample.demote[k]);
 			vm_changed(vs, sample.demote[k], sample.demote[k] + PG2M);
 		}
@@ -401,15 +421,15 @@ demote_unreferenced(void)
 }
 
 struct refcheck {
+	struct vmspace *vs;
 	int referenced;
 };
 
 static void
 count_referenced(pte_t *pte, uint64_t va, int level, void *arg)
 {
-	(void)va;
 	struct refcheck *rc = arg;
-	if (level == 0 && (*pte & PTE_A))
+	if (level == 0 && ((*pte & PTE_A) || model_owns_accessed(rc->vs, va, PGSIZE)))
 		rc->referenced++;
 }
 
@@ -420,7 +440,7 @@ repromote_referenced(void)
 	for (int i = 0; i < DEMOTED_MAX; i++) {
 		if (!demoted[i].vs)
 			continue;
-		struct refcheck rc = { 0 };
+		struct refcheck rc = { demoted[i].vs, 0 };
 		uint64_t va = demoted[i].va;
 		pmap_foreach(&demoted[i].vs->pmap, va, va + PG2M, count_referenced, &rc);
 		if (rc.referenced == BLOCK_PAGES && policy_promote(demoted[i].vs, va, PS_2M, false)) {

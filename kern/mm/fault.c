@@ -207,7 +207,7 @@ vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 		return -E_FAULT;
 	}
 	pte_t *pte = pmap_lookup(&vs->pmap, page, &level);
-	int start_level = pte ? level : 0;
+	uint64_t leaf_before = pte && (*pte & PTE_P) ? PS_SIZE(level) : PGSIZE;
 	bool cow_write = pte && (*pte & PTE_P) && (err & PFERR_W) && (*pte & PTE_COW);
 	if (cow_write) {
 		r = cow_fault(vs, reg, page, level);
@@ -234,13 +234,16 @@ vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 			va);
 	}
 	/*
-	 * Mappings around va changed: the model TLB follows.  A promotion to 1 GiB (or the
-	 * demotion of a 1 GiB page) makes translations stale across all of it, not only in
-	 * the 2 MiB block of va: the leaf before and the leaf after both count.
+	 * The model TLB follows, as a real TLB is invalidated: only the translation of page
+	 * changed, unless a superpage was demoted (the COW split) or promoted (by
+	 * policy_populate), or a superpage's flags were rewritten: then every translation of
+	 * the superpage changed, so the larger of the leaf before and the leaf after is
+	 * reported whole.  A 4 KiB change inside a superpage that stays is impossible: the
+	 * superpage is split first.
 	 */
 	pte = pmap_lookup(&vs->pmap, page, &level);
-	bool giant = start_level == PS_1G || (pte && (*pte & PTE_P) && level == PS_1G);
-	uint64_t block = giant ? PG1G : PG2M;
-	vm_changed(vs, ROUNDDOWN(page, block), ROUNDDOWN(page, block) + block);
+	uint64_t leaf_after = pte && (*pte & PTE_P) ? PS_SIZE(level) : PGSIZE;
+	uint64_t changed = MAX(leaf_before, leaf_after);
+	vm_changed(vs, ROUNDDOWN(page, changed), ROUNDDOWN(page, changed) + changed);
 	return r;
 }

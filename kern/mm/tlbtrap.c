@@ -20,7 +20,22 @@
  *
  * Whenever the kernel changes mappings of a measured space (a fault resolved, a
  * promotion or demotion, munmap, mprotect, fork, migration), tlbtrap_sync drops the
- * model's entries for the range and re-arms its traps, as a real TLB is invalidated.
+ * model's entries overlapping the range reported and re-arms every present leaf
+ * overlapping it, exactly as a real TLB is invalidated: the callers report the pages
+ * whose translation changed -- the one 4 KiB page of a fault, a copy-on-write copy or a
+ * migration -- and a superpage whole when it was promoted, demoted or rewritten (every
+ * translation inside it changed; pmap_promote and pmap_demote also leave bit 51 clear,
+ * so the whole new leaf must be re-armed).  A 4 KiB change inside a superpage that
+ * stays cannot happen: the superpage is split first.  So a leaf in the measured range
+ * is valid (bit 51 clear) exactly when the model holds it, which the invariant checker
+ * verifies (kern/mm/invariant.c, vm.check=1 and kcheck); the one exception is the
+ * pages an instruction being single-stepped is let use until it retires (below).
+ *
+ * The accessed bits of the leaves in the measured range belong to the model: CLOCK
+ * replacement (referenced) reads and clears them to learn which entries were used
+ * since it last looked, and the page daemon neither reads nor clears them there (it
+ * takes those leaves as referenced, kern/mm/daemon.c).  Every clear is followed by
+ * invlpg, so the next use walks and sets the bit again.
  *
  * What is counted: the lookups a textbook TLB of the model's geometry makes for the
  * process's user-mode accesses inside the measured range -- data loads and stores,
@@ -28,17 +43,24 @@
  * an instruction touches looked up once, in the order the CPU reaches them (for one
  * access straddling two pages, the lower first), and the instruction completed even
  * when a later page's refill evicts an earlier one (single-stepping after a refill,
- * see tlbtrap_fault; tests/tlbsim.c's tlbsim_instruction is the reference).  Not
- * counted: kernel accesses to user memory (copyin/copyout go through the direct map and
- * are not TLB accesses of the process), accesses outside the range, the page walks'
- * own memory references.  What still differs from a textbook TLB:
- *  - invalidation by tlbtrap_sync is a whole 2 MiB block, where hardware drops the
- *    translations that changed (issue 9 item 3), so a real fault in the middle of an
- *    instruction can drop, and count again, a page the instruction already used;
- *  - "used before the eviction" is read from the evicting page's accessed bit: with
- *    CLOCK, an instruction touching three or more pages of one full set can have that
- *    bit cleared by a later refill's victim search in the same instruction, and then
- *    counts one page it used twice;
+ * see tlbtrap_fault; tests/tlbsim.c's tlbsim_instruction is the reference).  An access
+ * that faults follows the textbook TLB too (tests/tlbsim_main.c's replay_script is the
+ * reference): a walk that finds no present translation fills nothing, so a first touch
+ * counts the one lookup after the fault mapped the page; a store to a copy-on-write
+ * page counts its lookup before the protection fault (a hit if the entry was held) and
+ * the one after the fault's invalidation of that page.  Not counted: kernel accesses
+ * to user memory (copyin/copyout go through the direct map and are not TLB accesses of
+ * the process; a copyout resolving a fault invalidates only that page), accesses
+ * outside the range, the page walks' own memory references.  What still differs from
+ * a textbook TLB:
+ *  - CLOCK with an instruction that refills two or more pages of one set: each retry
+ *    touches the instruction's earlier pages again, setting accessed bits that a
+ *    victim search had cleared (a second chance a textbook TLB, which looks each page
+ *    up once, would not give), and a later refill's victim search can clear the
+ *    evicting page's accessed bit that tells whether a victim was used first.  Seen
+ *    with user/tlbmovs (four pages per instruction, 3000 copies): 1 to 20 misses off
+ *    in 6000-11000 with 3 to 8 entries of 3 or 4 ways; exact with 1 or 2 ways, and
+ *    under fifo and random in every geometry tried;
  *  - at most STEP_MAX evictions are remembered per instruction (none touches as many
  *    pages); hits never trap, so replacement cannot be LRU (lib/vtlb.c).  Counts go to the model (global) and to the space's
  * struct tlb_measure.  tlb.mode=tag keeps entries across switches, tlb.mode=flush
@@ -200,7 +222,8 @@ entry_leaf(uint16_t asid, uint64_t va, struct vmspace **owner)
 
 /*
  * CLOCK: was e's translation used since model ctx (models[i]) last looked?  Read and
- * clear the A bit, and with the shadow on, pass a use on to the other model (see above).
+ * clear the A bit, which the model owns on the measured range (the daemon leaves it
+ * alone there), and with the shadow on, pass a use on to the other model (see above).
  */
 static bool
 referenced(void *ctx, const struct vtlb_entry *e)
@@ -465,14 +488,18 @@ rearm_victim(uint16_t asid, uint64_t va)
 
 /*
  * Whether the stepped instruction of vs used page va (trapping now, for the first time
- * in this instruction: see step.looked) before the refill that evicted it from
- * models[m]: that refill's page was not accessed since.
+ * in this instruction: see step.looked) before the refill that last evicted it from
+ * models[m]: that refill's page was not accessed since.  A page can be evicted twice in
+ * one instruction (refilled after its first eviction as a real miss, then evicted again
+ * by a later page): only the latest eviction says whether the retry reached it first.
+ * Judging by the first made an instruction touching more pages than its set has ways
+ * miss on such a page forever.
  */
 static bool
 used_before_eviction(struct vmspace *vs, int m, uint64_t va)
 {
 	enum page_size size;
-	for (int i = 0; i < step.nevicted; i++) {
+	for (int i = step.nevicted; i-- > 0;) {		/* its latest eviction decides */
 		if (step.evicted[i].va != va || step.evicted[i].model != m)
 			continue;
 		pte_t *by = leaf(vs, step.evicted[i].by, &size);
@@ -577,8 +604,8 @@ tlbtrap_sync(struct vmspace *vs, uint64_t start, uint64_t end)
 {
 	if (!vs->tlb)
 		return;
-	start = ROUNDDOWN(start, PG2M);
-	end = ROUNDUP(end, PG2M);
+	start = ROUNDDOWN(start, PGSIZE);
+	end = ROUNDUP(end, PGSIZE);
 	for (int m = 0; m < nmodels(); m++)
 		vtlb_invalidate_range(models[m], start, end - start, vs->tlb->asid);
 	arm_range(vs, start, end, true);

@@ -46,7 +46,9 @@ struct vmspace {
  * changed(vs, start, end) after any mapping of vs in [start, end) changed (mapped,
  * unmapped, protected, promoted, demoted, moved); destroyed(vs) before vs goes.
  * A superpage promoted or demoted is reported whole (every translation inside it
- * changed, as a real TLB sees it), even when the operation's range was one page.
+ * changed, as a real TLB sees it), even when the operation's range was one page; any
+ * other range is reported exactly, not rounded: the model TLB drops every entry
+ * overlapping it, as invlpg of those pages would, and no more.
  * Either may be NULL.  At most VM_OBSERVERS.
  */
 struct vm_observer {
