@@ -127,7 +127,7 @@ def build_initramfs():
     return img
 
 
-def boot(kernel, mode, initrd):
+def boot(kernel, mode, initrd, run):
     """One boot of kernel ("spos" or a Linux image) in mode; the probe's figures."""
     policy, thp = MODES[mode]
     if kernel == "spos":
@@ -139,7 +139,8 @@ def boot(kernel, mode, initrd):
     p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        timeout=900)
     out = p.stdout.decode("utf-8", "replace").replace("\r", "")
-    with open(os.path.join(WORK, "%s-%s.log" % ("spos" if kernel == "spos" else "linux", mode)), "w") as f:
+    name = "%s-%s-%d.log" % ("spos" if kernel == "spos" else "linux", mode, run + 1)
+    with open(os.path.join(WORK, name), "w") as f:
         f.write(out)
     figures = {k: int(v) for k, v in KEY.findall(out)}
     if figures.get("done") != 1 or figures.get("cow_child_status") != 0:
@@ -175,10 +176,13 @@ def main():
     initrd = build_initramfs()
     boots = [(k, m, r) for r in range(args.runs) for k in ("linux", "spos") for m in MODES]
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        got = dict(zip(boots, pool.map(lambda b: boot("spos" if b[0] == "spos" else kernel, b[1], initrd),
-                                       boots)))
+        got = dict(zip(boots, pool.map(
+            lambda b: boot("spos" if b[0] == "spos" else kernel, b[1], initrd, b[2]), boots)))
     res = {(k, m): got[(k, m, 0)] for k, m, r in boots if r == 0}
     rows = table(res)
+    wrong = ["%s %s: %s holds %d-byte pages" % (k, m, key, v) for (k, m), f in sorted(res.items())
+             for key, v in sorted(f.items())
+             if key.endswith("page_size") and v != {"4k": 4096, "2m": 2 << 20}[m]]
 
     print("spos vs Linux, guest instructions (QEMU TCG -icount shift=0,sleep=off, -m 1G, one CPU)")
     print("Linux: %s, init_on_alloc=0; 4 KiB rows: transparent_hugepage=never, 2 MiB rows: =always"
@@ -197,6 +201,8 @@ def main():
     print("primitive measured in user space (Linux: rep stosb / rep movsq; spos: lib/string.c);")
     print("handling: the total minus that.  Other rows (fork, munmap) include any page-table")
     print("zeroing, which the probe cannot see from user space.")
+    print("page sizes held: %s" % ("as each mode says" if not wrong else "NOT as the mode says:\n  "
+                                   + "\n  ".join(wrong)))
     if args.runs > 1:
         diffs = ["%s %s %s: run 1 %d, run %d %d" % (k, m, key, v, r + 1, got[(k, m, r)].get(key, -1))
                  for (k, m, r) in boots if r > 0 for key, v in sorted(got[(k, m, 0)].items())

@@ -34,6 +34,15 @@ kernel_copy_page(void *dst, const void *src)
 {
 	memcpy(dst, src, PGSIZE);
 }
+
+/* The size of the page mapped at va, 0 if none. */
+static uint64_t
+page_size(const void *va)
+{
+	struct vm_query q;
+
+	return vmquery(va, &q) == 0 && q.present ? q.page_size : 0;
+}
 #endif
 
 #define HPAGE	(2UL << 20)
@@ -81,20 +90,21 @@ sort(uint32_t *a, unsigned long n)
 		}
 }
 
-/* len bytes of anonymous memory at a 2 MiB boundary (over-map, trim both ends). */
+/*
+ * len (at most 1 GiB) bytes of anonymous memory in a 1 GiB slot of its own that no
+ * earlier phase used: what a phase left behind in the page tables (a kernel may keep
+ * page-table pages after munmap) must not change what the next one measures.
+ */
 static char *
-map_aligned(unsigned long len)
+map_fresh(unsigned long len)
 {
-	char *raw = mmap(NULL, len + HPAGE, PROT_READ | PROT_WRITE, MAP_ANON | MAP_PRIVATE);
-	if (MMAP_FAILED(raw))
+	static uintptr_t next = 1UL << 40;
+	char *p = mmap((void *)next, len, PROT_READ | PROT_WRITE, MAP_ANON | MAP_PRIVATE | MAP_FIXED);
+
+	if (MMAP_FAILED(p) || (uintptr_t)p != next)
 		die("mmap");
-	uintptr_t a = ((uintptr_t)raw + HPAGE - 1) & ~(HPAGE - 1);
-	uintptr_t end = (uintptr_t)raw + len + HPAGE;
-	if (a > (uintptr_t)raw && munmap(raw, a - (uintptr_t)raw) != 0)
-		die("munmap head");
-	if (end > a + len && munmap((void *)(a + len), end - (a + len)) != 0)
-		die("munmap tail");
-	return (char *)a;
+	next += 1UL << 30;
+	return p;
 }
 
 static void
@@ -188,7 +198,7 @@ touch(volatile char *p, unsigned long n, uint32_t *dt)
 static void
 phase_touch(void)
 {
-	char *p = map_aligned(REGION);
+	char *p = map_fresh(REGION);
 	uint64_t pass1 = touch(p, NPAGES, dt1);
 	uint64_t pass2 = touch(p, NPAGES, dt2);	/* pages present: the loop alone */
 	uint64_t t0 = rdtsc();
@@ -214,8 +224,9 @@ phase_touch(void)
 static void
 phase_region_ops(void)
 {
-	char *p = map_aligned(HPAGE);
+	char *p = map_fresh(HPAGE);
 	populate(p, HPAGE);
+	put("munmap_2m.page_size", page_size(p));
 	uint64_t t0 = rdtsc();
 	int r = munmap(p, HPAGE);
 	uint64_t t1 = rdtsc();
@@ -223,8 +234,9 @@ phase_region_ops(void)
 		die("munmap 2 MiB");
 	put("munmap_2m", t1 - t0);
 
-	p = map_aligned(HPAGE);
+	p = map_fresh(HPAGE);
 	populate(p, HPAGE);
+	put("mprotect.page_size", page_size(p));
 	t0 = rdtsc();
 	r = mprotect(p + 5 * PGSIZE, PGSIZE, PROT_READ);
 	t1 = rdtsc();
@@ -276,8 +288,9 @@ phase_fork(void)
 	}
 	put("fork_small", best);
 
-	volatile char *p = map_aligned(HPAGE);
+	volatile char *p = map_fresh(HPAGE);
 	populate((char *)p, HPAGE);
+	put("fork.page_size", page_size((char *)p));
 	put("fork_2m_region", fork_cost());
 
 	int status;

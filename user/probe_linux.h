@@ -7,6 +7,7 @@
 #ifndef SPOS_USER_PROBE_LINUX_H
 #define SPOS_USER_PROBE_LINUX_H
 
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,30 @@
 #define MMAP_FAILED(p)	((p) == MAP_FAILED)
 #define mmap(a, len, prot, flags)	mmap((a), (len), (prot), (flags), -1, 0)
 #define wait(pid, status)		waitpid((pid), (status), 0)
+
+/*
+ * The size of the pages of the probe's one populated region, 0 if unknown: 2 MiB when
+ * the process holds transparent huge pages (the region is its only large anonymous
+ * memory), else 4 KiB.
+ */
+static inline uint64_t
+page_size(const void *va)
+{
+	char buf[4096];
+	int fd = open("/proc/self/smaps_rollup", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+	const char *f;
+
+	(void)va;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	if (!(f = strstr(buf, "AnonHugePages:")))
+		return 0;
+	return strtoul(f + strlen("AnonHugePages:"), NULL, 10) >= 2048 ? 2UL << 20 : PGSIZE;
+}
 
 /*
  * fork(2) as the bare system call, as spos's fork is: glibc's fork() adds atfork
