@@ -302,11 +302,13 @@ phase_fork(void)
 		uint64_t a0 = rdtsc();
 		p[5 * PGSIZE + 7] = 2;
 		uint64_t a1 = rdtsc();
-		p[300 * PGSIZE + 7] = 2;
+		p[300 * PGSIZE + 9] = 2;
 		uint64_t b1 = rdtsc();
 		put("cow_write1", a1 - a0);
 		put("cow_write2", b1 - a1);
-		exit(p[5 * PGSIZE + 7] == 2 && p[300 * PGSIZE + 7] == 2 && p[400 * PGSIZE + 7] == 1 ? 0 : 3);
+		/* the copies keep the bytes populate wrote next to the new ones */
+		exit(p[5 * PGSIZE + 7] == 2 && p[300 * PGSIZE + 7] == 1 && p[300 * PGSIZE + 9] == 2 &&
+		     p[400 * PGSIZE + 7] == 1 ? 0 : 3);
 	}
 	if (wait(pid, &status) != pid)
 		die("wait");
@@ -315,7 +317,7 @@ phase_fork(void)
 	uint64_t t1 = rdtsc();
 	put("cow_child_status", (uint64_t)status);
 	put("parent_write_after_child_exit", t1 - t0);
-	if (p[5 * PGSIZE + 7] != 1)
+	if (p[5 * PGSIZE + 7] != 1 || p[300 * PGSIZE + 9] != 0)
 		die("the child's write reached the parent");
 	if (munmap((void *)p, HPAGE) != 0)
 		die("munmap");
