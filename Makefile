@@ -7,7 +7,10 @@
 #   make gdb        gdb attached to `make qemu-gdb`
 #   make test       host unit tests and every grader test; last line "N passed, N failed"
 #   make grade      the grader's QEMU tests only
-#   make bench      workloads x superpage policies: model-TLB misses, faults, promotions
+#   make bench      workloads x superpage policies: model-TLB misses, faults, promotions;
+#                   then bench-peer
+#   make bench-peer spos next to Debian's Linux kernel, operation by operation (user/probe.c;
+#                   PEER_RUNS=2 checks that two runs give the same figures)
 #   make fuzz       a long fuzzing campaign (FUZZ="--calls N ..." passes tools/fuzz.py options)
 #   make clean      remove obj/
 
@@ -88,6 +91,7 @@ tlbsim-tool: $(TLBSIM)
 bench: $(OBJDIR)/spos.iso
 	$(PYTHON) tools/bench.py
 	$(PYTHON) tools/bench_overlay.py
+	$(MAKE) bench-peer
 
 # The fork-checkpoint benchmark of page overlays (issue 10), per cow= policy.
 bench-overlay: $(OBJDIR)/spos.iso
@@ -97,11 +101,21 @@ bench-overlay: $(OBJDIR)/spos.iso
 bench-hugemap:
 	$(PYTHON) tools/bench_hugemap.py
 
+# --- the Linux side of bench-peer: a Debian kernel, busybox-static, cpio ---------------
+$(OBJDIR)/.bench-deps-ok: tools/install-bench-deps.sh
+	@mkdir -p $(@D)
+	@sh tools/install-bench-deps.sh
+	@touch $@
+
+PEER_RUNS ?= 1
+bench-peer: $(OBJDIR)/spos.iso $(OBJDIR)/.bench-deps-ok
+	$(PYTHON) tools/bench_peer.py --runs $(PEER_RUNS)
+
 compile_commands.json:
 	bear -- $(MAKE) -B $(OBJDIR)/kern/kernel $(HOST_TESTS)
 
 clean:
 	rm -rf $(OBJDIR) compile_commands.json
 
-.PHONY: all deps qemu qemu-gdb gdb grade test host-tests-build tlbsim-tool bench bench-hugemap bench-overlay fuzz clean compile_commands.json
+.PHONY: all deps qemu qemu-gdb gdb grade test host-tests-build tlbsim-tool bench bench-hugemap bench-overlay bench-peer fuzz clean compile_commands.json
 .DELETE_ON_ERROR:

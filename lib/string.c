@@ -1,7 +1,14 @@
 /*
  * lib/string.c: string and memory routines for the kernel and user programs.
- * Plain byte loops: the kernel builds with -ffreestanding, so gcc may emit calls to
- * memset/memcpy itself, and these are the definitions it gets.
+ * The kernel builds with -ffreestanding, so gcc may emit calls to memset/memcpy itself,
+ * and these are the definitions it gets.  memset, memcpy and memmove move 8 bytes per
+ * step with rep stosq/movsq and the last n % 8 with rep stosb/movsb: they zero and copy
+ * every page the kernel hands out or copies on write.  Under QEMU's TCG each rep
+ * iteration counts (and costs) one instruction, so a 4 KiB page takes 512 iterations
+ * this way, 4096 with rep stosb (what Linux's clear_page uses, for hardware with fast
+ * byte strings) and about 16,400 instructions with a byte loop.  x86 allows unaligned
+ * quadword accesses, so no alignment prologue is needed for correctness; the pages that
+ * matter are aligned anyway.
  */
 #include <stdint.h>
 #include "inc/string.h"
@@ -123,32 +130,66 @@ strtol(const char *s, char **end, int base)
 void *
 memset(void *dst, int c, size_t n)
 {
-	unsigned char *d = dst;
-	while (n--)
-		*d++ = (unsigned char)c;
+	uint64_t v = (uint8_t)c * 0x0101010101010101ULL;
+	void *d = dst;
+	size_t q = n / 8;
+
+	__asm__ volatile("rep stosq\n\t"
+			 "mov %[rest], %%rcx\n\t"
+			 "rep stosb"
+			 : "+D"(d), "+c"(q)
+			 : "a"(v), [rest] "r"(n % 8)
+			 : "memory");
 	return dst;
 }
 
+/*
+ * Copies forward, so it is also memmove's copy when dst lies below src: every quadword
+ * and byte is loaded before any store that could overlap it.
+ */
 void *
 memcpy(void *dst, const void *src, size_t n)
 {
-	return memmove(dst, src, n);
+	void *d = dst;
+	const void *s = src;
+	size_t q = n / 8;
+
+	__asm__ volatile("rep movsq\n\t"
+			 "mov %[rest], %%rcx\n\t"
+			 "rep movsb"
+			 : "+D"(d), "+S"(s), "+c"(q)
+			 : [rest] "r"(n % 8)
+			 : "memory");
+	return dst;
 }
 
+/*
+ * When dst overlaps the end of src, copy backward with the direction flag set: the last
+ * n % 8 bytes one by one, then the quadwords below them, top first.  The flag is cleared
+ * again before returning (the ABI requires it clear; interrupts and system calls clear
+ * it on entry to the kernel and restore the user's on return).
+ */
 void *
 memmove(void *dst, const void *src, size_t n)
 {
-	unsigned char *d = dst;
-	const unsigned char *s = src;
-	if (d < s) {
-		while (n--)
-			*d++ = *s++;
-	} else if (d > s) {
-		d += n;
-		s += n;
-		while (n--)
-			*--d = *--s;
-	}
+	if ((uintptr_t)dst - (uintptr_t)src >= n)
+		return memcpy(dst, src, n);
+	if (dst == src)
+		return dst;
+	void *d = (uint8_t *)dst + n - 1;
+	const void *s = (const uint8_t *)src + n - 1;
+	size_t rest = n % 8;
+
+	__asm__ volatile("std\n\t"
+			 "rep movsb\n\t"
+			 "sub $7, %%rsi\n\t"
+			 "sub $7, %%rdi\n\t"
+			 "mov %[q], %%rcx\n\t"
+			 "rep movsq\n\t"
+			 "cld"
+			 : "+D"(d), "+S"(s), "+c"(rest)
+			 : [q] "r"(n / 8)
+			 : "memory", "cc");
 	return dst;
 }
 
