@@ -388,6 +388,17 @@ test_invalidate(void)
 	CHECK(T.stats.invalidations[0] == 1 && T.stats.invalidations[1] == 1 &&
 	    T.stats.invalidations[2] == 1, "invalidations counts");
 
+	/* One size only: the 4 KiB entry goes, the 2 MiB and 1 GiB entries over it stay. */
+	vtlb_flush(&T);
+	touch(0x40001000, PS_4K, NULL, 1, v);
+	touch(0x40001000, PS_2M, NULL, 1, v);
+	touch(0x40001000, PS_1G, NULL, 1, v);
+	CHECK(vtlb_invalidate_size(&T, 0x40001ABC, PS_4K, 1) && !vtlb_resident(&T, 0x40001000, PS_4K, 1) &&
+	    vtlb_resident(&T, 0x40001000, PS_2M, 1) && vtlb_resident(&T, 0x40001000, PS_1G, 1),
+	    "invalidate_size: wrong entries dropped");
+	CHECK(!vtlb_invalidate_size(&T, 0x40001ABC, PS_4K, 1), "invalidate_size twice");
+	CHECK(!vtlb_invalidate_size(&T, 0x40001ABC, PS_2M, 2), "invalidate_size: other ASID");
+
 	/* Ranges: overlap by one byte counts, touching does not. */
 	vtlb_flush(&T);
 	for (uint64_t p = 0; p < 8; p++)

@@ -20,6 +20,15 @@
  * replays inc/tlbinv.h's script SCENARIO (user/tlbinv.c) over 4 KiB pages at BASE with
  * textbook rules (replay_script below) and prints the same line.
  *
+ *   tlbsim ovl PATTERN PAGES ACCESSES SEED MOD WMOD BASE GEOM4K GEOM2M GEOM1G
+ *
+ * user/ovl_cow.c's model scenario: the accesses of PATTERN to 4 KiB segments of 2 MiB
+ * pages at BASE, segment i overlaid when i % MOD == 3 (a 2 MiB lookup, then a 4 KiB one
+ * whose miss is an OMT walk), as the seed's hardware looks them up.  Access j is a
+ * store when WMOD and j % WMOD == 0: to a segment not yet overlaid it looks up the
+ * 2 MiB entry, faults (copy-on-write), the OS overlays the segment and sets its OBV bit
+ * in the resident entry, and the store looks up again, now overlaid.
+ *
  *   tlbsim movs PAGES COPIES SEED BASE GEOM4K
  *
  * replays user/tlbmovs.c's copies over 4 KiB pages at BASE: each one instruction
@@ -209,10 +218,51 @@ replay_copies(int argc, char **argv)
 	return 0;
 }
 
+/* tlbsim ovl: accesses to overlaid 2 MiB pages (see the top). */
+static int
+replay_overlaid(int argc, char **argv)
+{
+	struct tlbsim_geom geom[TLBSIM_NSIZES];
+	int pattern = argc == 12 ? tlbtrace_lookup(argv[2]) : -1;
+	if (pattern < 0 || parse_geom(argv[9], &geom[0]) || parse_geom(argv[10], &geom[1]) ||
+	    parse_geom(argv[11], &geom[2])) {
+		fprintf(stderr, "usage: tlbsim ovl PATTERN PAGES ACCESSES SEED MOD WMOD BASE GEOM4K GEOM2M GEOM1G\n");
+		return 2;
+	}
+	uint64_t pages = strtoull(argv[3], NULL, 0), accesses = strtoull(argv[4], NULL, 0);
+	uint64_t seed = strtoull(argv[5], NULL, 0), mod = strtoull(argv[6], NULL, 0);
+	uint64_t wmod = strtoull(argv[7], NULL, 0), base = strtoull(argv[8], NULL, 0);
+	char *overlaid = calloc(pages, 1);
+	for (uint64_t seg = 0; seg < pages && mod; seg++)
+		overlaid[seg] = seg % mod == 3;
+	struct tlbtrace t;
+	tlbtrace_init(&t, (enum tlbtrace_pattern)pattern, pages, 1, seed);
+	struct tlbsim *sim = tlbsim_new(geom, false);
+	for (uint64_t i = 0; i < accesses; i++) {
+		uint64_t seg = tlbtrace_next(&t);
+		struct tlbsim_ref r = { .va = base + seg * 4096, .asid = 0, .op = TLBSIM_ACCESS, .size = TLBSIM_2M,
+					.overlaid = overlaid[seg] };
+		tlbsim_step(sim, &r);
+		if (wmod && i % wmod == 0 && !overlaid[seg]) {	/* the fault overlays it; the store again */
+			overlaid[seg] = r.overlaid = true;
+			tlbsim_step(sim, &r);
+		}
+	}
+	free(overlaid);
+	struct tlbsim_counts c;
+	tlbsim_counts(sim, &c);
+	print_counts(sim);
+	printf("tlbsim: omt walks %llu\n", (unsigned long long)c.omt_walks);
+	tlbsim_free(sim);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct tlbsim_geom geom[TLBSIM_NSIZES];
+	if (argc > 1 && strcmp(argv[1], "ovl") == 0)
+		return replay_overlaid(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "inv") == 0)
 		return replay_script(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "movs") == 0)

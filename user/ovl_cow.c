@@ -11,12 +11,20 @@
  *                             dontneed-seg | dontneed-all: cut an overlaid page
  *   ovl_cow converge          more overlays than ovl.max (boot with ovl.max=4)
  *   ovl_cow oom K             frame allocation K after the fork fails in the writer
+ *   ovl_cow model PATTERN PAGES ACCESSES SEED MOD [WMOD]
+ *                             the model TLB over overlaid pages: segment i of PAGES (2 MiB
+ *                             pages) overlaid when i % MOD == 3, then ACCESSES accesses of
+ *                             PATTERN (inc/tlbtrace.h) measured, access j a store when
+ *                             WMOD and j % WMOD == 0 (overlaying its segment while
+ *                             measured), else a load; the grader compares the counts with
+ *                             tests/tlbsim ovl
  *
  * Every process checks every byte of its view after the writes (its own writes over
  * the original data, never another's), and the invariant checker (kcheck) runs at the
  * end; the run= harness checks that no page leaked.  Boot with vm.policy=eager (every
  * 2 MiB region gets a 2 MiB page at first touch).  Prints "ovl_cow: OK".
  */
+#include "inc/tlbtrace.h"
 #include "user/utest.h"
 
 #define SEG	4096UL
@@ -340,6 +348,47 @@ oom(uint64_t k)
 	end();
 }
 
+/* ---- the model TLB over overlaid pages ---- */
+
+static void
+model(const char *pattern, uint64_t pages, uint64_t accesses, uint64_t seed, uint64_t mod, uint64_t wmod)
+{
+	setup(ROUNDUP(pages * SEG, BLK));
+	int pid = fork();
+	CHECK(pid >= 0, "fork: %e", pid);
+	if (pid == 0)		/* holds the snapshot until killed */
+		for (;;)
+			yield();
+	for (uint64_t i = 3; i < pages; i += mod)	/* segment i % mod == 3: overlaid */
+		base[i * SEG] ^= 1;
+	struct vm_query q = query_va(base);
+	CHECK(q.page_size == BLK && q.overlays == (BLK / SEG - 3 + mod - 1) / mod, "not overlaid: size %lu, %u overlays",
+	      q.page_size, q.overlays);
+	struct tlbtrace t;
+	tlbtrace_init(&t, (enum tlbtrace_pattern)tlbtrace_lookup(pattern), pages, 1, seed);
+	uint64_t sum = 0;
+	EXPECT(tlbctl(TLBCTL_START, (uint64_t)base, (uint64_t)base + len), 0);
+	for (uint64_t i = 0; i < accesses; i++) {
+		volatile uint8_t *at = base + tlbtrace_next(&t) * SEG;
+		if (wmod && i % wmod == 0)
+			*at = (uint8_t)i;
+		else
+			sum += *at;
+	}
+	EXPECT(kcheck(KCHECK_RUN, 0), 0);	/* the PTEs' trap bits follow the model */
+	struct tlb_stats s;
+	EXPECT(tlbctl(TLBCTL_READ, (uint64_t)&s, sizeof s), 0);
+	EXPECT(tlbctl(TLBCTL_STOP, 0, 0), 0);
+	printf("ovl_cow: model %s pages %lu accesses %lu seed %lu mod %lu wmod %lu base %p: misses 4k %lu 2m %lu "
+	       "1g %lu evictions 4k %lu 2m %lu 1g %lu walkrefs %lu omt %lu (sum %lu)\n", pattern, pages, accesses, seed,
+	       mod, wmod, base, s.misses[0], s.misses[1], s.misses[2], s.evictions[0], s.evictions[1], s.evictions[2], s.walk_refs,
+	       s.omt_walks, sum);
+	EXPECT(kill(pid), 0);
+	int status = wait_ok(pid);
+	CHECK(status == WSTATUS_KILLED, "the child: status %d", status);
+	end();
+}
+
 static const char *const kinds[] = { "4k", "2m", "2m-demoted", "2m-pte", "2m-partial" };
 static const char *const whos[] = { "child", "parent", "both", "mprotect" };
 
@@ -370,6 +419,9 @@ main(int argc, char **argv)
 		converge();
 	else if (strcmp(argv[1], "oom") == 0 && argc == 3)
 		oom(strtoul(argv[2], NULL, 0));
+	else if (strcmp(argv[1], "model") == 0 && (argc == 7 || argc == 8))
+		model(argv[2], strtoul(argv[3], NULL, 0), strtoul(argv[4], NULL, 0), strtoul(argv[5], NULL, 0),
+		      strtoul(argv[6], NULL, 0), argc == 8 ? strtoul(argv[7], NULL, 0) : 0);
 	else
 		fail("FAIL bad arguments");
 	printf("ovl_cow: OK\n");

@@ -192,6 +192,18 @@ cow_fault(struct vmspace *vs, struct vm_region *r, uint64_t page, int level)
 	return err;
 }
 
+/*
+ * The size of the translation a model TLB sees for leaf pte at level (PGSIZE if none):
+ * an overlaid page's PTEs are one 2 MiB page to it.
+ */
+static uint64_t
+model_leaf(const pte_t *pte, int level)
+{
+	if (!pte || !(*pte & PTE_P))
+		return PGSIZE;
+	return (*pte & PTE_OVL) ? PG2M : PS_SIZE(level);
+}
+
 int
 vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 {
@@ -207,7 +219,7 @@ vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 		return -E_FAULT;
 	}
 	pte_t *pte = pmap_lookup(&vs->pmap, page, &level);
-	uint64_t leaf_before = pte && (*pte & PTE_P) ? PS_SIZE(level) : PGSIZE;
+	uint64_t leaf_before = model_leaf(pte, level);
 	bool cow_write = pte && (*pte & PTE_P) && (err & PFERR_W) && (*pte & PTE_COW);
 	if (cow_write) {
 		r = cow_fault(vs, reg, page, level);
@@ -239,11 +251,16 @@ vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 	 * policy_populate), or a superpage's flags were rewritten: then every translation of
 	 * the superpage changed, so the larger of the leaf before and the leaf after is
 	 * reported whole.  A 4 KiB change inside a superpage that stays is impossible: the
-	 * superpage is split first.
+	 * superpage is split first -- except in an overlaid page (one 2 MiB page to the
+	 * model), where overlaying a segment changes the OBV and that segment's overlay, not
+	 * the 2 MiB translation: only the segment is reported (kern/mm/tlbtrap.c updates the
+	 * OBV in place, as the seed's OS does).
 	 */
 	pte = pmap_lookup(&vs->pmap, page, &level);
-	uint64_t leaf_after = pte && (*pte & PTE_P) ? PS_SIZE(level) : PGSIZE;
+	uint64_t leaf_after = model_leaf(pte, level);
 	uint64_t changed = MAX(leaf_before, leaf_after);
+	if (pte && (*pte & PTE_OVL) && leaf_before <= PG2M)
+		changed = PGSIZE;
 	vm_changed(vs, ROUNDDOWN(page, changed), ROUNDDOWN(page, changed) + changed);
 	return r;
 }

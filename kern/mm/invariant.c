@@ -231,7 +231,8 @@ check_leaf_trap(struct space_ctx *ctx, pte_t pte, uint64_t va, int level)
 		return;
 	}
 	bool in_range = va < vs->tlb->hi && va + PS_SIZE(level) > vs->tlb->lo;
-	bool resident = ctx->model_holds && tlbtrap_resident(vs, va, (enum page_size)level);
+	enum page_size model_size = (pte & PTE_OVL) ? PS_2M : (enum page_size)level;	/* overlaid: one 2 MiB page */
+	bool resident = ctx->model_holds && tlbtrap_resident(vs, va, model_size);
 	if (in_range && trap == resident)
 		violation("pml4 0x%lx: %s leaf at va 0x%lx is %s but the model %s it", pmap_root(&vs->pmap),
 			  level_names[level], va, trap ? "fake-invalid" : "valid", resident ? "holds" : "does not hold");
@@ -541,6 +542,8 @@ check_model_entry(void *arg, const struct vtlb_entry *e)
 	}
 	int level;
 	pte_t *pte = pmap_lookup(&owner->pmap, va, &level);
+	if (pte && (*pte & PTE_P) && (*pte & PTE_OVL) && (e->size == PS_2M || e->overlay))
+		return;		/* an overlaid page: its PTEs' trap bits are checked leaf by leaf */
 	if (!pte || !(*pte & PTE_P) || level != e->size || (*pte & PTE_TRAP))
 		violation("model TLB: %s entry va 0x%lx tag %u has no valid %s leaf behind it", level_names[e->size],
 			  va, e->asid, level_names[e->size]);

@@ -224,15 +224,12 @@ entry_leaf(uint16_t asid, uint64_t va, struct vmspace **owner)
  * CLOCK: was e's translation used since model ctx (models[i]) last looked?  Read and
  * clear the A bit, which the model owns on the measured range (the daemon leaves it
  * alone there), and with the shadow on, pass a use on to the other model (see above).
+ * take_accessed does it for one leaf pte (mapping va of vs) for models[m]; referenced
+ * asks every PTE of an overlaid page for its 2 MiB entry.
  */
 static bool
-referenced(void *ctx, const struct vtlb_entry *e)
+take_accessed(struct vmspace *vs, pte_t *pte, uint64_t va, int m)
 {
-	struct vmspace *vs;
-	pte_t *pte = entry_leaf(e->asid, vtlb_entry_va(e), &vs);
-	int m = ctx == &tlb_shadow;
-	if (!pte)
-		return false;
 	if (tlb_shadow_on && !(*pte & PTE_A)) {
 		bool seen = *pte & seen_by[m];
 		*pte &= ~seen_by[m];
@@ -243,8 +240,25 @@ referenced(void *ctx, const struct vtlb_entry *e)
 	*pte &= ~(PTE_A | seen_by[m]);
 	if (tlb_shadow_on)
 		*pte |= seen_by[!m];
-	pmap_invalidate(&vs->pmap, vtlb_entry_va(e));	/* the next use walks and sets A again */
+	pmap_invalidate(&vs->pmap, va);		/* the next use walks and sets A again */
 	return true;
+}
+
+static bool
+referenced(void *ctx, const struct vtlb_entry *e)
+{
+	struct vmspace *vs;
+	uint64_t va = vtlb_entry_va(e);
+	pte_t *pte = entry_leaf(e->asid, va, &vs);
+	int m = ctx == &tlb_shadow;
+	if (!pte)
+		return false;
+	if (e->size != PS_2M || !(*pte & PTE_OVL))
+		return take_accessed(vs, pte, va, m);
+	bool used = false;	/* an overlaid page: any of its 512 PTEs (pte is the first) */
+	for (unsigned j = 0; j < NPTENTRIES; j++)
+		used |= take_accessed(vs, &pte[j], va + j * PGSIZE, m);
+	return used;
 }
 
 /* Stop the boot over the tlb.* word key=v, saying why (see the top of the file). */
@@ -473,6 +487,60 @@ tlbtrap_stop(struct vmspace *vs)
  * in one instruction (none touches that many pages) victims are simply re-armed.
  */
 
+/* Whether va is one of the n pages of list. */
+static bool
+listed(const uint64_t *list, int n, uint64_t va)
+{
+	for (int i = 0; i < n; i++)
+		if (list[i] == va)
+			return true;
+	return false;
+}
+
+/*
+ * Overlaid 2 MiB pages (kern/mm/pt/overlay.c).  To the models an overlaid page is what
+ * the seed's hardware sees: one 2 MiB translation of the shared frame whose entry
+ * carries a copy of the OBV (taken at the refill), and 4 KiB overlay entries, filled by
+ * OMT walks, for the overlaid segments (lib/vtlb.c does the lookups and counts OMT
+ * walks).  The MMU walks the block's 512 PTEs instead, so their trap bits follow the
+ * models: a segment's PTE is valid exactly when an access to it hits in every model --
+ * the 2 MiB entry resident and, for an overlaid segment, its overlay entry too
+ * (vtlb_resident).  Whenever the models' entries for the block may have changed (a
+ * refill, a victim, a sync), sync_overlaid derives all 512 again; a page the stepped
+ * instruction keeps is left valid until it retires.  A write that overlays a segment
+ * (or changes its overlay) keeps the 2 MiB entry: as the seed's OS does, the OBV of the
+ * resident entry is updated in place and the segment's overlay entry dropped
+ * (tlbtrap_sync).  CLOCK reads the accessed bits of all 512 PTEs for the 2 MiB entry.
+ */
+
+/* The overlay record when pte (mapping va of vs) lies in an overlaid page, else NULL. */
+static struct overlay *
+overlay_of(struct vmspace *vs, const pte_t *pte, uint64_t va)
+{
+	return (*pte & PTE_OVL) ? pmap_overlay_at(&vs->pmap, va) : NULL;
+}
+
+/* Derive the trap bits of ov's 512 PTEs in vs from the models (see above). */
+static void
+sync_overlaid(struct vmspace *vs, const struct overlay *ov)
+{
+	int level;
+	pte_t *table = pmap_lookup(&vs->pmap, ov->va, &level);	/* segment 0, the table's first entry */
+	bool stepped = step.vs == vs;
+	for (unsigned j = 0; j < NPTENTRIES; j++) {
+		uint64_t seg = ov->va + j * PGSIZE;
+		if (seg < vs->tlb->lo || seg >= vs->tlb->hi)
+			continue;
+		if (resident_all(seg, PS_2M, vs->tlb->asid)) {
+			table[j] &= ~PTE_TRAP;
+		} else if (!(table[j] & PTE_TRAP) &&
+			   !(stepped && (listed(step.kept, step.nkept, seg) || listed(step.kept, step.nkept, ov->va)))) {
+			table[j] |= PTE_TRAP;
+			pmap_invalidate(&vs->pmap, seg);
+		}
+	}
+}
+
 /* Make (asid, va) fake-invalid again and flush it from the real TLB, unless resident in all models. */
 static void
 rearm_victim(uint16_t asid, uint64_t va)
@@ -480,7 +548,14 @@ rearm_victim(uint16_t asid, uint64_t va)
 	struct vmspace *owner = space_of(asid);
 	enum page_size size;
 	pte_t *pte = owner ? leaf(owner, va, &size) : NULL;
-	if (!pte || resident_all(va, size, asid))
+	if (!pte)
+		return;
+	struct overlay *ov = overlay_of(owner, pte, va);
+	if (ov) {
+		sync_overlaid(owner, ov);
+		return;
+	}
+	if (resident_all(va, size, asid))
 		return;
 	*pte |= PTE_TRAP;
 	pmap_invalidate(&owner->pmap, va);	/* invlpg: it must trap again */
@@ -508,25 +583,16 @@ used_before_eviction(struct vmspace *vs, int m, uint64_t va)
 	return false;
 }
 
-/* Whether va is one of the n pages of list. */
-static bool
-listed(const uint64_t *list, int n, uint64_t va)
-{
-	for (int i = 0; i < n; i++)
-		if (list[i] == va)
-			return true;
-	return false;
-}
-
 /*
- * A miss of page (va in it, mapped with size) of vs in models[m]: refill, re-arm the
- * victims, and remember those of vs for the stepped instruction.
+ * A miss of page (va in it, mapped with size; obv: an overlaid page's, or NULL) of vs
+ * in models[m]: refill, re-arm the victims, and remember those of vs for the stepped
+ * instruction.
  */
 static void
-model_miss(struct vmspace *vs, int m, uint64_t va, enum page_size size, uint64_t page)
+model_miss(struct vmspace *vs, int m, uint64_t va, enum page_size size, const uint64_t *obv, uint64_t page)
 {
 	struct vtlb_victim victims[VTLB_MAX_VICTIMS];
-	struct vtlb_access a = { .va = va, .size = size, .obv = NULL, .asid = vs->tlb->asid,
+	struct vtlb_access a = { .va = va, .size = size, .obv = obv, .asid = vs->tlb->asid,
 				 .acct = m == 0 ? &vs->tlb->stats : &vs->tlb->shadow_stats };
 	int n = vtlb_miss(models[m], &a, victims);
 	for (int i = 0; i < n; i++) {
@@ -546,7 +612,16 @@ tlbtrap_fault(struct vmspace *vs, uint64_t va, uint64_t *rflags)
 	pte_t *pte = vs->tlb ? leaf(vs, va, &size) : NULL;
 	if (!pte || !(*pte & PTE_TRAP))
 		return false;
-	uint64_t page = ROUNDDOWN(va, PS_SIZE(size));
+	/*
+	 * page names the model entry the access needs: the leaf's; in an overlaid page the
+	 * 2 MiB entry, or the segment's overlay entry for an overlaid segment.  probe is
+	 * what vtlb_resident looks up (in an overlaid page, the segment itself).
+	 */
+	struct overlay *ov = overlay_of(vs, pte, va);
+	if (ov)
+		size = PS_2M;
+	uint64_t probe = ov ? ROUNDDOWN(va, PGSIZE) : ROUNDDOWN(va, PS_SIZE(size));
+	uint64_t page = ov && !pmap_overlay_has(ov, va) ? ov->va : probe;
 	if (step.vs != vs) {
 		tlbtrap_retire(step.vs, NULL);
 		step.vs = vs;
@@ -561,13 +636,13 @@ tlbtrap_fault(struct vmspace *vs, uint64_t va, uint64_t *rflags)
 		bool looked = listed(step.looked[m], step.nlooked[m], page);
 		if (!looked && step.nlooked[m] < STEP_MAX)
 			step.looked[m][step.nlooked[m]++] = page;
-		if (vtlb_resident(models[m], page, size, vs->tlb->asid))
+		if (vtlb_resident(models[m], probe, size, vs->tlb->asid))
 			continue;			/* a hit in this model */
 		if (step.nkept < STEP_MAX && (looked || used_before_eviction(vs, m, page))) {
 			kept = true;
 			continue;
 		}
-		model_miss(vs, m, va, size, page);
+		model_miss(vs, m, va, size, ov ? ov->obv : NULL, page);
 		refilled = true;
 	}
 	if (!refilled && !kept)
@@ -575,6 +650,8 @@ tlbtrap_fault(struct vmspace *vs, uint64_t va, uint64_t *rflags)
 		      (int)size, vs->tlb->asid);
 	if (kept && !listed(step.kept, step.nkept, page))
 		step.kept[step.nkept++] = page;
+	if (ov)
+		sync_overlaid(vs, ov);		/* a 2 MiB refill validates the other segments too */
 	*pte &= ~PTE_TRAP;
 	if (refilled) {
 		if (tlb_shadow_on && (*pte & PTE_A))
@@ -606,6 +683,22 @@ tlbtrap_sync(struct vmspace *vs, uint64_t start, uint64_t end)
 		return;
 	start = ROUNDDOWN(start, PGSIZE);
 	end = ROUNDUP(end, PGSIZE);
+	enum page_size size;
+	pte_t *pte = leaf(vs, start, &size);
+	struct overlay *ov = pte ? overlay_of(vs, pte, start) : NULL;
+	if (ov && end - start == PGSIZE) {
+		/* a segment overlaid or its overlay changed: the OBV updated in place (above) */
+		for (int m = 0; m < nmodels(); m++) {
+			vtlb_set_obv(models[m], ov->va, vs->tlb->asid, ov->obv);
+			vtlb_invalidate_size(models[m], start, PS_4K, vs->tlb->asid);
+		}
+		sync_overlaid(vs, ov);
+		return;
+	}
+	if (ov)				/* an overlaid page is one translation: all of it goes */
+		start = ov->va;
+	if ((pte = leaf(vs, end - 1, &size)) && (*pte & PTE_OVL))
+		end = ROUNDUP(end, PG2M);
 	for (int m = 0; m < nmodels(); m++)
 		vtlb_invalidate_range(models[m], start, end - start, vs->tlb->asid);
 	arm_range(vs, start, end, true);
@@ -617,8 +710,11 @@ rearm_entry(void *arg, const struct vtlb_entry *e)
 {
 	(void)arg;
 	struct vmspace *owner;
-	pte_t *pte = entry_leaf(e->asid, vtlb_entry_va(e), &owner);
-	if (pte)
+	uint64_t va = vtlb_entry_va(e);
+	pte_t *pte = entry_leaf(e->asid, va, &owner);
+	if (pte && (*pte & PTE_OVL))	/* an overlaid page: every segment in the range */
+		arm_range(owner, ROUNDDOWN(va, PG2M), ROUNDDOWN(va, PG2M) + PG2M, true);
+	else if (pte)
 		*pte |= PTE_TRAP;	/* not loaded: the CR3 load flushes its real TLB */
 }
 

@@ -198,9 +198,9 @@ merge_with_next(struct vm_region *r)
 }
 
 /*
- * Widen [*start, *end) to the whole leaves mapped at its two ends.  A superpage split
- * or created at a bound changes every translation inside it, not only those in the
- * range: the observers (the model TLB, which must drop all of a superpage's
+ * Widen [*start, *end) to the whole leaves mapped at its two ends (an overlaid page
+ * counts as its 2 MiB page: kern/mm/pt/overlay.c).  A superpage split or created at a
+ * bound changes every translation inside it, not only those in the range: the observers (the model TLB, which must drop all of a superpage's
  * translations, as a real TLB does) hear of the whole superpage.  Called before a
  * change (the superpages about to be split) and after it (those just promoted).
  */
@@ -210,10 +210,10 @@ widen_to_leaves(struct vmspace *vs, uint64_t *start, uint64_t *end)
 	int level;
 	pte_t *pte = pmap_lookup(&vs->pmap, *start, &level);
 	if (pte && (*pte & PTE_P))
-		*start = ROUNDDOWN(*start, PS_SIZE(level));
+		*start = ROUNDDOWN(*start, (*pte & PTE_OVL) ? PG2M : PS_SIZE(level));
 	pte = pmap_lookup(&vs->pmap, *end - 1, &level);
 	if (pte && (*pte & PTE_P))
-		*end = ROUNDUP(*end, PS_SIZE(level));
+		*end = ROUNDUP(*end, (*pte & PTE_OVL) ? PG2M : PS_SIZE(level));
 }
 
 /* ---- releasing pages ---- */

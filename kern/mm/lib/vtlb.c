@@ -381,6 +381,17 @@ vtlb_invalidate(struct vtlb *t, uint64_t va, uint16_t asid)
 	return n;
 }
 
+bool
+vtlb_invalidate_size(struct vtlb *t, uint64_t va, enum page_size size, uint16_t asid)
+{
+	int i = find(t, size, va >> page_shift[size], tag_of(t, asid));
+
+	if (i < 0)
+		return false;
+	drop(t, size, (unsigned)i);
+	return true;
+}
+
 int
 vtlb_invalidate_range(struct vtlb *t, uint64_t va, uint64_t len, uint16_t asid)
 {

@@ -184,6 +184,13 @@ int vtlb_miss(struct vtlb *t, const struct vtlb_access *a,
  */
 int vtlb_invalidate(struct vtlb *t, uint64_t va, uint16_t asid);
 
+/*
+ * Drop only the entry of TLB `size` (of asid) that translates va, if any: e.g. the
+ * 4 KiB overlay entry of a segment whose overlay changed, keeping its 2 MiB entry.
+ * Returns whether there was one.
+ */
+bool vtlb_invalidate_size(struct vtlb *t, uint64_t va, enum page_size size, uint16_t asid);
+
 /* Drop every entry of asid that overlaps [va, va + len).  Returns the number dropped. */
 int vtlb_invalidate_range(struct vtlb *t, uint64_t va, uint64_t len, uint16_t asid);
 
