@@ -89,6 +89,7 @@ kmain(uint32_t magic, uint64_t mbi_pa)
 
 	policy_init();
 	fault_init();
+	pmap_overlay_init();
 	daemon_init();
 	tlbtrap_init();
 	const char *test = cmdline_get("test");

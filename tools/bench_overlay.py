@@ -8,7 +8,8 @@ once under the model TLB (user/ovlbench.c).  For each copy-on-write policy (cow=
 copy2m, split) and f in 0.1%, 1%, 10%, 50%, and once without fork (the baseline sweep),
 it reports bytes copied, memory the writes took, guest instructions per first write
 (mean and median, the copy included: -icount shift=0 makes rdtsc count instructions),
-and the sweep's modelled misses.  Writes obj/bench/overlay.csv.  Reports only.
+the sweep's modelled misses and walk references, and the table pages (the OMT's and the
+MMU's).  overlay-folded is cow=overlay with omt=folded (no separate OMT).  Writes obj/bench/overlay.csv.  Reports only.
 """
 import concurrent.futures
 import csv
@@ -20,7 +21,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ISO = os.path.join(ROOT, "obj", "spos.iso")
 OUT = os.path.join(ROOT, "obj", "bench")
-POLICIES = ["overlay", "copy2m", "split"]
+POLICIES = ["overlay", "overlay-folded", "copy2m", "split"]
 PERMILLE = [1, 10, 100, 500]
 LINE = re.compile(r"^ovlbench: (.*)$", re.M)
 
@@ -30,7 +31,8 @@ def boot(cow, permille, nofork=False):
     cmd = ["qemu-system-x86_64", "-icount", "shift=0,sleep=off", "-cpu", "max", "-m", "256M", "-display", "none",
            "-serial", "stdio", "-monitor", "none", "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
            "-cdrom", ISO, "-boot", "d", "-fw_cfg",
-           "name=opt/spos/cmdline,string=vm.policy=eager cow=%s %s" % (cow, run)]
+           "name=opt/spos/cmdline,string=vm.policy=eager cow=%s %s %s"
+           % (cow.split("-")[0], "omt=folded" if cow.endswith("folded") else "", run)]
     p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, timeout=900)
     out = p.stdout.decode("utf-8", "replace")
     m = LINE.search(out)
@@ -48,8 +50,8 @@ def main():
         results = dict(zip(runs, pool.map(lambda r: boot(*r), runs)))
         base = base.result()
     cols = ["writes", "copied_bytes", "used_kib", "firstwrite_insns", "firstwrite_p50", "sweep_misses4k",
-            "sweep_misses2m", "sweep_omt_walks", "sweep_walkrefs"]
-    head = "%-8s %6s" % ("cow", "f") + "".join("%16s" % c for c in cols) + "%14s" % "mem/copy2m"
+            "sweep_misses2m", "sweep_omt_walks", "sweep_walkrefs", "omt_pages", "pt_pages"]
+    head = "%-15s %6s" % ("cow", "f") + "".join("%16s" % c for c in cols) + "%14s" % "mem/copy2m"
     print("fork-checkpoint: 64 MiB of 2 MiB pages, the child holds the snapshot, the parent writes f of its pages")
     print(head)
     print("-" * len(head))
@@ -60,9 +62,9 @@ def main():
             r = results[(cow, f)]
             ref = results[("copy2m", f)]["used_kib"]
             ratio = r["used_kib"] / ref if ref else 0.0
-            print("%-8s %5.1f%%" % (cow, f / 10.0) + "".join("%16d" % r[c] for c in cols) + "%14.3f" % ratio)
+            print("%-15s %5.1f%%" % (cow, f / 10.0) + "".join("%16d" % r[c] for c in cols) + "%14.3f" % ratio)
             w.writerow([cow, f] + [r[c] for c in cols] + ["%.4f" % ratio])
-        print("%-8s %6s" % ("no fork", "-") + "".join("%16d" % base[c] for c in cols))
+        print("%-15s %6s" % ("no fork", "-") + "".join("%16d" % base[c] for c in cols))
         w.writerow(["nofork", 0] + [base[c] for c in cols] + [""])
     print("\nused_kib: memory the writes took; firstwrite: guest instructions per first write, copy included;")
     print("sweep: one load per 4 KiB page of the 64 MiB, counted by the model TLB (the parent's view).")

@@ -13,10 +13,12 @@
  * no child: the baseline sweep.  Prints one line of key/value pairs:
  *   ovlbench: permille P fork F writes N firstwrite_insns I copied_bytes B used_kib U
  *             sweep_misses4k M4 sweep_misses2m M2 sweep_omt_walks O sweep_walkrefs W
+ *             omt_pages T pt_pages P
  * used_kib is the memory the writes took (free pages before the writes minus after);
  * firstwrite_insns / firstwrite_p50 the mean / median guest instructions of a first
  * write to a page, copy included
- * (copied_bytes / writes says how much each copied).
+ * (copied_bytes / writes says how much each copied); omt_pages and pt_pages the OMT's and
+ * the MMU's user table pages after the writes (all processes).
  */
 #include "user/utest.h"
 
@@ -98,9 +100,10 @@ main(int argc, char **argv)
 			cost[j - 1] = t;
 		}
 	printf("ovlbench: permille %lu fork %d writes %lu firstwrite_insns %lu firstwrite_p50 %lu copied_bytes %lu used_kib %lu "
-	       "sweep_misses4k %lu sweep_misses2m %lu sweep_omt_walks %lu sweep_walkrefs %lu\n",
+	       "sweep_misses4k %lu sweep_misses2m %lu sweep_omt_walks %lu sweep_walkrefs %lu omt_pages %lu pt_pages %lu\n",
 	       permille, !nofork, writes, writes ? insns / writes : 0, writes ? cost[writes / 2] : 0, after.cow_bytes_copied - before.cow_bytes_copied,
-	       (before.free_pages - after.free_pages) * 4, s.misses[0], s.misses[1], s.omt_walks, s.walk_refs);
+	       (before.free_pages - after.free_pages) * 4, s.misses[0], s.misses[1], s.omt_walks, s.walk_refs,
+	       after.ovl_omt_pages, after.pt_pages);
 	EXPECT(munmap(m, REGION), 0);
 	return 0;
 }

@@ -309,7 +309,7 @@ check_table_page(struct space_ctx *ctx, uint64_t pa, uint64_t va, int level)
 /*
  * The table at pa shows an overlaid 2 MiB page at base (kern/mm/pt/overlay.c): its
  * record names it; segment j maps its overlay page exactly as the OMT does if its OBV
- * bit is set, else the shared frame's segment j copy-on-write; every PTE carries
+ * bit is set (under omt=folded the PTE is the only mapping: no OMT), else the shared frame's segment j copy-on-write; every PTE carries
  * PTE_OVL.  The shared frame counts as mapped once per page (the record's block
  * mapping), whether a segment shows it or its overlay.
  */
@@ -336,7 +336,8 @@ check_overlaid(struct space_ctx *ctx, uint64_t pa, uint64_t base)
 		pte_t *omt = pmap_overlay_omt(pm, va);
 		if (pmap_overlay_has(ov, va)) {
 			count++;
-			if (!omt || PTE_ADDR(*omt) != PTE_ADDR(e) || (*omt & PTE_W) != (e & PTE_W))
+			if (pmap_overlay_folded() ? omt != NULL :
+			    !omt || PTE_ADDR(*omt) != PTE_ADDR(e) || (*omt & PTE_W) != (e & PTE_W))
 				violation("pml4 0x%lx: overlay of va 0x%lx: PTE 0x%lx, OMT entry 0x%lx", pmap_root(pm), va, e,
 					  omt ? *omt : 0);
 			uint16_t *m = &ctx->map[(ov->frame >> PGSHIFT) + j];

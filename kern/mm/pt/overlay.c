@@ -30,6 +30,15 @@
  *   dissolve  an operation that cuts the block (munmap, mprotect, DONTNEED of part or all
  *             of it, fork, exit): it becomes an ordinary table of 4 KiB PTEs, F's segments
  *             referenced one by one -- the demotion of the overlay world.
+ * The alternate OMT (boot word omt=folded; the seed's "slightly different, alternate
+ * approach"): no separate table -- the overlay mappings live in the regular tables.  The
+ * PD entry of an overlaid page then stands for the seed's triple (a pointer to the
+ * next-level table, the data mapping -- the record's frame -- and the OBV): segment i
+ * with its OBV bit set maps its overlay page in that table's PTE i, every other segment
+ * the data mapping; an all-zero OBV is a plain superpage, an all-ones one a plain table.
+ * It saves the OMT's own table pages (overlay_stats.omt_pages stays 0); a 4 KiB overlay
+ * miss walks the regular tables instead of the OMT, four references either way.
+ *
  * Differences from the paper: the OMT is per address space, not global; an overlay page
  * is a whole 4 KiB page (the paper packs overlays of smaller segments); fork dissolves
  * the forking process's overlays instead of sharing them (see pmap_overlay_dissolve).
@@ -39,6 +48,7 @@
 #include "inc/mmu.h"
 #include "inc/string.h"
 #include "inc/util.h"
+#include "kern/cmdline.h"
 #include "kern/console.h"
 #include "kern/kassert.h"
 #include "kern/mm/frame.h"
@@ -48,6 +58,22 @@
 #include "kern/mm/pt/pt.h"
 
 struct overlay_stats overlay_stats;
+static bool omt_folded;		/* omt=folded: overlay mappings in the regular tables */
+
+void
+pmap_overlay_init(void)
+{
+	const char *v = cmdline_get("omt");
+	omt_folded = v && strcmp(v, "folded") == 0;
+	if (v && !omt_folded && strcmp(v, "separate") != 0)
+		cprintf("overlay: unknown omt=%s, using omt=separate\n", v);
+}
+
+bool
+pmap_overlay_folded(void)
+{
+	return omt_folded;
+}
 
 #define SEGMENTS	PS_PAGES(PS_2M)
 
@@ -153,20 +179,20 @@ pmap_overlay_write(struct pmap *pm, struct overlay *ov, uint64_t va, uint64_t fl
 	va = ROUNDDOWN(va, PGSIZE);
 	unsigned i = (va - ov->va) >> PGSHIFT;
 	pte_t *pte = segment_pte(pm, va);
-	pte_t *omt = omt_entry(pm, va, true);
-	if (!omt)
+	pte_t *omt = omt_folded ? NULL : omt_entry(pm, va, true);
+	if (!omt_folded && !omt)
 		return -E_NO_MEM;
-	uint64_t src = PTE_ADDR(*pte);
+	uint64_t src = PTE_ADDR(*pte), entry;	/* entry: the overlay mapping */
 	struct page *old = obv_test(ov, i) ? pa2page(src) : NULL;
 	if (old && old->refcount == 1) {	/* an overlay no other space shares: write in place */
-		*omt = src | flags | (*omt & PTE_AD) | PTE_P;
+		entry = src | flags | ((omt ? *omt : *pte) & PTE_AD) | PTE_P;
 	} else {
 		struct page *copy = frame_alloc(0);
 		if (!copy)
 			return -E_NO_MEM;
 		memcpy(page2kva(copy), KADDR(src), PGSIZE);
 		page_ref(copy);
-		*omt = page2pa(copy) | flags | PTE_P;
+		entry = page2pa(copy) | flags | PTE_P;
 		overlay_stats.bytes_copied += PGSIZE;
 		if (old) {
 			page_unref(old);
@@ -177,7 +203,9 @@ pmap_overlay_write(struct pmap *pm, struct overlay *ov, uint64_t va, uint64_t fl
 			overlay_stats.pages_created++;
 		}
 	}
-	*pte = *omt | PTE_OVL;
+	if (omt)
+		*omt = entry;
+	*pte = entry | PTE_OVL;
 	pmap_invalidate(pm, va);
 	return 0;
 }
@@ -186,11 +214,13 @@ pmap_overlay_write(struct pmap *pm, struct overlay *ov, uint64_t va, uint64_t fl
 static uint64_t
 omt_clear(struct pmap *pm, struct overlay *ov, unsigned i)
 {
+	overlay_stats.pages_live--;
+	if (omt_folded)			/* the table's PTE is the mapping; the caller rewrites it */
+		return PTE_ADDR(*segment_pte(pm, ov->va + i * PGSIZE));
 	pte_t *omt = omt_entry(pm, ov->va + i * PGSIZE, false);
 	KASSERT(omt && (*omt & PTE_P), "overlay: segment %u of va 0x%lx has no OMT entry", i, ov->va);
 	uint64_t pa = PTE_ADDR(*omt);
 	*omt = 0;
-	overlay_stats.pages_live--;
 	return pa;
 }
 

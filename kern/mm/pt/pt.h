@@ -167,6 +167,10 @@ struct overlay_stats {
 };
 extern struct overlay_stats overlay_stats;
 
+/* Read the boot word omt=separate|folded (kern/mm/pt/overlay.c explains both). */
+void pmap_overlay_init(void);
+/* Whether omt=folded: overlay mappings in the regular tables, no separate OMT. */
+bool pmap_overlay_folded(void);
 /* The overlaid 2 MiB page containing va, or NULL. */
 struct overlay *pmap_overlay_at(struct pmap *pm, uint64_t va);
 /*
@@ -192,7 +196,7 @@ void pmap_overlay_dissolve(struct pmap *pm, struct overlay *ov);
 void pmap_overlay_dissolve_range(struct pmap *pm, uint64_t start, uint64_t end);
 /* Free the OMT of pm, which has no overlaid page left. */
 void pmap_overlay_teardown(struct pmap *pm);
-/* The OMT entry mapping va's overlay page, or NULL. */
+/* The OMT entry mapping va's overlay page, or NULL (always under omt=folded). */
 pte_t *pmap_overlay_omt(struct pmap *pm, uint64_t va);
 /* Segments of ov overlaid; whether segment va is. */
 unsigned pmap_overlay_count(const struct overlay *ov);
