@@ -243,6 +243,9 @@ mon_pmap(int argc, char **argv)
 		cprintf(", not present");
 	if (q.reservation_size)
 		cprintf(", in a %s reservation", q.reservation_size == PG1G ? "1G" : "2M");
+	if (q.overlaid)
+		cprintf(", overlaid: %u of 512 segments have overlays (this one %s)", q.overlays,
+			q.overlaid == 2 ? "reads its overlay" : "reads the shared frame");
 	cprintf("\n");
 	return 0;
 }
