@@ -23,7 +23,8 @@
  *   tlbsim ovl PATTERN PAGES ACCESSES SEED MOD WMOD BASE GEOM4K GEOM2M GEOM1G
  *
  * user/ovl_cow.c's model scenario: the accesses of PATTERN to 4 KiB segments of 2 MiB
- * pages at BASE, segment i overlaid when i % MOD == 3 (a 2 MiB lookup, then a 4 KiB one
+ * pages at BASE, segment i overlaid when i >= 3 and (i - 3) %
+ * MOD == 0 (a 2 MiB lookup, then a 4 KiB one
  * whose miss is an OMT walk), as the seed's hardware looks them up.  Access j is a
  * store when WMOD and j % WMOD == 0: to a segment not yet overlaid it looks up the
  * 2 MiB entry, faults (copy-on-write), the OS overlays the segment and sets its OBV bit
@@ -234,7 +235,7 @@ replay_overlaid(int argc, char **argv)
 	uint64_t wmod = strtoull(argv[7], NULL, 0), base = strtoull(argv[8], NULL, 0);
 	char *overlaid = calloc(pages, 1);
 	for (uint64_t seg = 0; seg < pages && mod; seg++)
-		overlaid[seg] = seg % mod == 3;
+		overlaid[seg] = seg >= 3 && (seg - 3) % mod == 0;
 	struct tlbtrace t;
 	tlbtrace_init(&t, (enum tlbtrace_pattern)pattern, pages, 1, seed);
 	struct tlbsim *sim = tlbsim_new(geom, false);

@@ -13,7 +13,7 @@
  *   ovl_cow oom K             frame allocation K after the fork fails in the writer
  *   ovl_cow model PATTERN PAGES ACCESSES SEED MOD [WMOD]
  *                             the model TLB over overlaid pages: segment i of PAGES (2 MiB
- *                             pages) overlaid when i % MOD == 3, then ACCESSES accesses of
+ *                             pages) overlaid when (i - 3) % MOD == 0, then ACCESSES accesses of
  *                             PATTERN (inc/tlbtrace.h) measured, access j a store when
  *                             WMOD and j % WMOD == 0 (overlaying its segment while
  *                             measured), else a load; the grader compares the counts with
@@ -359,7 +359,7 @@ model(const char *pattern, uint64_t pages, uint64_t accesses, uint64_t seed, uin
 	if (pid == 0)		/* holds the snapshot until killed */
 		for (;;)
 			yield();
-	for (uint64_t i = 3; i < pages; i += mod)	/* segment i % mod == 3: overlaid */
+	for (uint64_t i = 3; i < pages; i += mod)	/* segments 3, 3 + mod, ...: overlaid */
 		base[i * SEG] ^= 1;
 	struct vm_query q = query_va(base);
 	CHECK(q.page_size == BLK && q.overlays == (BLK / SEG - 3 + mod - 1) / mod, "not overlaid: size %lu, %u overlays",
