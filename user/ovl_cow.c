@@ -10,6 +10,7 @@
  *   ovl_cow cut MODE          MODE: munmap-seg | munmap-all | mprotect-seg | mprotect-all |
  *                             dontneed-seg | dontneed-all: cut an overlaid page
  *   ovl_cow converge          more overlays than ovl.max (boot with ovl.max=4)
+ *   ovl_cow orphan            the parent exits first: the child's overlays fold back
  *   ovl_cow oom K             frame allocation K after the fork fails in the writer
  *   ovl_cow model PATTERN PAGES ACCESSES SEED MOD [WMOD]
  *                             the model TLB over overlaid pages: segment i of PAGES (2 MiB
@@ -325,6 +326,40 @@ converge(void)
 	end();
 }
 
+/* ---- the parent exits first: the child's overlays fold back into the frame ---- */
+
+static void
+orphan(void)
+{
+	setup(BLK);
+	uint64_t overlaid_before = stats_now().cow_overlay + stats_now().cow_split_2m + stats_now().cow_copy_2m;
+	int pid = fork();
+	CHECK(pid >= 0, "fork: %e", pid);
+	if (pid > 0) {		/* the parent exits once the child has written its copy */
+		while (stats_now().cow_overlay + stats_now().cow_split_2m + stats_now().cow_copy_2m == overlaid_before)
+			yield();
+		return;
+	}
+	write_segments(2, 3);
+	struct vm_query q = query_va(base);
+	bool overlay = stats_now().cow_policy == COW_POLICY_OVERLAY;
+	CHECK(!overlay || (q.overlaid == 2 && q.overlays == 3), "child: overlaid %u, %u overlays", q.overlaid,
+	      q.overlays);
+	while (stats_now().procs_live > 1)	/* until the parent is gone */
+		yield();
+	struct kcounters before = stats_now();
+	*(volatile uint8_t *)&base[300 * SEG] = original(300 * SEG);
+	q = query_va(base);
+	CHECK(!overlay || (q.page_size == BLK && !q.overlaid && q.writable), "child after the parent: size %lu overlaid %u",
+	      q.page_size, q.overlaid);
+	CHECK(!overlay || stats_now().ovl_folded == before.ovl_folded + 1, "child: no fold counted");
+	verify(2, 3, "child after the fold");
+	end();
+	if (overlay)
+		printf("ovl_cow: orphan: the child folded its overlays back\n");
+	exit(0);
+}
+
 /* ---- memory runs out during an overlay copy ---- */
 
 static void
@@ -417,6 +452,8 @@ main(int argc, char **argv)
 		cut(argv[2]);
 	else if (strcmp(argv[1], "converge") == 0)
 		converge();
+	else if (strcmp(argv[1], "orphan") == 0)
+		orphan();
 	else if (strcmp(argv[1], "oom") == 0 && argc == 3)
 		oom(strtoul(argv[2], NULL, 0));
 	else if (strcmp(argv[1], "model") == 0 && (argc == 7 || argc == 8))
