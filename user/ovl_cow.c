@@ -332,12 +332,15 @@ static void
 orphan(void)
 {
 	setup(BLK);
-	uint64_t overlaid_before = stats_now().cow_overlay + stats_now().cow_split_2m + stats_now().cow_copy_2m;
+	struct kcounters c0 = stats_now(), c;
 	int pid = fork();
 	CHECK(pid >= 0, "fork: %e", pid);
-	if (pid > 0) {		/* the parent exits once the child has written its copy */
-		while (stats_now().cow_overlay + stats_now().cow_split_2m + stats_now().cow_copy_2m == overlaid_before)
+	if (pid > 0) {		/* the parent exits once the child has written all three segments */
+		do {
 			yield();
+			c = stats_now();
+		} while (c.cow_overlay < c0.cow_overlay + 3 &&
+			 c.cow_split_2m + c.cow_copy_2m == c0.cow_split_2m + c0.cow_copy_2m);
 		return;
 	}
 	write_segments(2, 3);
