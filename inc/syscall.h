@@ -211,6 +211,7 @@ struct kcounters {
 	uint64_t ovl_converged;		/* ... copied into a private 2 MiB frame */
 	uint64_t ovl_dissolved;		/* ... turned into plain 4 KiB tables */
 	uint64_t ovl_omt_pages;		/* OMT table pages now */
+	uint64_t ovl_shared;		/* overlaid pages fork gave a child (shared whole) */
 };
 
 #define COW_POLICY_OVERLAY	0

@@ -180,9 +180,10 @@ mon_vmstat(int argc, char **argv)
 	cprintf("cow=%s: 2 MiB writes reused %lu, copied %lu, split %lu; overlay writes %lu; bytes copied %lu\n",
 		fault_cow_name(), fault_stats.cow_reuse_2m, fault_stats.cow_copy_2m, fault_stats.cow_split_2m,
 		fault_stats.cow_overlay, fault_stats.cow_bytes_copied);
-	cprintf("overlays: pages overlaid %lu (folded %lu, converged %lu, dissolved %lu); overlay pages created %lu, "
-		"live %lu; OMT pages %lu\n", overlay_stats.created, overlay_stats.folded, overlay_stats.converged,
-		overlay_stats.dissolved, overlay_stats.pages_created, overlay_stats.pages_live, overlay_stats.omt_pages);
+	cprintf("overlays (omt=%s): pages overlaid %lu (folded %lu, converged %lu, dissolved %lu, shared by fork %lu); "
+		"overlay pages created %lu, live %lu; OMT pages %lu\n", pmap_overlay_folded() ? "folded" : "separate",
+		overlay_stats.created, overlay_stats.folded, overlay_stats.converged, overlay_stats.dissolved,
+		overlay_stats.shared, overlay_stats.pages_created, overlay_stats.pages_live, overlay_stats.omt_pages);
 	for (int k = 0; k < 2; k++)
 		cprintf("%s: reservations created %lu broken %lu preempted %lu live %lu partial %lu; "
 			"promotions %lu (attempts %lu, failed %lu)\n", k ? "1G" : "2M",

@@ -157,6 +157,7 @@ sys_counters(uint64_t ubuf, uint64_t size)
 		.ovl_converged = overlay_stats.converged,
 		.ovl_dissolved = overlay_stats.dissolved,
 		.ovl_omt_pages = overlay_stats.omt_pages,
+		.ovl_shared = overlay_stats.shared,
 	};
 	static_assert(NDEMOTE_CAUSES == ARRAY_SIZE(c.demotions), "demotion causes");
 	for (int i = 0; i < NDEMOTE_CAUSES; i++)

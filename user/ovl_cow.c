@@ -11,6 +11,7 @@
  *                             dontneed-seg | dontneed-all: cut an overlaid page
  *   ovl_cow converge          more overlays than ovl.max (boot with ovl.max=4)
  *   ovl_cow orphan            the parent exits first: the child's overlays fold back
+ *   ovl_cow refork            fork of a process with overlaid pages shares them whole
  *   ovl_cow oom K             frame allocation K after the fork fails in the writer
  *   ovl_cow model PATTERN PAGES ACCESSES SEED MOD [WMOD]
  *                             the model TLB over overlaid pages: segment i of PAGES (2 MiB
@@ -363,6 +364,69 @@ orphan(void)
 	exit(0);
 }
 
+/* ---- fork of an overlaid page: shared whole, its overlay pages copy-on-write ---- */
+
+/* Byte +100 of segment seg as process who left it (0: the original). */
+static void
+expect_byte(uint64_t seg, int who, const char *when)
+{
+	uint8_t want = who ? written(who, seg, 0) : original(seg * SEG + 100);
+	CHECK(base[seg * SEG + 100] == want, "%s: segment %lu byte +100 is 0x%x, expected 0x%x", when, seg,
+	      base[seg * SEG + 100], want);
+}
+
+static void
+refork(void)
+{
+	setup(BLK);
+	int snap = fork();		/* holds the original: the frame stays shared */
+	CHECK(snap >= 0, "fork: %e", snap);
+	if (snap == 0) {
+		for (;;)
+			yield();
+	}
+	write_segments(1, 3);		/* segments 0, 3, 200 overlaid */
+	struct kcounters c0 = stats_now();
+	int pid = fork();
+	CHECK(pid >= 0, "fork: %e", pid);
+	if (pid == 0) {
+		struct vm_query q = query_va(base);
+		bool overlay = c0.cow_policy == COW_POLICY_OVERLAY;
+		CHECK(!overlay || (q.page_size == BLK && q.overlaid == 2 && q.overlays == 3 && stats_now().ovl_shared ==
+				   c0.ovl_shared + 1), "child: size %lu overlaid %u overlays %u", q.page_size, q.overlaid,
+		      q.overlays);
+		verify(1, 3, "child before writing");
+		for (int i = 0; i < 64; i++)	/* segment 3: its shared overlay page is copied */
+			base[3 * SEG + 100 + i] = written(2, 3, i);
+		for (int i = 0; i < 64; i++)	/* segment 7: a new overlay */
+			base[7 * SEG + 100 + i] = written(2, 7, i);
+		expect_byte(0, 1, "child");
+		expect_byte(3, 2, "child");
+		expect_byte(7, 2, "child");
+		expect_byte(200, 1, "child");
+		for (int i = 0; i < 5; i++)
+			yield();
+		expect_byte(0, 1, "child after the parent wrote");
+		EXPECT(kcheck(KCHECK_RUN, 0), 0);
+		exit(0);
+	}
+	base[100] = 0x11;		/* segment 0: shared overlay page, copied */
+	expect_byte(3, 1, "parent");
+	expect_byte(7, 0, "parent");
+	EXPECT(wait_ok(pid), 0);
+	struct kcounters c1 = stats_now();
+	base[200 * SEG + 100] = written(1, 200, 0);	/* the child is gone: taken over, not copied */
+	struct kcounters c2 = stats_now();
+	CHECK(c1.cow_policy != COW_POLICY_OVERLAY || c2.cow_bytes_copied == c1.cow_bytes_copied,
+	      "parent: %lu bytes copied to write an overlay page no one else maps",
+	      c2.cow_bytes_copied - c1.cow_bytes_copied);
+	CHECK(base[100] == 0x11, "parent: its own write to segment 0 is gone");
+	expect_byte(3, 1, "parent after the child");
+	EXPECT(kill(snap), 0);
+	CHECK(wait_ok(snap) == WSTATUS_KILLED, "the snapshot child");
+	end();
+}
+
 /* ---- memory runs out during an overlay copy ---- */
 
 static void
@@ -457,6 +521,8 @@ main(int argc, char **argv)
 		converge();
 	else if (strcmp(argv[1], "orphan") == 0)
 		orphan();
+	else if (strcmp(argv[1], "refork") == 0)
+		refork();
 	else if (strcmp(argv[1], "oom") == 0 && argc == 3)
 		oom(strtoul(argv[2], NULL, 0));
 	else if (strcmp(argv[1], "model") == 0 && (argc == 7 || argc == 8))

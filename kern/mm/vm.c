@@ -289,6 +289,29 @@ struct fork_ctx {
 	int error;
 };
 
+/* Share the overlaid 2 MiB page at blk with the child (kern/mm/pt/overlay.c). */
+static void
+fork_overlaid(struct fork_ctx *ctx, uint64_t blk)
+{
+	struct vm_region *cr = vm_find(ctx->child, blk);
+	uint64_t first = blk >> PGSHIFT;
+	for (uint64_t i = 0; i < PS_PAGES(PS_2M); i++) {
+		if (popmap_set(&cr->obj->popmap, first + i) < 0) {
+			while (i-- > 0)
+				popmap_clear(&cr->obj->popmap, first + i);
+			ctx->error = -E_NO_MEM;
+			return;
+		}
+	}
+	if (pmap_overlay_share(&ctx->parent->pmap, pmap_overlay_at(&ctx->parent->pmap, blk), &ctx->child->pmap) < 0) {
+		for (uint64_t i = 0; i < PS_PAGES(PS_2M); i++)
+			popmap_clear(&cr->obj->popmap, first + i);
+		ctx->error = -E_NO_MEM;
+		return;
+	}
+	ctx->child->resident_pages += PS_PAGES(PS_2M);
+}
+
 /* Share one resident leaf (any size) copy-on-write between parent and child. */
 static void
 fork_pte(pte_t *pte, uint64_t va, int level, void *arg)
@@ -296,6 +319,11 @@ fork_pte(pte_t *pte, uint64_t va, int level, void *arg)
 	struct fork_ctx *ctx = arg;
 	if (ctx->error)
 		return;
+	if (*pte & PTE_OVL) {		/* an overlaid page: shared whole, at its first segment */
+		if ((va & (PG2M - 1)) == 0)
+			fork_overlaid(ctx, va);
+		return;
+	}
 	struct vm_region *r = vm_find(ctx->parent, va);
 	KASSERT(r, "fork_pte: a leaf at va 0x%lx lies in no region", va);
 	uint64_t flags = pmap_prot_flags(r->prot, true) | (level > PS_4K ? PTE_PS : 0);
@@ -362,11 +390,6 @@ vm_fork(struct vmspace *parent)
 		*tail = c;
 		tail = &c->next;
 	}
-	/*
-	 * An overlaid page becomes an ordinary 4 KiB table before it is shared: sharing
-	 * the overlays themselves (the OMT entries copy-on-write in both) is not done.
-	 */
-	pmap_overlay_dissolve_range(&parent->pmap, 0, UTOP);
 	struct fork_ctx ctx = { parent, child, 0 };
 	pmap_foreach(&parent->pmap, 0, UTOP, fork_pte, &ctx);
 	vm_changed(parent, 0, UTOP);	/* its entries were rewritten read-only */

@@ -28,8 +28,12 @@
  *   converge  too many segments overlaid (fault.c's ovl.max): a private 2 MiB frame gets
  *             F's segments and the overlays, F's mapping is dropped;
  *   dissolve  an operation that cuts the block (munmap, mprotect, DONTNEED of part or all
- *             of it, fork, exit): it becomes an ordinary table of 4 KiB PTEs, F's segments
+ *             of it, exit): it becomes an ordinary table of 4 KiB PTEs, F's segments
  *             referenced one by one -- the demotion of the overlay world.
+ * Fork shares an overlaid page whole (pmap_overlay_share): the child gets its own record
+ * with the same frame and OBV, and each overlay page is shared copy-on-write by both
+ * (read-only in both OMTs and tables), so a later write to an overlaid segment copies
+ * that overlay page again -- or takes it over when the other side's copy is gone.
  * The alternate OMT (boot word omt=folded; the seed's "slightly different, alternate
  * approach"): no separate table -- the overlay mappings live in the regular tables.  The
  * PD entry of an overlaid page then stands for the seed's triple (a pointer to the
@@ -40,8 +44,7 @@
  * miss walks the regular tables instead of the OMT, four references either way.
  *
  * Differences from the paper: the OMT is per address space, not global; an overlay page
- * is a whole 4 KiB page (the paper packs overlays of smaller segments); fork dissolves
- * the forking process's overlays instead of sharing them (see pmap_overlay_dissolve).
+ * is a whole 4 KiB page (the paper packs overlays of smaller segments).
  */
 #include "inc/error.h"
 #include "inc/memlayout.h"
@@ -282,6 +285,51 @@ pmap_overlay_converge(struct pmap *pm, struct overlay *ov, uint64_t flags)
 	overlay_stats.converged++;
 	overlay_to_leaf(pm, ov, frame, flags);
 	frame_unref2m(pa2page(shared));
+	return 0;
+}
+
+int
+pmap_overlay_share(struct pmap *parent, struct overlay *pov, struct pmap *child)
+{
+	struct overlay *ov = kmalloc(sizeof *ov);
+	uint64_t table_pa = ov ? pt_page_alloc() : 0;
+	pte_t *pde = table_pa ? pmap_walk(pt_va(child->root), pov->va, PS_2M, true, PTE_U) : NULL;
+	/* the OMT's table for the block: every segment's entry exists from here on */
+	bool omt_ok = pde && (omt_folded || !pov->count || omt_entry(child, pov->va, true));
+	if (!omt_ok) {
+		if (table_pa)
+			pt_page_free(table_pa);
+		kfree(ov);
+		return -E_NO_MEM;		/* tables pmap_walk made stay, empty: harmless */
+	}
+	KASSERT(!(*pde & PTE_P), "pmap_overlay_share: va 0x%lx is mapped in the child", pov->va);
+	pmap_user_pt_pages++;
+	*ov = *pov;
+	pte_t *ptable = pt_va(PTE_ADDR(*pd_entry(parent, pov->va)));
+	pte_t *ctable = pt_va(table_pa);
+	for (unsigned j = 0; j < SEGMENTS; j++) {
+		uint64_t seg = ov->va + j * PGSIZE;
+		if (obv_test(ov, j)) {		/* the overlay page, copy-on-write in both */
+			uint64_t entry = (PTE_ADDR(ptable[j]) | (ptable[j] & (0xFFFUL | PTE_NX) & ~(PTE_W | PTE_OVL))) |
+					 PTE_COW;
+			page_ref(pa2page(PTE_ADDR(entry)));
+			ptable[j] = entry | PTE_OVL;
+			if (!omt_folded) {
+				*omt_entry(parent, seg, false) = entry;
+				*omt_entry(child, seg, false) = entry & ~PTE_AD;
+			}
+			ctable[j] = (entry & ~PTE_AD) | PTE_OVL;
+			overlay_stats.pages_live++;
+		} else {
+			ctable[j] = ptable[j] & ~(PTE_TRAP | PTE_AD);
+		}
+	}
+	pmap_flush(parent);
+	frame_ref2m(pa2page(ov->frame));
+	pa2page(table_pa)->overlay = ov;
+	*pde = table_pa | PTE_P | PTE_W | PTE_U | PTE_OVL;
+	child->overlays++;
+	overlay_stats.shared++;
 	return 0;
 }
 

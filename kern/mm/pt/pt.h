@@ -162,6 +162,7 @@ struct overlay_stats {
 	uint64_t folded;		/* overlaid pages folded back into their frame */
 	uint64_t converged;		/* overlaid pages copied into a private 2 MiB frame */
 	uint64_t dissolved;		/* overlaid pages turned into plain 4 KiB tables */
+	uint64_t shared;		/* overlaid pages a fork gave a child */
 	uint64_t bytes_copied;		/* by overlay writes, folds and convergence */
 	uint64_t omt_pages;		/* OMT table pages allocated now */
 };
@@ -186,6 +187,12 @@ int pmap_overlay_create(struct pmap *pm, uint64_t va);
  * 0 or -E_NO_MEM (nothing changed).
  */
 int pmap_overlay_write(struct pmap *pm, struct overlay *ov, uint64_t va, uint64_t flags);
+/*
+ * Fork: give child (no mapping at ov's block yet) a copy of parent's overlaid page ov,
+ * sharing the frame and every overlay page copy-on-write (made read-only in parent
+ * too; the caller flushes nothing more).  0 or -E_NO_MEM (nothing shared).
+ */
+int pmap_overlay_share(struct pmap *parent, struct overlay *ov, struct pmap *child);
 /* ov's frame has no other mapping: copy the overlays into it; one 2 MiB leaf with flags. */
 void pmap_overlay_fold(struct pmap *pm, struct overlay *ov, uint64_t flags);
 /* Copy ov into a new private 2 MiB frame mapped with flags.  0 or -E_NO_MEM (nothing changed). */
