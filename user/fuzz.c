@@ -24,6 +24,7 @@
  * kamikaze never reports a failure: its checks read memory it may have wrecked.  A
  * killed ordinary child, a violation, a failed kcheck, a kernel panic or a hang fail
  * the run; the grader reads the last line:
+ *     fuzz: seed S: cow=P: ... (what the calls reached of the copy-on-write paths)
  *     fuzz: seed S: N calls, M children, V violations, OK
  * The same seed repeats the same calls (timer interrupts can still change the order
  * in which children run).
@@ -505,6 +506,12 @@ main(int argc, char **argv)
 		if (v > 0)
 			fuzz_fail("FAIL seed %lu: %d invariant violations after %lu calls", seed, v, calls_made);
 	}
+	struct kcounters c;
+	if (counters(&c, sizeof c) == sizeof c)	/* what the calls reached of the copy-on-write paths */
+		printf("\nfuzz: seed %lu: cow=%lu: 2 MiB writes reused %lu, copied %lu, split %lu, overlaid %lu; overlaid "
+		       "pages %lu (folded %lu, converged %lu, dissolved %lu, shared %lu)\n", seed, c.cow_policy,
+		       c.cow_reuse_2m, c.cow_copy_2m, c.cow_split_2m, c.cow_overlay, c.ovl_created, c.ovl_folded,
+		       c.ovl_converged, c.ovl_dissolved, c.ovl_shared);
 	printf("\nfuzz: seed %lu: %lu calls, %lu children, %lu violations, OK\n", seed, calls_made, children,
 	       violations);
 	return 0;
