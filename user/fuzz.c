@@ -23,7 +23,7 @@
  * forks, is kept on a page of its own that even a kamikaze leaves alone, and a
  * kamikaze never reports a failure: its checks read memory it may have wrecked.  A
  * killed ordinary child, a violation, a failed kcheck, a kernel panic or a hang fail
- * the run; the grader reads the last line:
+ * the run.  It ends with (the grader reads the last line):
  *     fuzz: seed S: cow=P: ... (what the calls reached of the copy-on-write paths)
  *     fuzz: seed S: N calls, M children, V violations, OK
  * The same seed repeats the same calls (timer interrupts can still change the order
