@@ -59,20 +59,6 @@ tlbinv_lookup(const char *name)
 	return -1;
 }
 
-/*
- * user/tlbmovs.c: the pages of the next 8-byte copy (movsq) from offset 4092 of page
- * *src to offset 4092 of page *dst, drawn with state: s, s + 1, d, d + 1 are four
- * distinct pages below pages (at least 4), so the one instruction touches four pages.
- */
-static inline void
-tlbinv_movs_pages(uint64_t *state, uint64_t pages, uint64_t *src, uint64_t *dst)
-{
-	*src = xorshift64_below(state, pages - 1);
-	do
-		*dst = xorshift64_below(state, pages - 1);
-	while (*dst + 1 >= *src && *dst <= *src + 1);
-}
-
 /* Whether page p is populated before measuring starts. */
 static inline bool
 tlbinv_prepopulated(enum tlbinv_scenario s, uint64_t pages, uint64_t p)

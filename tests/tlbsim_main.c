@@ -10,7 +10,7 @@
  * The grader requires the kernel's counts for the same run to be equal.  With OFFSET,
  * each access is instead user/tlbstraddle.c's 8-byte load at OFFSET bytes into the page,
  * one instruction that touches two pages when it straddles a boundary.  With DELTA too,
- * each access is user/hb_movs.c's movsq instead: an 8-byte load at OFFSET into the page,
+ * each access is user/tlbmovs.c's movsq instead: an 8-byte load at OFFSET into the page,
  * then an 8-byte store at OFFSET into the page DELTA further (mod PAGES) -- up to four
  * pages, the load's in address order, then the store's.  DELTA must keep the two apart
  * (no page in both).
@@ -29,11 +29,6 @@
  * store when WMOD and j % WMOD == 0: to a segment not yet overlaid it looks up the
  * 2 MiB entry, faults (copy-on-write), the OS overlays the segment and sets its OBV bit
  * in the resident entry, and the store looks up again, now overlaid.
- *
- *   tlbsim movs PAGES COPIES SEED BASE GEOM4K
- *
- * replays user/tlbmovs.c's copies over 4 KiB pages at BASE: each one instruction
- * touching four pages once, in program order (the load's two, then the store's two).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,31 +188,6 @@ replay_script(int argc, char **argv)
 	return 0;
 }
 
-static int
-replay_copies(int argc, char **argv)
-{
-	struct tlbsim_geom geom[TLBSIM_NSIZES] = { { 0 }, { 1, 1, TLBSIM_FIFO, 0 }, { 1, 1, TLBSIM_FIFO, 0 } };
-	if (argc != 7 || parse_geom(argv[6], &geom[0])) {
-		fprintf(stderr, "usage: tlbsim movs PAGES COPIES SEED BASE GEOM4K\n");
-		return 2;
-	}
-	uint64_t pages = strtoull(argv[2], NULL, 0), copies = strtoull(argv[3], NULL, 0);
-	uint64_t state = xorshift64_seed(strtoull(argv[4], NULL, 0)), base = strtoull(argv[5], NULL, 0);
-	if (pages < 4) {
-		fprintf(stderr, "tlbsim: bad number of pages\n");
-		return 2;
-	}
-	struct tlbsim *sim = tlbsim_new(geom, false);
-	for (uint64_t i = 0; i < copies; i++) {
-		uint64_t s, d;
-		tlbinv_movs_pages(&state, pages, &s, &d);
-		tlbsim_instruction(sim, base + s * 4096 + 4092, 8, TLBSIM_4K, 0);
-		tlbsim_instruction(sim, base + d * 4096 + 4092, 8, TLBSIM_4K, 0);
-	}
-	print_counts(sim);
-	tlbsim_free(sim);
-	return 0;
-}
 
 /* tlbsim ovl: accesses to overlaid 2 MiB pages (see the top). */
 static int
@@ -266,8 +236,6 @@ main(int argc, char **argv)
 		return replay_overlaid(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "inv") == 0)
 		return replay_script(argc, argv);
-	if (argc > 1 && strcmp(argv[1], "movs") == 0)
-		return replay_copies(argc, argv);
 	if (argc < 11 || argc > 13) {
 		fprintf(stderr, "usage: tlbsim PATTERN PAGES ACCESSES SEED STRIDE 4k|2m BASE GEOM4K GEOM2M GEOM1G "
 			"[OFFSET [DELTA]]\n");
