@@ -18,7 +18,8 @@
  *              threshold); each request picks one of the list at random
  * Sizes are rounded up to pages.  The program computes from the placed requests which
  * blocks the device must give 2 MiB pages and their bloat, and fails unless the
- * kernel's counters say exactly that, with no fallback.  Prints one line:
+ * kernel's counters say exactly that, with no fallback, and unless munmap of the
+ * requests gives every mapped page back, bloat included.  Prints one line:
  *   hugemap_bench: dist D seed S count N threshold T accesses A requested R mapped M
  *       bloat B huge2m H fallbacks F misses4k X misses2m Y walkrefs W traps P tsc I
  *       usedkib U
@@ -165,9 +166,14 @@ main(int argc, char **argv)
 	EXPECT(tlbctl(TLBCTL_STOP, 0, 0), 0);
 	CHECK(wrong == 0, "%lu loads read a wrong value", (unsigned long)wrong);
 
+	struct kcounters c2 = stats_now();
 	for (long i = 0; i < n; i++)
 		EXPECT(munmap((void *)req_at[i], req_len[i]), 0);
 	EXPECT(close(fd), 0);
+	/* every page came back, bloat too (page tables munmap frees go to wired blocks: not counted) */
+	uint64_t back = stats_now().free_pages - c2.free_pages;
+	CHECK(back >= (total + bloat) / PGSIZE, "munmap gave back %lu pages, %lu were mapped", (unsigned long)back,
+	      (unsigned long)((total + bloat) / PGSIZE));
 	printf("hugemap_bench: dist %s seed %lu count %ld threshold %lu accesses %ld requested %lu mapped %lu "
 	       "bloat %lu huge2m %lu fallbacks %lu misses4k %lu misses2m %lu walkrefs %lu traps %lu tsc %lu "
 	       "usedkib %lu\n",
