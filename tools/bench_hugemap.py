@@ -8,9 +8,9 @@ request); a high one saves memory and pays TLB misses.
 
 Each run boots obj/spos.iso once with hugemap.threshold=T run=hugemap_bench,DIST,SEED,COUNT
 under `-icount shift=0,sleep=off` (reproducible; rdtsc counts guest instructions), for T
-from 10% to 100% in steps of 10 plus the default 55%, DIST in uniform (4 KiB..8 MiB),
-lognormal (around 1 MiB) and trace (user/hugemap.c's sizes), and SEEDS seeds; the runs
-go in parallel on the host's cores.  user/hugemap_bench.c maps COUNT requests at once,
+from 10% to 100% in steps of 10 plus the default (HUGEMAP_THRESHOLD) and 55%, DIST in
+uniform (4 KiB..8 MiB), lognormal (around 1 MiB) and trace (user/hugemap.c's sizes),
+and SEEDS seeds; the runs go in parallel on the host's cores.  user/hugemap_bench.c maps COUNT requests at once,
 touches them, and measures ACCESSES random 8-byte loads over the requested bytes with
 the model TLB (its default geometry: 64-entry 4-way 4 KiB and 32-entry 4-way 2 MiB,
 clock).  Per threshold and distribution, over the seeds together:
@@ -38,8 +38,16 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ISO = os.path.join(ROOT, "obj", "spos.iso")
 OUT = os.path.join(ROOT, "obj", "bench")
-DEFAULT_THRESHOLD = 55
-THRESHOLDS = sorted(set(range(10, 101, 10)) | {DEFAULT_THRESHOLD})
+
+
+def default_threshold():
+    """HUGEMAP_THRESHOLD as kern/mm/policy.c defines it."""
+    with open(os.path.join(ROOT, "kern", "mm", "policy.c")) as f:
+        return int(re.search(r"^#define HUGEMAP_THRESHOLD\s+(\d+)", f.read(), re.M).group(1))
+
+
+# 55: the host model's choice before the sweep was measured
+THRESHOLDS = sorted(set(range(10, 101, 10)) | {default_threshold(), 55})
 DISTS = ["uniform", "lognormal", "trace"]
 LINE = re.compile(r"^hugemap_bench: (.*)$", re.M)
 SUMMED = ["requested", "mapped", "bloat", "huge2m", "fallbacks", "misses4k", "misses2m", "walkrefs", "tsc",
@@ -52,7 +60,7 @@ def boot(threshold, dist, seed, count, accesses):
            "-cdrom", ISO, "-boot", "d", "-fw_cfg",
            "name=opt/spos/cmdline,string=hugemap.threshold=%d run=hugemap_bench,,%s,,%d,,%d,,%d"
            % (threshold, dist, seed, count, accesses)]
-    p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, timeout=600)
+    p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, timeout=120)
     out = p.stdout.decode("utf-8", "replace")
     m = LINE.search(out)
     if not m or "run: no leak" not in out:
@@ -67,7 +75,7 @@ def boot(threshold, dist, seed, count, accesses):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--count", type=int, default=16, help="requests mapped at once per run (16)")
-    ap.add_argument("--seeds", type=int, default=2, help="seeds 1..N per threshold and distribution (2)")
+    ap.add_argument("--seeds", type=int, default=4, help="seeds 1..N per threshold and distribution (4)")
     ap.add_argument("--accesses", type=int, default=100000, help="loads of the measured workload (100000)")
     args = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
