@@ -12,8 +12,9 @@
  *   uniform    4 KiB .. 8 MiB, uniform
  *   lognormal  log-normal around 1 MiB (median 1 MiB, sigma 1 in e-folds), cut to
  *              4 KiB .. 16 MiB
- *   trace      the sizes user/hugemap.c's sizes scenario maps, at the default threshold
- *              of 55% (its sizes around the threshold are at 55%), without its 64 MiB
+ *   trace      the sizes user/hugemap.c's sizes scenario maps, recorded under the
+ *              threshold of 55% (the default then: its sizes around the threshold are
+ *              the ones around 55%, fixed here whatever the boot says), without its 64 MiB
  *              request (more than half the bytes of the list, 2 MiB pages at any
  *              threshold); each request picks one of the list at random
  * Sizes are rounded up to pages.  The program computes from the placed requests which
