@@ -97,8 +97,9 @@ bench: $(OBJDIR)/spos.iso
 bench-overlay: $(OBJDIR)/spos.iso
 	$(PYTHON) tools/bench_overlay.py
 
-# The threshold sweep of /dev/hugemap (kern/mm/policy.c HUGEMAP_THRESHOLD), a host model.
-bench-hugemap:
+# The threshold sweep of /dev/hugemap (kern/mm/policy.c HUGEMAP_THRESHOLD), measured:
+# one boot per threshold, distribution and seed (user/hugemap_bench.c).
+bench-hugemap: $(OBJDIR)/spos.iso
 	$(PYTHON) tools/bench_hugemap.py
 
 # --- the Linux side of bench-peer: a Debian kernel, busybox-static, cpio ---------------
