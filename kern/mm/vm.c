@@ -296,6 +296,39 @@ struct release_ctx {
 	struct vmspace *vs;
 };
 
+/*
+ * Mark the pages of a leaf at level mapping pindex populated in pm (a 2 MiB block in
+ * one walk).  0, or -E_NO_MEM with pm unchanged.
+ */
+static int
+populate_leaf(struct popmap *pm, uint64_t pindex, int level)
+{
+	if (level == PS_4K)
+		return popmap_set(pm, pindex) < 0 ? -E_NO_MEM : 0;
+	for (uint64_t i = 0; i < PS_PAGES(level); i += PS_PAGES(PS_2M)) {
+		if (popmap_set_block(pm, pindex + i) < 0) {
+			while (i > 0) {
+				i -= PS_PAGES(PS_2M);
+				popmap_clear_block(pm, pindex + i);
+			}
+			return -E_NO_MEM;
+		}
+	}
+	return 0;
+}
+
+/* Undo populate_leaf. */
+static void
+depopulate_leaf(struct popmap *pm, uint64_t pindex, int level)
+{
+	if (level == PS_4K) {
+		popmap_clear(pm, pindex);
+		return;
+	}
+	for (uint64_t i = 0; i < PS_PAGES(level); i += PS_PAGES(PS_2M))
+		popmap_clear_block(pm, pindex + i);
+}
+
 /* Unmap one leaf (any size), depopulate its pages and drop its frame references. */
 static void
 release_pte(pte_t *pte, uint64_t va, int level, void *arg)
@@ -307,8 +340,7 @@ release_pte(pte_t *pte, uint64_t va, int level, void *arg)
 	*pte = 0;
 	pmap_invalidate(&ctx->vs->pmap, va);
 	ctx->vs->resident_pages -= npages;
-	for (uint64_t i = 0; i < npages; i++)
-		popmap_clear(&r->obj->popmap, (va >> PGSHIFT) + i);
+	depopulate_leaf(&r->obj->popmap, va >> PGSHIFT, level);
 	if (level == PS_4K)
 		page_unref(pa2page(base));
 	else
@@ -376,18 +408,13 @@ fork_pte(pte_t *pte, uint64_t va, int level, void *arg)
 	uint64_t flags = pmap_prot_flags(r->prot, true) | (level > PS_4K ? PTE_PS : 0);
 	uint64_t base = LEAF_ADDR(*pte, level), npages = PS_SIZE(level) / PGSIZE;
 	struct vm_region *cr = vm_find(ctx->child, va);
-	for (uint64_t i = 0; i < npages; i++) {
-		if (popmap_set(&cr->obj->popmap, (va >> PGSHIFT) + i) < 0) {
-			while (i-- > 0)
-				popmap_clear(&cr->obj->popmap, (va >> PGSHIFT) + i);
-			ctx->error = -E_NO_MEM;
-			return;
-		}
+	if (populate_leaf(&cr->obj->popmap, va >> PGSHIFT, level) < 0) {
+		ctx->error = -E_NO_MEM;
+		return;
 	}
 	/* the child's entry is not referenced yet; its frame holds what the parent wrote */
 	if (pmap_enter_level(&ctx->child->pmap, va, base, flags | (*pte & PTE_D), level) < 0) {
-		for (uint64_t i = 0; i < npages; i++)
-			popmap_clear(&cr->obj->popmap, (va >> PGSHIFT) + i);
+		depopulate_leaf(&cr->obj->popmap, va >> PGSHIFT, level);
 		ctx->error = -E_NO_MEM;
 		return;
 	}
