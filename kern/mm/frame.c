@@ -218,25 +218,6 @@ page_unref(struct page *pg)
 		frame_free(pg);		/* to its reservation, if it has one (kern/mm/policy.c) */
 }
 
-static bool frame_free_block2m(struct page *head);
-
-void
-frame_unref2m(struct page *head)
-{
-	KASSERT(head->maps2m > 0 && (page2pa(head) & (PG2M - 1)) == 0,
-		"frame_unref2m: pa 0x%lx: no block mapping to drop (%u)", page2pa(head), head->maps2m);
-	if (--head->maps2m > 0)
-		return;
-	uint64_t i = 0;
-	while (i < PS_PAGES(PS_2M) && head[i].refcount == 0)
-		i++;
-	if (i == PS_PAGES(PS_2M) && frame_free_block2m(head))
-		return;
-	for (i = 0; i < PS_PAGES(PS_2M); i++)
-		if (head[i].refcount == 0)
-			frame_free(&head[i]);
-}
-
 /*
  * The 512 frames of the 2 MiB block head have no mapping left: give them back in one
  * step, to the reservation they were all handed out by, or to the buddy allocator as
@@ -257,6 +238,23 @@ frame_free_block2m(struct page *head)
 		return false;
 	reserv_free_block(rv, pfn, PS_ORDER(PS_2M));
 	return true;
+}
+
+void
+frame_unref2m(struct page *head)
+{
+	KASSERT(head->maps2m > 0 && (page2pa(head) & (PG2M - 1)) == 0,
+		"frame_unref2m: pa 0x%lx: no block mapping to drop (%u)", page2pa(head), head->maps2m);
+	if (--head->maps2m > 0)
+		return;
+	uint64_t i = 0;
+	while (i < PS_PAGES(PS_2M) && head[i].refcount == 0)
+		i++;
+	if (i == PS_PAGES(PS_2M) && frame_free_block2m(head))
+		return;
+	for (i = 0; i < PS_PAGES(PS_2M); i++)
+		if (head[i].refcount == 0)
+			frame_free(&head[i]);
 }
 
 void
