@@ -380,6 +380,37 @@ do_clear(struct popmap *pm, uint64_t p)
 	ref_populated--;
 }
 
+/* popmap_set_block of the empty 2 MiB block at a, in map and model; may fail as do_set. */
+static void
+do_set_block(struct popmap *pm, uint64_t a)
+{
+	struct window *w = ref_window(a);
+	uint64_t bytes = mem_bytes, blocks = mem_blocks;
+
+	if (popmap_set_block(pm, a) != 0) {
+		CHECK(fail_in == 0, "set_block(%lx) failed without an injected failure", a);
+		failed_calls++;
+		CHECK(mem_bytes == bytes && mem_blocks == blocks, "failed set_block(%lx) kept memory", a);
+		CHECK(popmap_count(pm, a, PS_2M) == 0, "failed set_block(%lx) populated pages", a);
+		return;
+	}
+	for (uint64_t q = a; q < a + 512; q++)
+		w->pop[q - w->base] = 1;
+	ref_populated += 512;
+}
+
+/* popmap_clear_block of the full 2 MiB block at a, in map and model. */
+static void
+do_clear_block(struct popmap *pm, uint64_t a)
+{
+	struct window *w = ref_window(a);
+
+	popmap_clear_block(pm, a);
+	for (uint64_t q = a; q < a + 512; q++)
+		w->pop[q - w->base] = 0;
+	ref_populated -= 512;
+}
+
 /* Set or clear the reservation pointer at (p, level) in map and model; may fail likewise. */
 static void
 do_reserv(struct popmap *pm, uint64_t p, int level, void *ptr)
@@ -640,6 +671,16 @@ test_random(void)
 
 			if (ref_window(a) != ref_window(a + 511) || ref_window(a) == NULL)
 				continue;
+			uint64_t held = ref_count_range(a, a + 512);
+			if (fill && held == 0 && rnd() % 2 == 0) {	/* in one walk */
+				do_set_block(&pm, a);
+				check_all(&pm);
+				if (ref_count_range(a, a + 512) == 0)
+					continue;	/* the injected failure came */
+			} else if (!fill && held == 512 && rnd() % 2 == 0) {
+				do_clear_block(&pm, a);
+				check_all(&pm);
+			}
 			fail_in = 0;
 			for (uint64_t q = a; q < a + 512; q++)
 				if (fill && !ref_get(q))

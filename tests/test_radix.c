@@ -322,6 +322,39 @@ check_tables(void)
 	      arena_used);
 }
 
+/* The entry at level for va, or 0 if a table above it is missing or a superpage covers va. */
+static pte_t
+raw_entry(uint64_t va, int level)
+{
+	const pte_t *t = raw(pml4);
+	for (int l = 3; l > level; l--) {
+		pte_t e = t[PTX(va, l)];
+		if (!(e & PTE_P) || (e & PTE_PS))
+			return 0;
+		t = raw(PTE_ADDR(e));
+	}
+	return t[PTX(va, level)];
+}
+
+/* pmap_next_table from start agrees with a test of every aligned slot of [start, end). */
+static void
+check_next_table(uint64_t start, uint64_t end)
+{
+	for (int level = 1; level <= 2; level++) {
+		uint64_t expect = end;
+		for (uint64_t a = start & ~(SIZE(level) - 1); a < end; a += SIZE(level)) {
+			pte_t e = raw_entry(a, level);
+			if ((e & PTE_P) && !(e & PTE_PS)) {
+				expect = a;
+				break;
+			}
+		}
+		uint64_t got = pmap_next_table(&space, start, end, level);
+		CHECK(got == expect, "pmap_next_table(0x%lx, 0x%lx, %d) = 0x%lx, expected 0x%lx", start, end, level,
+		      got, expect);
+	}
+}
+
 /* ---- walks ---- */
 
 struct visit {
@@ -359,6 +392,45 @@ check_walk(uint64_t start, uint64_t end)
 	CHECK(k == visit.n, "walk [0x%lx, 0x%lx) visited %d leaves, %d intersect it", start, end, visit.n, k);
 	CHECK(arena_allocs == allocs && pmap_user_pt_pages == tables &&
 	      memcmp(&before, &pmap_stats, sizeof before) == 0, "walk [0x%lx, 0x%lx) changed the tables", start, end);
+	check_next_table(start, end);
+}
+
+/*
+ * Whether a table below the one at pa (at level, mapping from base) that intersects
+ * [start, end) holds no present entry.
+ */
+static bool
+raw_empty_below(uint64_t pa, int level, uint64_t base, uint64_t start, uint64_t end)
+{
+	const pte_t *t = raw(pa);
+	for (uint64_t i = 0; i < NPTENTRIES && level > 0; i++) {
+		uint64_t va = base + i * SIZE(level);
+		if (!(t[i] & PTE_P) || (t[i] & PTE_PS) || va >= end || va + SIZE(level) <= start)
+			continue;
+		const pte_t *c = raw(PTE_ADDR(t[i]));
+		bool any = false;
+		for (int k = 0; k < NPTENTRIES; k++)
+			any |= (c[k] & PTE_P) != 0;
+		if (!any || raw_empty_below(PTE_ADDR(t[i]), level - 1, va, start, end))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * After an unmap of [start, end), pmap_prune frees exactly the tables left empty: none
+ * intersecting the range is left below the PML4, and check_tables (after every step)
+ * sees the leaves and the page counts unchanged.
+ */
+static void
+check_prune(uint64_t start, uint64_t end)
+{
+	uint64_t before = pmap_user_pt_pages;
+	uint64_t freed = pmap_prune(&space, start, end);
+	CHECK(before - pmap_user_pt_pages == freed, "pmap_prune returned %lu, freed %lu", freed,
+	      before - pmap_user_pt_pages);
+	CHECK(!raw_empty_below(pml4, 3, 0, start, end), "an empty table is left in [0x%lx, 0x%lx) after pmap_prune",
+	      start, end);
 }
 
 /* ---- operations, each checked against the reference's prediction ---- */
@@ -571,6 +643,7 @@ do_range(uint64_t start, uint64_t end, pte_t flags)
 	if (!flags) {
 		memmove(&model[i], &model[j], (size_t)(nmodel - j) * sizeof model[0]);
 		nmodel -= j - i;
+		check_prune(start, end);
 	}
 }
 

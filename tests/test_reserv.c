@@ -270,6 +270,37 @@ depopulate(struct reserv *rv, uint64_t pfn)
 	return gone;
 }
 
+/* Free the 2 MiB block at pfn of rv, all in use, in one step; as depopulate. */
+static int
+depopulate_block(struct reserv *rv, uint64_t pfn)
+{
+	struct mres m = *model_of(rv);
+	int gone;
+
+	for (uint64_t k = 0; k < NPAGES(O2M); k++) {
+		CHECK(used[pfn + k], "test frees block %lx whose frame %lx is not in use", pfn, pfn + k);
+		used[pfn + k] = 0;
+	}
+	model_of(rv)->popcnt -= NPAGES(O2M);
+	m.popcnt -= NPAGES(O2M);
+	calls_reset();
+	ndetached = 0;
+	gone = reserv_free_block(rv, pfn, O2M);
+	if (m.popcnt == 0) {
+		CHECK(gone, "free_block of the last frames of %lx did not free the reservation", m.pfn);
+		CHECK(ncalls == 1 && calls[0].pfn == m.pfn && calls[0].order == m.order,
+		    "last free_block: %zu free_frames calls, want the whole extent once", ncalls);
+		CHECK(ndetached == 1 && detached == rv, "last free_block: detach");
+		want.freed_whole[SI(m.order)]++;
+	} else {
+		CHECK(!gone && ncalls == 0 && ndetached == 0, "free_block of %lx freed too much", pfn);
+		CHECK(rv->on_queue && rv->stamp == m.stamp, "free_block: not requeued by stamp");
+		for (uint64_t k = 0; k < NPAGES(O2M); k++)
+			CHECK(!reserv_page_inuse(rv, m.pindex + (pfn - m.pfn) + k), "free_block left a frame in use");
+	}
+	return gone;
+}
+
 /*
  * The canonical decomposition of the frames of m's extent not in use: each maximal
  * run split greedily into maximal naturally aligned blocks.  Returns the count.
@@ -801,6 +832,39 @@ test_1g(void)
 }
 
 /* Out-of-memory: create returns NULL and changes nothing; init fails cleanly. */
+/*
+ * A 2 MiB block freed in one step (a 2 MiB page's last mapping): from a full 2 MiB
+ * reservation it frees the extent; from a 1 GiB one it leaves the rest in use, the
+ * reservation requeued by its stamp, and each of the block's frames free in it.
+ */
+static void
+test_free_block(void)
+{
+	uint64_t base = NPAGES(O1G);
+	struct reserv *g, *s;
+
+	setup(NFRAMES);
+	s = make(O2M, 0, &objs[1], 0);
+	g = make(O1G, base, &objs[2], NPAGES(O1G));
+	for (uint64_t k = 0; k < NPAGES(O2M); k++)
+		populate(s, k);
+	for (uint64_t k = 0; k < 3 * NPAGES(O2M); k++)
+		populate(g, k);
+	CHECK(reserv_block_inuse(g, base + NPAGES(O2M), O2M) && !reserv_block_inuse(g, base + 3 * NPAGES(O2M), O2M),
+	    "block_inuse of a 1 GiB reservation's blocks");
+	CHECK(depopulate_block(g, base + NPAGES(O2M)) == 0, "a 1 GiB reservation went with one block");
+	CHECK(!reserv_block_inuse(g, base + NPAGES(O2M), O2M), "the freed block is still in use");
+	check_state(100);
+	CHECK(depopulate_block(s, 0) == 1, "a full 2 MiB reservation stayed after its block was freed");
+	check_state(100);
+	do_break(g, 0);
+	while (nordinary > 0)
+		free_ordinary(0);
+	check_state(100);
+	printf("reserv: free-block OK\n");
+	teardown();
+}
+
 static void
 test_nomem(void)
 {
@@ -853,7 +917,7 @@ test_nomem(void)
 static void
 test_random(void)
 {
-	int steps = 40000, made = 0, broken = 0, preempted = 0, freed = 0, full = 0, nomem = 0;
+	int steps = 40000, made = 0, broken = 0, preempted = 0, freed = 0, full = 0, nomem = 0, blocks = 0;
 
 	rng_seed(0x2E5E2F00D5EEDull);
 	setup(NFRAMES);
@@ -898,6 +962,18 @@ test_random(void)
 			while (m->popcnt < NPAGES(O2M))
 				populate(m->rv, random_free_offset(m));
 			full++;
+		} else if (r < 88) {			/* free a 2 MiB block in one step */
+			struct mres *m = &mr[rnd() % nmr];
+			uint64_t blk = m->pfn + ((rnd() % NPAGES(m->order - O2M)) << O2M);
+			bool all = true;
+
+			for (uint64_t k = 0; k < NPAGES(O2M); k++)
+				all &= used[blk + k] != 0;
+			CHECK(reserv_block_inuse(m->rv, blk, O2M) == all, "block_inuse of %lx is not %d", blk, all);
+			if (all) {
+				freed += depopulate_block(m->rv, blk);
+				blocks++;
+			}
 		} else if (r < 90) {			/* free a frame */
 			struct mres *m = &mr[rnd() % nmr];
 
@@ -932,10 +1008,10 @@ test_random(void)
 	check_state(100);
 	CHECK(outstanding == 0, "%lu frames outstanding at the end", outstanding);
 	CHECK(made > 100 && broken > 100 && preempted > 50 && freed > 10 && full > 50 &&
-	    reserv_stats.created[1] > 10 && reserv_stats.preempted[1] > 0, "random: too tame");
+	    reserv_stats.created[1] > 10 && reserv_stats.preempted[1] > 0 && blocks > 10, "random: too tame");
 	printf("reserv: random-sequences OK (%d steps: %d created, %lu of them 1 GiB, %d failed "
-	    "creates, %d full, %d freed whole, %d broken, %d preempted)\n", steps, made,
-	    reserv_stats.created[1], nomem, full, freed, broken, preempted);
+	    "creates, %d full, %d freed whole, %d 2 MiB blocks freed in one step, %d broken, %d preempted)\n",
+	    steps, made, reserv_stats.created[1], nomem, full, freed, blocks, broken, preempted);
 	teardown();
 }
 
@@ -1036,6 +1112,7 @@ main(void)
 	test_preempt_for();
 	test_break();
 	test_1g();
+	test_free_block();
 	test_nomem();
 	test_random();
 	harness_kassert(NMISUSE, misuse, misuse_expect);

@@ -218,6 +218,28 @@ page_unref(struct page *pg)
 		frame_free(pg);		/* to its reservation, if it has one (kern/mm/policy.c) */
 }
 
+/*
+ * The 512 frames of the 2 MiB block head have no mapping left: give them back in one
+ * step, to the reservation they were all handed out by, or to the buddy allocator as
+ * one order-9 block (so a superpage's munmap costs one free, not 512).  False, having
+ * done nothing, if the block lies in a reservation that did not hand out all of it:
+ * then each frame goes its own way (frame_free).
+ */
+static bool
+frame_free_block2m(struct page *head)
+{
+	uint64_t pfn = buddy_pfn(&phys_buddy, head);
+	struct reserv *rv = reserv_of_frame(pfn);
+	if (!rv) {
+		page_free(head, PS_ORDER(PS_2M));
+		return true;
+	}
+	if (!reserv_block_inuse(rv, pfn, PS_ORDER(PS_2M)))
+		return false;
+	reserv_free_block(rv, pfn, PS_ORDER(PS_2M));
+	return true;
+}
+
 void
 frame_unref2m(struct page *head)
 {
@@ -225,7 +247,12 @@ frame_unref2m(struct page *head)
 		"frame_unref2m: pa 0x%lx: no block mapping to drop (%u)", page2pa(head), head->maps2m);
 	if (--head->maps2m > 0)
 		return;
-	for (uint64_t i = 0; i < PS_PAGES(PS_2M); i++)
+	uint64_t i = 0;
+	while (i < PS_PAGES(PS_2M) && head[i].refcount == 0)
+		i++;
+	if (i == PS_PAGES(PS_2M) && frame_free_block2m(head))
+		return;
+	for (i = 0; i < PS_PAGES(PS_2M); i++)
 		if (head[i].refcount == 0)
 			frame_free(&head[i]);
 }

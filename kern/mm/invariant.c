@@ -387,12 +387,28 @@ first_of_object(struct vmspace *vs, struct vm_region *r)
 	return true;
 }
 
-/* Regions sorted, disjoint, aligned, in user space, W^X; object refcounts. */
+/* Nodes of the region tree t, counting at most *budget of them (a cycle ends the count). */
+static uint64_t
+tree_nodes(const struct vm_region *t, uint64_t *budget)
+{
+	if (!t || *budget == 0)
+		return 0;
+	(*budget)--;
+	return 1 + tree_nodes(t->left, budget) + tree_nodes(t->right, budget);
+}
+
+/*
+ * Regions sorted, disjoint, aligned, in user space, W^X; object refcounts; the search
+ * tree holds exactly the listed regions (vm_find finds each at both ends).
+ */
 static void
 check_regions(struct vmspace *vs)
 {
-	uint64_t prev_end = 0;
-	for (struct vm_region *r = vs->regions; r; r = r->next) {
+	uint64_t prev_end = 0, listed = 0;
+	for (struct vm_region *r = vs->regions; r; r = r->next, listed++) {
+		if (r->start < r->end && (vm_find(vs, r->start) != r || vm_find(vs, r->end - 1) != r))
+			violation("pml4 0x%lx: vm_find misses region [0x%lx, 0x%lx) (the search tree)",
+				  pmap_root(&vs->pmap), r->start, r->end);
 		if (r->start >= r->end || ((r->start | r->end) & (PGSIZE - 1)) || r->start < UTEXT || r->end > UTOP)
 			violation("pml4 0x%lx: bad region [0x%lx, 0x%lx)", pmap_root(&vs->pmap), r->start, r->end);
 		if (r->start < prev_end)
@@ -411,6 +427,10 @@ check_regions(struct vmspace *vs)
 			violation("pml4 0x%lx: object of region 0x%lx has refcount %u, %u regions name it",
 				  pmap_root(&vs->pmap), r->start, r->obj->refcount, refs);
 	}
+	uint64_t budget = listed + 1, in_tree = tree_nodes(vs->tree, &budget);
+	if (in_tree != listed)
+		violation("pml4 0x%lx: the search tree holds %lu%s regions, the list %lu", pmap_root(&vs->pmap), in_tree,
+			  budget == 0 ? " or more" : "", listed);
 }
 
 /* Objects of vs: populated counts and reservations; returns their user reservations. */
@@ -671,6 +691,17 @@ invariant_selftest(struct vmspace *vs, uint64_t va)
 	r->end = r->next->start + PGSIZE;
 	missed += !caught("overlapping regions", false);
 	r->end = end;
+
+	struct vm_region *root = vs->tree, *kept = root->right ? root->right : root->left;
+	if (root->right)
+		root->right = NULL;
+	else
+		root->left = NULL;
+	missed += !caught("a subtree lost from the region tree", false);
+	if (kept && kept->start > root->start)
+		root->right = kept;
+	else
+		root->left = kept;
 
 	vs->resident_pages++;
 	missed += !caught("a resident_pages count off by one", false);

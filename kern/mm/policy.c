@@ -231,18 +231,13 @@ populate_2m(struct vmspace *vs, struct vm_region *r, uint64_t va, uint64_t *no_f
 		(*no_frame)++;
 		return -E_NO_MEM;
 	}
-	for (uint64_t i = 0; i < PS_PAGES(PS_2M); i++) {
-		if (popmap_set(pm, pindex + i) < 0) {
-			while (i-- > 0)
-				popmap_clear(pm, pindex + i);
-			page_free(pg, PS_ORDER(PS_2M));
-			return -E_NO_MEM;
-		}
+	if (popmap_set_block(pm, pindex) < 0) {
+		page_free(pg, PS_ORDER(PS_2M));
+		return -E_NO_MEM;
 	}
 	zero_frame(page2pa(pg), PG2M);
 	if (pmap_enter_level(&vs->pmap, blk, page2pa(pg), pmap_prot_flags(r->prot, false) | PTE_PS, PS_2M) < 0) {
-		for (uint64_t i = 0; i < PS_PAGES(PS_2M); i++)
-			popmap_clear(pm, pindex + i);
+		popmap_clear_block(pm, pindex);
 		page_free(pg, PS_ORDER(PS_2M));
 		return -E_NO_MEM;
 	}

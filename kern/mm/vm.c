@@ -79,14 +79,85 @@ vm_create(void)
 	return vs;
 }
 
+/*
+ * ---- the region tree ----
+ * Besides the sorted list (which iterations follow), a space keeps its regions in a
+ * treap keyed by start, so that vm_find, which every fault and every leaf of a fork or
+ * munmap walk asks, costs O(log n) expected instead of a walk of the list.  A treap
+ * needs no allocation (the links live in the region) and no rebalancing state: each
+ * region's priority is a hash of its address, and a node's priority is never below
+ * its children's.  Only start orders the tree, and no operation moves a region's
+ * start (splits make a new region, merges and growth move ends), so the tree changes
+ * only where the list gains or loses a region: region_link and region_unlink.
+ */
+
+/* The treap priority of r: a hash of its address, fixed for its life. */
+static uint64_t
+region_priority(const struct vm_region *r)
+{
+	return ((uint64_t)(uintptr_t)r >> 4) * 0x9E3779B97F4A7C15UL;
+}
+
+/* r, just linked into the sorted list, joins the tree. */
+static void
+region_link(struct vmspace *vs, struct vm_region *r)
+{
+	uint64_t prio = region_priority(r);
+	struct vm_region **link = &vs->tree;
+	while (*link && region_priority(*link) > prio)
+		link = r->start < (*link)->start ? &(*link)->left : &(*link)->right;
+	/* r takes this place: the subtree there, split by r's start, becomes its children */
+	struct vm_region *t = *link, **lo = &r->left, **hi = &r->right;
+	while (t) {
+		if (t->start < r->start) {
+			*lo = t;
+			lo = &t->right;
+			t = t->right;
+		} else {
+			*hi = t;
+			hi = &t->left;
+			t = t->left;
+		}
+	}
+	*lo = *hi = NULL;
+	*link = r;
+}
+
+/* r, about to be unlinked from the sorted list, leaves the tree. */
+static void
+region_unlink(struct vmspace *vs, struct vm_region *r)
+{
+	struct vm_region **link = &vs->tree;
+	if (vs->hint == r)
+		vs->hint = NULL;
+	while (*link != r) {
+		KASSERT(*link, "region_unlink: region [0x%lx, 0x%lx) is not in the tree", r->start, r->end);
+		link = r->start < (*link)->start ? &(*link)->left : &(*link)->right;
+	}
+	/* its children, every start on the left below every one on the right, merge by priority */
+	struct vm_region *a = r->left, *b = r->right;
+	while (a && b) {
+		if (region_priority(a) > region_priority(b)) {
+			*link = a;
+			link = &a->right;
+			a = a->right;
+		} else {
+			*link = b;
+			link = &b->left;
+			b = b->left;
+		}
+	}
+	*link = a ? a : b;
+}
+
 /* The first region that ends after va (it may start after va), or NULL. */
 static struct vm_region *
 first_region_ending_after(struct vmspace *vs, uint64_t va)
 {
-	struct vm_region *r = vs->regions;
-	while (r && r->end <= va)
-		r = r->next;
-	return r;
+	struct vm_region *r = vm_region_at_or_below(vs, va);
+	if (!r)
+		return vs->regions;
+	return va < r->end ? r : r->next;
 }
 
 static bool
@@ -105,6 +176,7 @@ region_insert(struct vmspace *vs, struct vm_region *r)
 		pp = &(*pp)->next;
 	r->next = *pp;
 	*pp = r;
+	region_link(vs, r);
 }
 
 static int region_add(struct vmspace *vs, uint64_t start, uint64_t end, uint32_t prot,
@@ -157,7 +229,7 @@ region_add(struct vmspace *vs, uint64_t start, uint64_t end, uint32_t prot, enum
  * [va, end) sharing the object.  Returns the new region or NULL when out of memory.
  */
 static struct vm_region *
-region_split(struct vm_region *r, uint64_t va)
+region_split(struct vmspace *vs, struct vm_region *r, uint64_t va)
 {
 	struct vm_region *tail = kmalloc(sizeof *tail);
 	if (!tail)
@@ -168,6 +240,7 @@ region_split(struct vm_region *r, uint64_t va)
 	tail->obj->refcount++;
 	r->end = va;
 	r->next = tail;
+	region_link(vs, tail);
 	return tail;
 }
 
@@ -176,22 +249,23 @@ static int
 split_at_bounds(struct vmspace *vs, uint64_t start, uint64_t end)
 {
 	struct vm_region *r = vm_find(vs, start);
-	if (r && r->start < start && !region_split(r, start))
+	if (r && r->start < start && !region_split(vs, r, start))
 		return -E_NO_MEM;
 	r = vm_find(vs, end - 1);
-	if (r && end < r->end && !region_split(r, end))
+	if (r && end < r->end && !region_split(vs, r, end))
 		return -E_NO_MEM;
 	return 0;
 }
 
 /* Merge r with its successor while they are adjacent and alike. */
 static void
-merge_with_next(struct vm_region *r)
+merge_with_next(struct vmspace *vs, struct vm_region *r)
 {
 	struct vm_region *n;
 	while ((n = r->next) && n->start == r->end && n->prot == r->prot && n->maxprot == r->maxprot &&
 	       n->kind == r->kind && n->obj == r->obj && n->offset == r->offset + (r->end - r->start)) {
 		r->end = n->end;
+		region_unlink(vs, n);
 		r->next = n->next;
 		region_free(n);
 	}
@@ -222,6 +296,39 @@ struct release_ctx {
 	struct vmspace *vs;
 };
 
+/*
+ * Mark the pages of a leaf at level mapping pindex populated in pm (a 2 MiB block in
+ * one walk).  0, or -E_NO_MEM with pm unchanged.
+ */
+static int
+populate_leaf(struct popmap *pm, uint64_t pindex, int level)
+{
+	if (level == PS_4K)
+		return popmap_set(pm, pindex) < 0 ? -E_NO_MEM : 0;
+	for (uint64_t i = 0; i < PS_PAGES(level); i += PS_PAGES(PS_2M)) {
+		if (popmap_set_block(pm, pindex + i) < 0) {
+			while (i > 0) {
+				i -= PS_PAGES(PS_2M);
+				popmap_clear_block(pm, pindex + i);
+			}
+			return -E_NO_MEM;
+		}
+	}
+	return 0;
+}
+
+/* Undo populate_leaf. */
+static void
+depopulate_leaf(struct popmap *pm, uint64_t pindex, int level)
+{
+	if (level == PS_4K) {
+		popmap_clear(pm, pindex);
+		return;
+	}
+	for (uint64_t i = 0; i < PS_PAGES(level); i += PS_PAGES(PS_2M))
+		popmap_clear_block(pm, pindex + i);
+}
+
 /* Unmap one leaf (any size), depopulate its pages and drop its frame references. */
 static void
 release_pte(pte_t *pte, uint64_t va, int level, void *arg)
@@ -233,8 +340,7 @@ release_pte(pte_t *pte, uint64_t va, int level, void *arg)
 	*pte = 0;
 	pmap_invalidate(&ctx->vs->pmap, va);
 	ctx->vs->resident_pages -= npages;
-	for (uint64_t i = 0; i < npages; i++)
-		popmap_clear(&r->obj->popmap, (va >> PGSHIFT) + i);
+	depopulate_leaf(&r->obj->popmap, va >> PGSHIFT, level);
 	if (level == PS_4K)
 		page_unref(pa2page(base));
 	else
@@ -272,6 +378,7 @@ vm_destroy(struct vmspace *vs)
 			break;
 		}
 	release_range(vs, 0, UTOP, DEMOTE_MUNMAP);	/* nothing straddles: cannot fail */
+	vs->tree = vs->hint = NULL;
 	while (vs->regions) {
 		struct vm_region *r = vs->regions;
 		vs->regions = r->next;
@@ -329,18 +436,13 @@ fork_pte(pte_t *pte, uint64_t va, int level, void *arg)
 	uint64_t flags = pmap_prot_flags(r->prot, true) | (level > PS_4K ? PTE_PS : 0);
 	uint64_t base = LEAF_ADDR(*pte, level), npages = PS_SIZE(level) / PGSIZE;
 	struct vm_region *cr = vm_find(ctx->child, va);
-	for (uint64_t i = 0; i < npages; i++) {
-		if (popmap_set(&cr->obj->popmap, (va >> PGSHIFT) + i) < 0) {
-			while (i-- > 0)
-				popmap_clear(&cr->obj->popmap, (va >> PGSHIFT) + i);
-			ctx->error = -E_NO_MEM;
-			return;
-		}
+	if (populate_leaf(&cr->obj->popmap, va >> PGSHIFT, level) < 0) {
+		ctx->error = -E_NO_MEM;
+		return;
 	}
 	/* the child's entry is not referenced yet; its frame holds what the parent wrote */
 	if (pmap_enter_level(&ctx->child->pmap, va, base, flags | (*pte & PTE_D), level) < 0) {
-		for (uint64_t i = 0; i < npages; i++)
-			popmap_clear(&cr->obj->popmap, (va >> PGSHIFT) + i);
+		depopulate_leaf(&cr->obj->popmap, va >> PGSHIFT, level);
 		ctx->error = -E_NO_MEM;
 		return;
 	}
@@ -389,6 +491,7 @@ vm_fork(struct vmspace *parent)
 		c->next = NULL;
 		*tail = c;
 		tail = &c->next;
+		region_link(child, c);
 	}
 	struct fork_ctx ctx = { parent, child, 0 };
 	pmap_foreach(&parent->pmap, 0, UTOP, fork_pte, &ctx);
@@ -480,7 +583,7 @@ extend_previous(struct vmspace *vs, uint64_t start, uint64_t end, uint32_t prot)
 		return false;
 	prev->end = end;
 	prev->obj->size = MAX(prev->obj->size, end - prev->start);
-	merge_with_next(prev);
+	merge_with_next(vs, prev);
 	return true;
 }
 
@@ -628,6 +731,7 @@ vm_munmap(struct vmspace *vs, uint64_t addr, uint64_t len)
 	for (struct vm_region **pp = &vs->regions; *pp;) {
 		struct vm_region *reg = *pp;
 		if (reg->start >= addr && reg->end <= end) {
+			region_unlink(vs, reg);
 			*pp = reg->next;
 			region_free(reg);
 		} else {
@@ -697,7 +801,7 @@ vm_mprotect(struct vmspace *vs, uint64_t addr, uint64_t len, uint32_t prot)
 		pmap_foreach(&vs->pmap, addr, end, protect_pte, &ctx);	/* nothing straddles */
 	}
 	for (struct vm_region *reg = vs->regions; reg; reg = reg->next)
-		merge_with_next(reg);
+		merge_with_next(vs, reg);
 	if (r < 0) {
 		vm_changed(vs, lo, hi);		/* some superpages may have been demoted */
 		return r;
@@ -757,6 +861,7 @@ heap_grow(struct vmspace *vs, uint64_t old_top, uint64_t new_top)
 		r->offset = old_top - obj_start;
 		r->obj->refcount++;
 		top->next = r;
+		region_link(vs, r);
 	}
 	top->obj->size = MAX(top->obj->size, new_top - obj_start);
 	return 0;

@@ -27,11 +27,14 @@ struct vm_region {
 	struct vm_object *obj;
 	uint64_t offset;		/* of start within obj */
 	struct vm_region *next;
+	struct vm_region *left, *right;	/* in the vmspace's search tree (kern/mm/vm.c) */
 };
 
 struct vmspace {
 	struct pmap pmap;		/* its page tables (kern/mm/pt/pt.h) */
 	struct vm_region *regions;	/* sorted by start */
+	struct vm_region *tree;		/* the same regions as a search tree by start (vm_find) */
+	struct vm_region *hint;		/* the region vm_find found last, or NULL */
 	uint64_t heap_start;		/* first byte of the heap (page aligned) */
 	uint64_t brk;			/* current break (byte granular) */
 	uint64_t resident_pages;	/* user pages mapped */
@@ -73,14 +76,37 @@ void vm_destroy(struct vmspace *vs);
 /* A copy-on-write copy of parent (fork); NULL when out of memory (nothing leaked). */
 struct vmspace *vm_fork(struct vmspace *parent);
 
-/* The region containing va, or NULL. */
+/* The region with the highest start at or below va, or NULL: a descent of the region tree. */
+static inline struct vm_region *
+vm_region_at_or_below(struct vmspace *vs, uint64_t va)
+{
+	struct vm_region *best = NULL;
+	for (struct vm_region *t = vs->tree; t;) {
+		if (t->start <= va) {
+			best = t;
+			t = t->right;
+		} else {
+			t = t->left;
+		}
+	}
+	return best;
+}
+
+/*
+ * The region containing va, or NULL.  O(log n) in the number of regions (expected);
+ * O(1) when it is the region found last, as for the successive leaves of a walk.
+ */
 static inline struct vm_region *
 vm_find(struct vmspace *vs, uint64_t va)
 {
-	for (struct vm_region *r = vs->regions; r && r->start <= va; r = r->next)
-		if (va < r->end)
-			return r;
-	return NULL;
+	struct vm_region *r = vs->hint;
+	if (r && r->start <= va && va < r->end)
+		return r;
+	r = vm_region_at_or_below(vs, va);
+	if (!r || va >= r->end)
+		return NULL;
+	vs->hint = r;
+	return r;
 }
 
 /*

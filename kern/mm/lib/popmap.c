@@ -245,6 +245,54 @@ popmap_clear(struct popmap *pm, uint64_t pindex)
 	prune(pm, pindex, 1, path);
 }
 
+/*
+ * Mark the 512 pages of the 2 MiB block at pindex populated in one walk (a 2 MiB page
+ * mapped whole); 0, or -1 (map unchanged) when out of memory.
+ */
+int
+popmap_set_block(struct popmap *pm, uint64_t pindex)
+{
+	struct pm_hdr *path[DEPTH + 1];
+	struct pm_leaf *leaf;
+
+	KASSERT(pindex < POPMAP_PINDEX_LIMIT && pindex % FANOUT == 0,
+	    "popmap_set_block: pindex %lx out of range or not a 2 MiB block", pindex);
+	if (grow(pm, pindex, 1, path) != 0)
+		return -1;
+	leaf = (struct pm_leaf *)path[1];
+	KASSERT(leaf->h.count == 0, "popmap_set_block: block %lx has %lu pages populated already", pindex,
+	    leaf->h.count);
+	for (int w = 0; w < LEAF_WORDS; w++)
+		leaf->bits[w] = ~(uint64_t)0;
+	for (int l = 1; l <= DEPTH; l++)
+		path[l]->count += FANOUT;
+	pm->populated += FANOUT;
+	return 0;
+}
+
+/* Mark the 512 pages of the 2 MiB block at pindex, all populated, unpopulated in one walk. */
+void
+popmap_clear_block(struct popmap *pm, uint64_t pindex)
+{
+	struct pm_hdr *path[DEPTH + 1];
+	struct pm_leaf *leaf;
+
+	KASSERT(pindex < POPMAP_PINDEX_LIMIT && pindex % FANOUT == 0,
+	    "popmap_clear_block: pindex %lx out of range or not a 2 MiB block", pindex);
+	walk(pm, pindex, 1, path);
+	leaf = (struct pm_leaf *)path[1];
+	KASSERT(leaf != NULL && leaf->h.count == FANOUT, "popmap_clear_block: block %lx is not fully populated",
+	    pindex);
+	for (int w = 0; w < LEAF_WORDS; w++)
+		leaf->bits[w] = 0;
+	for (int l = 1; l <= DEPTH; l++) {
+		KASSERT(path[l]->count >= FANOUT, "popmap_clear_block: level %d count corrupted", l);
+		path[l]->count -= FANOUT;
+	}
+	pm->populated -= FANOUT;
+	prune(pm, pindex, 1, path);
+}
+
 /* Whether pindex is populated. */
 bool
 popmap_test(const struct popmap *pm, uint64_t pindex)

@@ -43,6 +43,15 @@ int popmap_set(struct popmap *pm, uint64_t pindex);
 /* Mark pindex unpopulated, freeing nodes left empty.  Panics unless it was populated. */
 void popmap_clear(struct popmap *pm, uint64_t pindex);
 
+/*
+ * popmap_set (popmap_clear) of the 512 pages of the aligned 2 MiB block at pindex in
+ * one walk: a 2 MiB page mapped (unmapped) whole.  set: 0, or -1 with the map
+ * unchanged when out of memory; panics unless no page of the block is populated.
+ * clear: panics unless every page of it is.
+ */
+int popmap_set_block(struct popmap *pm, uint64_t pindex);
+void popmap_clear_block(struct popmap *pm, uint64_t pindex);
+
 /* Whether pindex is populated (false for pindex out of range). */
 bool popmap_test(const struct popmap *pm, uint64_t pindex);
 

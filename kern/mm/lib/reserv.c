@@ -409,6 +409,57 @@ reserv_free_page(struct reserv *rv, uint64_t pfn)
 	return false;
 }
 
+/*
+ * reserv_free_page for each of the 2^order frames at pfn, all in use, in one step: a
+ * whole 2 MiB page's frames go back to their reservation as one block (the bits are
+ * cleared a word at a time, so order is at least 6), and rv, if it was full, is
+ * requeued once rather than walked into its queue again for each frame.
+ */
+bool
+reserv_free_block(struct reserv *rv, uint64_t pfn, unsigned order)
+{
+	uint64_t off, n = NPAGES(order);
+
+	check_live(rv, "reserv_free_block");
+	off = pfn - rv->pfn;
+	KASSERT(order >= 6 && order <= rv->order && off < NPAGES(rv->order) && (off & (n - 1)) == 0,
+	    "reserv_free_block: frames %lx order %u are not a block of reservation at %lx order %u",
+	    pfn, order, rv->pfn, rv->order);
+	KASSERT(reserv_block_inuse(rv, pfn, order),
+	    "reserv_free_block: a frame of %lx order %u is not in use", pfn, order);
+	KASSERT(rv->popcnt >= n, "reserv_free_block: popcnt corrupted");
+	for (uint64_t w = off / 64; w < (off + n) / 64; w++)
+		rv->inuse[w] = 0;
+	rv->popcnt -= (uint32_t)n;
+	if (rv->popcnt == 0) {
+		if (rv->on_queue)
+			dequeue(rv);
+		reserv_stats.freed_whole[size_index(rv->order)]++;
+		forget(rv);
+		rs.ops->free_frames(rv->pfn, rv->order);
+		release(rv);
+		return true;
+	}
+	if (!rv->on_queue && !rv->pinned)
+		enqueue_by_stamp(rv);
+	return false;
+}
+
+/* Whether every frame of the 2^order frames at pfn (order >= 6, inside rv, aligned) is in use. */
+bool
+reserv_block_inuse(const struct reserv *rv, uint64_t pfn, unsigned order)
+{
+	uint64_t off = pfn - rv->pfn, n = NPAGES(order);
+
+	KASSERT(order >= 6 && order <= rv->order && off < NPAGES(rv->order) && (off & (n - 1)) == 0,
+	    "reserv_block_inuse: frames %lx order %u are not a block of reservation at %lx order %u",
+	    pfn, order, rv->pfn, rv->order);
+	for (uint64_t w = off / 64; w < (off + n) / 64; w++)
+		if (rv->inuse[w] != ~(uint64_t)0)
+			return false;
+	return true;
+}
+
 /* Keep rv off the partially populated queue until reserv_unpin: it is never preempted. */
 void
 reserv_pin(struct reserv *rv)

@@ -101,6 +101,17 @@ uint64_t reserv_alloc_page(struct reserv *rv, uint64_t pindex, uint64_t now);
 bool reserv_free_page(struct reserv *rv, uint64_t pfn);
 
 /*
+ * reserv_free_page for each of the 2^order frames at pfn in one step: a naturally
+ * aligned block of rv's extent, order 6 or more, whose frames are all in use (a 2 MiB
+ * page's last mapping went).  True if rv is gone, as for reserv_free_page.  Panics if
+ * the block is not part of rv or a frame of it is not in use.
+ */
+bool reserv_free_block(struct reserv *rv, uint64_t pfn, unsigned order);
+
+/* Whether all 2^order frames at pfn (a naturally aligned block of rv, order >= 6) are in use. */
+bool reserv_block_inuse(const struct reserv *rv, uint64_t pfn, unsigned order);
+
+/*
  * Dissolve rv: its frames not in use go back through free_frames as maximal naturally
  * aligned blocks; those in use stay allocated and become ordinary frames.  rv is
  * destroyed.
