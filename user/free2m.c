@@ -1,6 +1,6 @@
 /*
- * hf_free2m: munmap of 2 MiB pages gives each block back in one step (issue 13 item 4).
- * run=hf_free2m,SCENARIO,BOUND; BOUND is the most guest instructions one 2 MiB page's
+ * free2m: munmap of 2 MiB pages gives each block back in one step (issue 13 item 4).
+ * run=free2m,SCENARIO,BOUND; BOUND is the most guest instructions one 2 MiB page's
  * munmap may take (0: not checked, for a run without -icount, where rdtsc counts time):
  *   one      vm.policy=eager: one 2 MiB page mapped, unmapped
  *   many     vm.policy=eager: 32 2 MiB pages (64 MiB) unmapped in one call
@@ -10,7 +10,7 @@
  *   shared   vm.policy=eager: a 2 MiB page shared by fork; the child's munmap must not
  *            free it (the parent still reads it), the parent's does
  * Each checks that the free page count comes back to where it was before the mmap.
- * Prints "hf_free2m: SCENARIO: N instructions per 2 MiB page" and "hf_free2m: SCENARIO OK".
+ * Prints "free2m: SCENARIO: N instructions per 2 MiB page" and "free2m: SCENARIO OK".
  */
 #include "user/utest.h"
 
@@ -45,7 +45,7 @@ unmap_timed(const char *scenario, uint8_t *p, uint64_t nblocks)
 	uint64_t t0 = rdtsc();
 	EXPECT(munmap(p, nblocks * PG2M), 0);
 	uint64_t per = (rdtsc() - t0) / nblocks;
-	printf("hf_free2m: %s: %lu instructions per 2 MiB page\n", scenario, (unsigned long)per);
+	printf("free2m: %s: %lu instructions per 2 MiB page\n", scenario, (unsigned long)per);
 	CHECK(bound == 0 || per <= bound, "%s: munmap took %lu instructions per 2 MiB page, more than %lu", scenario,
 	      (unsigned long)per, (unsigned long)bound);
 }
