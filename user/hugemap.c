@@ -18,7 +18,9 @@
  *              flags, MAP_SHARED: errors, and nothing allocated
  *   fallback   no free 2 MiB block at first touch (injected): 4 KiB pages, counted
  * The kernel's invariant checker runs while the mappings are live (kcheck).
- * Prints "hugemap: SCENARIO OK"; a failed check prints "hugemap: FAIL ...".
+ * hugemap SCENARIO... runs each in a child of its own and checks that the free pages and
+ * the kernel heap are back where they were after it.  Prints "hugemap: SCENARIO OK" and
+ * "hugemap: SCENARIO: no leak"; a failed check prints "hugemap: FAIL ...".
  */
 #include "user/utest.h"
 
@@ -412,23 +414,27 @@ static const struct scenario scenarios[] = {
 int
 main(int argc, char **argv)
 {
-	CHECK(argc == 2, "usage: hugemap SCENARIO");
-	EXPECT(hm_fd = open(HUGEMAP, O_RDWR), 0);
-	struct kcounters c0 = stats_now();
-	int pid = fork();
-	CHECK(pid >= 0, "fork: %e", pid);
-	if (pid == 0) {
-		run_scenario(scenarios, ARRAY_SIZE(scenarios), argc, argv);
-		exit(0);
+	CHECK(argc >= 2, "usage: hugemap SCENARIO...");
+	for (int i = 1; i < argc; i++) {	/* each in a child of its own, with a leak check */
+		EXPECT(hm_fd = open(HUGEMAP, O_RDWR), 0);
+		struct kcounters c0 = stats_now();
+		int pid = fork();
+		CHECK(pid >= 0, "fork: %e", pid);
+		if (pid == 0) {
+			char *one[] = { argv[0], argv[i], NULL };
+			run_scenario(scenarios, ARRAY_SIZE(scenarios), 2, one);
+			exit(0);
+		}
+		int status;
+		EXPECT(wait(pid, &status), pid);
+		EXPECT(status, 0);
+		struct kcounters c1 = stats_now();
+		EXPECT(close(hm_fd), 0);
+		CHECK(c1.free_pages == c0.free_pages && c1.kmalloc_bytes == c0.kmalloc_bytes,
+		      "%s leaked: free pages %lu -> %lu, kernel heap %lu -> %lu bytes", argv[i],
+		      (unsigned long)c0.free_pages, (unsigned long)c1.free_pages, (unsigned long)c0.kmalloc_bytes,
+		      (unsigned long)c1.kmalloc_bytes);
+		printf("hugemap: %s: no leak\n", argv[i]);
 	}
-	int status;
-	EXPECT(wait(pid, &status), pid);
-	EXPECT(status, 0);
-	struct kcounters c1 = stats_now();
-	CHECK(c1.free_pages == c0.free_pages && c1.kmalloc_bytes == c0.kmalloc_bytes,
-	      "%s leaked: free pages %lu -> %lu, kernel heap %lu -> %lu bytes", argv[1], (unsigned long)c0.free_pages,
-	      (unsigned long)c1.free_pages, (unsigned long)c0.kmalloc_bytes, (unsigned long)c1.kmalloc_bytes);
-	EXPECT(close(hm_fd), 0);
-	printf("hugemap: %s: no leak\n", argv[1]);
 	return 0;
 }

@@ -12,6 +12,7 @@
  *   ovl_cow converge          more overlays than ovl.max (boot with ovl.max=4)
  *   ovl_cow orphan            the parent exits first: the child's overlays fold back
  *   ovl_cow refork            fork of a process with overlaid pages shares them whole
+ *   ovl_cow all               chain, every cut, refork, one after the other
  *   ovl_cow oom K             frame allocation K after the fork fails in the writer
  *   ovl_cow model PATTERN PAGES ACCESSES SEED MOD [WMOD]
  *                             the model TLB over overlaid pages: segment i of PAGES (2 MiB
@@ -507,6 +508,22 @@ matrix_cells(const char *kind, const char *who)
 			}
 }
 
+/* chain, every cut and refork in one run (one boot in the grader). */
+static void
+all(void)
+{
+	static const char *const modes[] = { "munmap-seg", "munmap-all", "mprotect-seg", "mprotect-all",
+					     "dontneed-seg", "dontneed-all" };
+	chain();
+	printf("ovl_cow: chain OK\n");
+	for (unsigned i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+		cut(modes[i]);
+		printf("ovl_cow: cut %s OK\n", modes[i]);
+	}
+	refork();
+	printf("ovl_cow: refork OK\n");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -523,6 +540,8 @@ main(int argc, char **argv)
 		orphan();
 	else if (strcmp(argv[1], "refork") == 0)
 		refork();
+	else if (strcmp(argv[1], "all") == 0)
+		all();
 	else if (strcmp(argv[1], "oom") == 0 && argc == 3)
 		oom(strtoul(argv[2], NULL, 0));
 	else if (strcmp(argv[1], "model") == 0 && (argc == 7 || argc == 8))
