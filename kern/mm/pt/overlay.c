@@ -321,7 +321,7 @@ pmap_overlay_share(struct pmap *parent, struct overlay *pov, struct pmap *child)
 			ctable[j] = (entry & ~PTE_AD) | PTE_OVL;
 			overlay_stats.pages_live++;
 		} else {
-			ctable[j] = ptable[j] & ~(PTE_TRAP | PTE_AD);
+			ctable[j] = PTE_ADDR(ptable[j]) | (ptable[j] & (0xFFFUL | PTE_NX) & ~PTE_AD);
 		}
 	}
 	pmap_flush(parent);
