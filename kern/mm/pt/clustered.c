@@ -267,6 +267,18 @@ map_base(struct cpt *t, uint64_t va, uint64_t pte)
 	return 0;
 }
 
+/* The node mapping base page va, with its link and va's index in it; NULL if none does. */
+static struct cpt_node *
+base_page(const struct cpt *t, uint64_t va, struct cpt_node ***link, unsigned *i)
+{
+	struct cpt_node *n = find(&t->base, block_tag(t, va), link, NULL);
+	*i = block_index(t, va);
+	if (!n)
+		return NULL;
+	bool mapped = n->kind == CPT_PARTIAL ? (n->valid >> *i) & 1 : (n->pte[*i] & PTE_PRESENT) != 0;
+	return mapped ? n : NULL;
+}
+
 /* ---- the interface ---- */
 
 int
@@ -315,18 +327,14 @@ cpt_unmap(struct cpt *t, uint64_t va, enum page_size size)
 		t->pages -= PS_PAGES(size);
 		return 0;
 	}
-	if (!(n = find(&t->base, block_tag(t, va), &link, NULL)))
+	unsigned i;
+	if (!(n = base_page(t, va, &link, &i)))
 		return -E_NOT_FOUND;
-	unsigned i = block_index(t, va);
 	if (n->kind == CPT_PARTIAL) {
-		if (!((n->valid >> i) & 1))
-			return -E_NOT_FOUND;
 		n->valid &= ~(1UL << i);
 		if (!n->valid)
 			unlink_free(t, &t->base, link);
 	} else {
-		if (!(n->pte[i] & PTE_PRESENT))
-			return -E_NOT_FOUND;
 		n->pte[i] = 0;
 		if (--n->count == 0)
 			unlink_free(t, &t->base, link);
@@ -348,12 +356,10 @@ cpt_protect(struct cpt *t, uint64_t va, enum page_size size, uint64_t flags)
 		n->pte[0] = (n->pte[0] & CPT_ADDR_MASK) | flags;
 		return 0;
 	}
-	if (!(n = find(&t->base, block_tag(t, va), &link, NULL)))
+	unsigned i;
+	if (!(n = base_page(t, va, &link, &i)))
 		return -E_NOT_FOUND;
-	unsigned i = block_index(t, va);
 	if (n->kind == CPT_PARTIAL) {
-		if (!((n->valid >> i) & 1))
-			return -E_NOT_FOUND;
 		if (n->valid == (1UL << i)) {		/* its only page: the node's flags */
 			n->pte[0] = (n->pte[0] & CPT_ADDR_MASK) | flags;
 			return 0;
@@ -363,8 +369,6 @@ cpt_protect(struct cpt *t, uint64_t va, enum page_size size, uint64_t flags)
 		if (!(n = make_full(t, link)))
 			return -E_NO_MEM;
 	}
-	if (!(n->pte[i] & PTE_PRESENT))
-		return -E_NOT_FOUND;
 	n->pte[i] = (n->pte[i] & CPT_ADDR_MASK) | flags;
 	return 0;
 }
