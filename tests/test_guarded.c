@@ -293,6 +293,14 @@ fixed(void)
 	      "the upper half");
 	gpt_destroy(&t);
 	CHECK(held == 0, "destroy left %lu bytes", (unsigned long)held);
+	/* Keys diverging at bit 19 (stride 4): the node must start at 18, not straddle it. */
+	CHECK(gpt_init(&t, 4, &mem) == 0, "init stride 4");
+	CHECK(gpt_map(&t, 1ULL << 30, FRAME_BASE | P, PS_4K) == 0 && gpt_map(&t, 2ULL << 30, FRAME_BASE | P, PS_4K) == 0 &&
+	      gpt_map(&t, 3ULL << 30, (1ULL << 30) | P | 0x80, PS_1G) == 0 && gpt_check(&t), "a 1 GiB page beside two pages");
+	CHECK(gpt_lookup(&t, (4ULL << 30) - 4096, &pte, &size, NULL) && size == PS_1G && pte == ((1ULL << 30) | P | 0x80) &&
+	      gpt_lookup(&t, 2ULL << 30, &pte, &size, NULL) && size == PS_4K, "1 GiB page lookup");
+	gpt_destroy(&t);
+	CHECK(held == 0, "destroy left %lu bytes", (unsigned long)held);
 }
 
 int

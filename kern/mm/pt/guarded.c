@@ -401,6 +401,9 @@ walk(const struct gpt *t, const struct gpt_entry *e, unsigned r, unsigned depth,
 	level_of(t, b, &b, &top);
 	if (b != low - n->width || top != low || (bool)n->bottom != (b == 0))
 		return false;
+	for (unsigned c = PS_ORDER(PS_2M); c <= PS_ORDER(PS_1G); c += PS_ORDER(PS_2M))
+		if (b < c && c < top)
+			return false;	/* a superpage leaf would need the node's index bits */
 	s->nodes++;
 	s->entries += 1ULL << n->width;
 	unsigned valid = 0, full = 0;
