@@ -17,6 +17,7 @@
 
 #define GPT_KEY_BITS	36		/* the virtual page number: va bits 47..12 */
 #define GPT_MAX_STRIDE	9		/* widest node: 512 entries, like an x86 table page */
+#define GPT_STRIDE_DEFAULT 9		/* smallest on dense and sparse spaces (guarded.c) */
 
 /* Where the table's memory comes from: alloc returns zeroed memory or NULL. */
 struct gpt_alloc {
