@@ -12,8 +12,8 @@
  * (every collapse happened), and destroy must give back every byte.  Fixed cases: one
  * page is the root's own leaf, a split and its collapse, overlaps, bad arguments, a
  * 1 GiB page beside a node at its boundary.
- * test_guarded [OPS_PER_STRIDE]: 60,000 by default (make test, about 2.5 s with the
- * sanitizers); the longer run, 250,000 (10^6 in all), takes about 15 s.
+ * test_guarded [OPS_PER_STRIDE]: 60,000 by default (make test, about 3 s with the
+ * sanitizers); the longer run, 250,000 (10^6 in all), takes about 10 s.
  */
 #define HARNESS_NAME "guarded"
 #include "tests/harness.h"
