@@ -227,11 +227,10 @@ gpt_map(struct gpt *t, uint64_t va, uint64_t pte, enum page_size size)
 	return 0;
 }
 
-/* The path of a lookup: the entries read, the node holding each, the key bits left. */
+/* The path of a lookup: the entries read and the node holding each (NULL: the root). */
 struct path {
 	struct gpt_entry *e[MAX_PATH];
 	struct gpt_node *holder[MAX_PATH];
-	unsigned r[MAX_PATH];
 	unsigned n;			/* entries on it */
 	struct gpt_node *bottom;	/* the leaf is a PTE in this bottom node, or NULL */
 	uint64_t *slot;
@@ -244,7 +243,7 @@ struct path {
 static uint64_t *
 find(const struct gpt *t, uint64_t key, enum page_size *size, struct path *p, unsigned *refs)
 {
-	struct gpt_entry *e = (struct gpt_entry *)&t->root;
+	struct gpt_entry *e = (struct gpt_entry *)&t->root;	/* written only by unmap and protect */
 	struct gpt_node *holder = NULL;
 	unsigned r = GPT_KEY_BITS, n = 0;
 	uint64_t *found = NULL;
@@ -252,8 +251,7 @@ find(const struct gpt *t, uint64_t key, enum page_size *size, struct path *p, un
 		n++;
 		if (p) {
 			p->e[p->n] = e;
-			p->holder[p->n] = holder;
-			p->r[p->n++] = r;
+			p->holder[p->n++] = holder;
 			p->bottom = NULL;
 		}
 		unsigned low = r - e->glen;
