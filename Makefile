@@ -91,6 +91,7 @@ tlbsim-tool: $(TLBSIM)
 bench: $(OBJDIR)/spos.iso
 	$(PYTHON) tools/bench.py
 	$(PYTHON) tools/bench_overlay.py
+	$(MAKE) bench-pt
 	$(MAKE) bench-peer
 
 # The fork-checkpoint benchmark of page overlays (issue 10), per cow= policy.
