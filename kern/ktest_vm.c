@@ -26,11 +26,13 @@ static void
 count_mappings(uint64_t pa, bool block, int delta)
 {
 	struct page *head = pa2page(pa);
-	if (block)
+	if (block) {
 		head->maps2m += delta;
-	else
+	} else {
 		for (int i = 0; i < NPTENTRIES; i++)
 			head[i].refcount += delta;
+		head->maps4k += delta * NPTENTRIES;
+	}
 }
 
 /*

@@ -314,8 +314,7 @@ compact_block(uint64_t pfn, uint64_t used)
 			"compact_block: va 0x%lx is not a private 4 KiB page (refcount %u)", m->maps[k].va,
 			from->refcount);
 		memcpy(page2kva(to), page2kva(from), PGSIZE);
-		to->refcount = 1;
-		from->refcount = 0;
+		page_move_ref(from, to);
 		m->maps[k].from = from;
 		*pte = page2pa(to) | (*pte & ~PTE_ADDR_MASK);
 		daemon_stats.migrations++;

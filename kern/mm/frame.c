@@ -213,8 +213,10 @@ phys_print_meminfo(void)
 void
 page_unref(struct page *pg)
 {
-	assert(pg->refcount > 0);
-	if (--pg->refcount == 0 && page_block2m(pg)->maps2m == 0)
+	struct page *head = page_block2m(pg);
+	assert(pg->refcount > 0 && head->maps4k > 0);
+	head->maps4k--;
+	if (--pg->refcount == 0 && head->maps2m == 0)
 		frame_free(pg);		/* to its reservation, if it has one (kern/mm/policy.c) */
 }
 
@@ -247,12 +249,9 @@ frame_unref2m(struct page *head)
 		"frame_unref2m: pa 0x%lx: no block mapping to drop (%u)", page2pa(head), head->maps2m);
 	if (--head->maps2m > 0)
 		return;
-	uint64_t i = 0;
-	while (i < PS_PAGES(PS_2M) && head[i].refcount == 0)
-		i++;
-	if (i == PS_PAGES(PS_2M) && frame_free_block2m(head))
-		return;
-	for (i = 0; i < PS_PAGES(PS_2M); i++)
+	if (head->maps4k == 0 && frame_free_block2m(head))
+		return;			/* no 4 KiB mapping either: the whole block goes */
+	for (uint64_t i = 0; i < PS_PAGES(PS_2M); i++)
 		if (head[i].refcount == 0)
 			frame_free(&head[i]);
 }
@@ -265,6 +264,7 @@ frame_merge2m(struct page *head)
 		KASSERT(head[i].refcount > 0, "frame_merge2m: pa 0x%lx is not mapped", page2pa(&head[i]));
 		head[i].refcount--;
 	}
+	head->maps4k -= PS_PAGES(PS_2M);
 }
 
 void
@@ -272,6 +272,7 @@ frame_split2m(struct page *head)
 {
 	for (uint64_t i = 0; i < PS_PAGES(PS_2M); i++)
 		head[i].refcount++;
+	head->maps4k += PS_PAGES(PS_2M);
 	KASSERT(head->maps2m > 0, "frame_split2m: pa 0x%lx has no block mapping", page2pa(head));
 	head->maps2m--;
 }
@@ -279,12 +280,7 @@ frame_split2m(struct page *head)
 bool
 frame_sole2m(struct page *head)
 {
-	if (head->maps2m != 1)
-		return false;
-	for (uint64_t i = 0; i < PS_PAGES(PS_2M); i++)
-		if (head[i].refcount != 0)
-			return false;
-	return true;
+	return head->maps2m == 1 && head->maps4k == 0;
 }
 
 /*

@@ -79,20 +79,30 @@ void phys_print_meminfo(void);
  * each of its 2 MiB blocks; an overlaid 2 MiB page) once in the block's maps2m.  A
  * frame is free when both are zero; fork of a 2 MiB page touches one count, not 512.
  */
-static inline void
-page_ref(struct page *pg)
-{
-	pg->refcount++;
-}
-
-/* Drop one 4 KiB mapping; the frame returns to the allocator with its last mapping. */
-void page_unref(struct page *pg);
-
 /* The first page of the 2 MiB block holding pg. */
 static inline struct page *
 page_block2m(struct page *pg)
 {
 	return pa2page(ROUNDDOWN(page2pa(pg), PG2M));
+}
+
+static inline void
+page_ref(struct page *pg)
+{
+	pg->refcount++;
+	page_block2m(pg)->maps4k++;
+}
+
+/* Drop one 4 KiB mapping; the frame returns to the allocator with its last mapping. */
+void page_unref(struct page *pg);
+
+/* Migration: the one 4 KiB mapping of from now maps to (from is not freed here). */
+static inline void
+page_move_ref(struct page *from, struct page *to)
+{
+	page_ref(to);
+	from->refcount--;
+	page_block2m(from)->maps4k--;
 }
 
 /* One more mapping of the whole 2 MiB block headed by head (2 MiB aligned). */

@@ -19,8 +19,9 @@
  *                object is dangling (counts agree).
  *   frames       the leaf entries of all live address spaces mapping a frame number
  *                exactly its refcount plus its 2 MiB block's maps2m (slab pages
- *                excepted: their refcount counts objects); no leaf maps a free,
- *                reserved or nonexistent frame.
+ *                excepted: their refcount counts objects); each block's maps4k is the
+ *                sum of its pages' refcounts; no leaf maps a free, reserved or
+ *                nonexistent frame.
  *   page tables  the tables reachable from live PML4s are pmap_user_pt_pages, none
  *                shared between spaces, none free or mapped as user memory.
  *   regions      sorted, disjoint, page aligned, inside user space, W^X, each object's
@@ -618,8 +619,18 @@ invariant_check(bool verbose)
 	if (rc.user != object_reservations)
 		violation("reservations: %lu live, %lu owned by live objects", rc.user, object_reservations);
 
+	uint64_t block_refs = 0;		/* refcounts of the current 2 MiB block so far */
 	for (uint64_t pfn = 0; pfn < npages; pfn++) {
 		const struct page *pg = &phys_buddy.pages[pfn];
+		if (!kmalloc_is_slab(pg) && !(map[pfn] & MAP_FREE))
+			block_refs += pg->refcount;
+		if ((pfn + 1) % PS_PAGES(PS_2M) == 0 || pfn + 1 == npages) {
+			const struct page *head = &phys_buddy.pages[ROUNDDOWN(pfn, PS_PAGES(PS_2M))];
+			if (head->maps4k != block_refs)
+				violation("2 MiB block pfn 0x%lx: maps4k %u, its pages' refcounts sum to %lu",
+					  ROUNDDOWN(pfn, PS_PAGES(PS_2M)), head->maps4k, block_refs);
+			block_refs = 0;
+		}
 		uint64_t mapped = map[pfn] & MAP_COUNT;
 		uint32_t block = phys_buddy.pages[ROUNDDOWN(pfn, PS_PAGES(PS_2M))].maps2m;
 		if ((map[pfn] & MAP_FREE) || kmalloc_is_slab(pg) || pg->refcount + block == mapped)

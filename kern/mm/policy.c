@@ -367,7 +367,7 @@ policy_populate(struct vmspace *vs, struct vm_region *r, uint64_t va)
 	    pmap_enter(&vs->pmap, page, pa, pmap_prot_flags(r->prot, false)) < 0) {
 		if (popmap_test(pm, page >> PGSHIFT))
 			popmap_clear(pm, page >> PGSHIFT);
-		pg->refcount = 1;
+		page_ref(pg);
 		page_unref(pg);			/* back to its reservation or the allocator */
 		return -E_NO_MEM;
 	}

@@ -13,7 +13,9 @@
  * Later layers: refcount counts the 4 KiB leaf entries mapping the frame; maps2m, kept
  * on the first page of each 2 MiB-aligned block, counts the mappings of the whole
  * block (a 2 MiB leaf, a 1 GiB leaf over it, an overlaid 2 MiB page): one count for a
- * superpage, not 512 (kern/mm/frame.c).  A page-table page that shows an overlaid
+ * superpage, not 512; maps4k, also on the first page, is the sum of the block's
+ * refcounts, so "is anything of this block mapped by 4 KiB entries" is one load
+ * (kern/mm/frame.c).  A page-table page that shows an overlaid
  * 2 MiB page (kern/mm/pt/overlay.c) names its overlay record in `overlay`, in place of
  * the free-list links it does not use while allocated.
  */
@@ -30,10 +32,11 @@ struct page {
 		};
 		struct overlay *overlay;	/* an overlaid 2 MiB page's table page: its record */
 	};
-	uint32_t flags;			/* PG_* */
-	uint8_t order;			/* (b) order of the free block this page heads, when PG_FREE */
 	uint32_t refcount;		/* owners/mappings; used by later layers, buddy leaves it 0 */
 	uint32_t maps2m;		/* first page of a 2 MiB block: mappings of the whole block */
+	uint32_t maps4k;		/* first page of a 2 MiB block: its pages' refcounts summed */
+	uint16_t flags;			/* PG_* */
+	uint8_t order;			/* (b) order of the free block this page heads, when PG_FREE */
 };
 
 #define PG_FREE		0x1u	/* heads a free buddy block of 2^order pages */
