@@ -206,7 +206,7 @@ model_leaf(const pte_t *pte, int level)
 {
 	if (!pte || !(*pte & PTE_P))
 		return PGSIZE;
-	return (*pte & PTE_OVL) ? PG2M : PS_SIZE(level);
+	return PS_SIZE(pmap_leaf_size(*pte, level));
 }
 
 int

@@ -232,8 +232,7 @@ check_leaf_trap(struct space_ctx *ctx, pte_t pte, uint64_t va, int level)
 		return;
 	}
 	bool in_range = va < vs->tlb->hi && va + PS_SIZE(level) > vs->tlb->lo;
-	enum page_size model_size = (pte & PTE_OVL) ? PS_2M : (enum page_size)level;	/* overlaid: one 2 MiB page */
-	bool resident = ctx->model_holds && tlbtrap_resident(vs, va, model_size);
+	bool resident = ctx->model_holds && tlbtrap_resident(vs, va, pmap_leaf_size(pte, level));
 	if (in_range && trap == resident)
 		violation("pml4 0x%lx: %s leaf at va 0x%lx is %s but the model %s it", pmap_root(&vs->pmap),
 			  level_names[level], va, trap ? "fake-invalid" : "valid", resident ? "holds" : "does not hold");

@@ -618,8 +618,7 @@ tlbtrap_fault(struct vmspace *vs, uint64_t va, uint64_t *rflags)
 	 * what vtlb_resident looks up (in an overlaid page, the segment itself).
 	 */
 	struct overlay *ov = overlay_of(vs, pte, va);
-	if (ov)
-		size = PS_2M;
+	size = pmap_leaf_size(*pte, size);
 	uint64_t probe = ov ? ROUNDDOWN(va, PGSIZE) : ROUNDDOWN(va, PS_SIZE(size));
 	uint64_t page = ov && !pmap_overlay_has(ov, va) ? ov->va : probe;
 	if (step.vs != vs) {

@@ -284,10 +284,10 @@ widen_to_leaves(struct vmspace *vs, uint64_t *start, uint64_t *end)
 	int level;
 	pte_t *pte = pmap_lookup(&vs->pmap, *start, &level);
 	if (pte && (*pte & PTE_P))
-		*start = ROUNDDOWN(*start, (*pte & PTE_OVL) ? PG2M : PS_SIZE(level));
+		*start = ROUNDDOWN(*start, PS_SIZE(pmap_leaf_size(*pte, level)));
 	pte = pmap_lookup(&vs->pmap, *end - 1, &level);
 	if (pte && (*pte & PTE_P))
-		*end = ROUNDUP(*end, (*pte & PTE_OVL) ? PG2M : PS_SIZE(level));
+		*end = ROUNDUP(*end, PS_SIZE(pmap_leaf_size(*pte, level)));
 }
 
 /* ---- releasing pages ---- */

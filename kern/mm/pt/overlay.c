@@ -134,6 +134,16 @@ omt_entry(struct pmap *pm, uint64_t va, bool create)
 	return &table[PTX(va, PS_4K)];
 }
 
+/* Make the PD entry pde of pm point to table_pa, the table showing overlaid page ov. */
+static void
+overlay_install(struct pmap *pm, pte_t *pde, uint64_t table_pa, struct overlay *ov)
+{
+	pa2page(table_pa)->overlay = ov;
+	*pde = table_pa | PTE_P | PTE_W | PTE_U | PTE_OVL;
+	pmap_user_pt_pages++;
+	pm->overlays++;
+}
+
 int
 pmap_overlay_create(struct pmap *pm, uint64_t va)
 {
@@ -150,18 +160,15 @@ pmap_overlay_create(struct pmap *pm, uint64_t va)
 		kfree(ov);
 		return -E_NO_MEM;
 	}
-	pmap_user_pt_pages++;
 	memset(ov, 0, sizeof *ov);
 	ov->va = va;
 	ov->frame = LEAF_ADDR(*pde, PS_2M);
 	pte_t *table = pt_va(table_pa);
-	uint64_t flags = (*pde & (0xFFFUL | PTE_NX) & ~PTE_PS) | PTE_OVL;
+	uint64_t flags = (*pde & LEAF_FLAGS & ~PTE_PS) | PTE_OVL;
 	for (unsigned j = 0; j < SEGMENTS; j++)
 		table[j] = (ov->frame + j * PGSIZE) | flags;
-	pa2page(table_pa)->overlay = ov;
-	*pde = table_pa | PTE_P | PTE_W | PTE_U | PTE_OVL;	/* the record keeps F's block mapping */
+	overlay_install(pm, pde, table_pa, ov);	/* the record keeps F's block mapping */
 	pmap_flush(pm);
-	pm->overlays++;
 	overlay_stats.created++;
 	return 0;
 }
@@ -303,14 +310,13 @@ pmap_overlay_share(struct pmap *parent, struct overlay *pov, struct pmap *child)
 		return -E_NO_MEM;		/* tables pmap_walk made stay, empty: harmless */
 	}
 	KASSERT(!(*pde & PTE_P), "pmap_overlay_share: va 0x%lx is mapped in the child", pov->va);
-	pmap_user_pt_pages++;
 	*ov = *pov;
 	pte_t *ptable = pt_va(PTE_ADDR(*pd_entry(parent, pov->va)));
 	pte_t *ctable = pt_va(table_pa);
 	for (unsigned j = 0; j < SEGMENTS; j++) {
 		uint64_t seg = ov->va + j * PGSIZE;
 		if (obv_test(ov, j)) {		/* the overlay page, copy-on-write in both */
-			uint64_t entry = (PTE_ADDR(ptable[j]) | (ptable[j] & (0xFFFUL | PTE_NX) & ~(PTE_W | PTE_OVL))) |
+			uint64_t entry = (PTE_ADDR(ptable[j]) | (ptable[j] & LEAF_FLAGS & ~(PTE_W | PTE_OVL))) |
 					 PTE_COW;
 			page_ref(pa2page(PTE_ADDR(entry)));
 			ptable[j] = entry | PTE_OVL;
@@ -321,14 +327,12 @@ pmap_overlay_share(struct pmap *parent, struct overlay *pov, struct pmap *child)
 			ctable[j] = (entry & ~PTE_AD) | PTE_OVL;
 			overlay_stats.pages_live++;
 		} else {
-			ctable[j] = PTE_ADDR(ptable[j]) | (ptable[j] & (0xFFFUL | PTE_NX) & ~PTE_AD);
+			ctable[j] = PTE_ADDR(ptable[j]) | (ptable[j] & LEAF_FLAGS & ~PTE_AD);
 		}
 	}
 	pmap_flush(parent);
 	frame_ref2m(pa2page(ov->frame));
-	pa2page(table_pa)->overlay = ov;
-	*pde = table_pa | PTE_P | PTE_W | PTE_U | PTE_OVL;
-	child->overlays++;
+	overlay_install(child, pde, table_pa, ov);
 	overlay_stats.shared++;
 	return 0;
 }

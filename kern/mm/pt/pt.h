@@ -111,6 +111,19 @@ extern struct pmap_stats pmap_stats;
 
 /* Physical address of a leaf entry at level (bits below the page size cleared). */
 #define LEAF_ADDR(pte, level)	((pte) & PTE_ADDR_MASK & ~(PS_SIZE(level) - 1))
+/* The x86 flag bits of a leaf entry (no frame, no model-TLB bits). */
+#define LEAF_FLAGS	(0xFFFUL | PTE_NX)
+
+/*
+ * The size of the page a TLB caches for the present leaf pte at level: the leaf's own,
+ * except that every PTE of an overlaid 2 MiB page (PTE_OVL) stands for the 2 MiB page
+ * (kern/mm/pt/overlay.c).
+ */
+static inline enum page_size
+pmap_leaf_size(pte_t pte, int level)
+{
+	return (pte & PTE_OVL) ? PS_2M : (enum page_size)level;
+}
 
 /*
  * Replace the 512 entries of the table under the level-(level) entry covering va by

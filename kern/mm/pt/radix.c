@@ -275,7 +275,6 @@ pmap_next_table(struct pmap *pm, uint64_t va, uint64_t end, int level)
  */
 struct pmap_stats pmap_stats;
 
-#define LEAF_FLAGS	(0xFFFUL | PTE_NX)		/* flag bits of a leaf entry */
 
 /* Flush every user translation of the address space if it is the loaded one. */
 static void
