@@ -86,11 +86,9 @@ main(int argc, char **argv)
 	struct tlb_stats st;
 	EXPECT(tlbctl(TLBCTL_READ, (uint64_t)&st, sizeof st), 0);
 	EXPECT(tlbctl(TLBCTL_STOP, 0, 0), 0);
-	printf("tlbinv: %s pages %lu base 0x%lx: traps %lu misses 4k %lu 2m %lu 1g %lu evictions 4k %lu 2m %lu "
-	       "1g %lu walkrefs %lu\n", argv[1], (unsigned long)pages, (unsigned long)s.data, (unsigned long)st.traps,
-	       (unsigned long)st.misses[0], (unsigned long)st.misses[1], (unsigned long)st.misses[2],
-	       (unsigned long)st.evictions[0], (unsigned long)st.evictions[1], (unsigned long)st.evictions[2],
-	       (unsigned long)st.walk_refs);
+	char counts[160];
+	printf("tlbinv: %s pages %lu base 0x%lx: %s\n", argv[1], (unsigned long)pages, (unsigned long)s.data,
+	       tlb_counts(counts, sizeof counts, &st));
 	if (s.child > 0) {
 		int status;
 		EXPECT(wait(s.child, &status), s.child);

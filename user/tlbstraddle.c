@@ -45,19 +45,11 @@ main(int argc, char **argv)
 	EXPECT(tlbctl(TLBCTL_READ, (uint64_t)&s, sizeof s), 0);
 	EXPECT(tlbctl(TLBCTL_STOP, 0, 0), 0);
 	CHECK(sum == accesses * 0x0101010101010101ull, "wrong sum %lx", (unsigned long)sum);
-	printf("tlbstraddle: %s pages %lu accesses %lu seed %lu stride %lu offset %lu base 0x%lx: traps %lu "
-	       "misses 4k %lu 2m %lu 1g %lu evictions 4k %lu 2m %lu 1g %lu walkrefs %lu\n",
-	       argv[1], (unsigned long)pages, (unsigned long)accesses, (unsigned long)seed, (unsigned long)stride,
-	       (unsigned long)offset, (unsigned long)data, (unsigned long)s.traps, (unsigned long)s.misses[0],
-	       (unsigned long)s.misses[1], (unsigned long)s.misses[2], (unsigned long)s.evictions[0],
-	       (unsigned long)s.evictions[1], (unsigned long)s.evictions[2], (unsigned long)s.walk_refs);
-	if (s.shadow)
-		printf("tlbstraddle: shadow traps %lu misses 4k %lu 2m %lu 1g %lu evictions 4k %lu 2m %lu 1g %lu "
-		       "walkrefs %lu taken %lu\n", (unsigned long)s.shadow_traps, (unsigned long)s.shadow_misses[0],
-		       (unsigned long)s.shadow_misses[1], (unsigned long)s.shadow_misses[2],
-		       (unsigned long)s.shadow_evictions[0], (unsigned long)s.shadow_evictions[1],
-		       (unsigned long)s.shadow_evictions[2], (unsigned long)s.shadow_walk_refs,
-		       (unsigned long)s.fake_faults);
+	char counts[160];
+	printf("tlbstraddle: %s pages %lu accesses %lu seed %lu stride %lu offset %lu base 0x%lx: %s\n", argv[1],
+	       (unsigned long)pages, (unsigned long)accesses, (unsigned long)seed, (unsigned long)stride,
+	       (unsigned long)offset, (unsigned long)data, tlb_counts(counts, sizeof counts, &s));
+	print_shadow_counts("tlbstraddle", &s);
 	CHECK(s.real_faults == 0, "%lu real faults while measuring a populated region", (unsigned long)s.real_faults);
 	if (child > 0) {
 		int status;

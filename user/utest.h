@@ -60,6 +60,33 @@ query_va(const void *va)
 	return q;
 }
 
+/*
+ * The model-TLB counts of s as the grader reads them, into buf: "traps T misses 4k A 2m
+ * B 1g C evictions 4k D 2m E 1g F walkrefs W".  Returns buf.
+ */
+static inline const char *
+tlb_counts(char *buf, size_t size, const struct tlb_stats *s)
+{
+	snprintf(buf, size, "traps %lu misses 4k %lu 2m %lu 1g %lu evictions 4k %lu 2m %lu 1g %lu walkrefs %lu",
+		 (unsigned long)s->traps, (unsigned long)s->misses[0], (unsigned long)s->misses[1],
+		 (unsigned long)s->misses[2], (unsigned long)s->evictions[0], (unsigned long)s->evictions[1],
+		 (unsigned long)s->evictions[2], (unsigned long)s->walk_refs);
+	return buf;
+}
+
+/* With the shadow model on (tlb.shadow.*), its counts: "PROG: shadow traps ... taken N". */
+static inline void
+print_shadow_counts(const char *prog, const struct tlb_stats *s)
+{
+	if (!s->shadow)
+		return;
+	printf("%s: shadow traps %lu misses 4k %lu 2m %lu 1g %lu evictions 4k %lu 2m %lu 1g %lu walkrefs %lu "
+	       "taken %lu\n", prog, (unsigned long)s->shadow_traps, (unsigned long)s->shadow_misses[0],
+	       (unsigned long)s->shadow_misses[1], (unsigned long)s->shadow_misses[2],
+	       (unsigned long)s->shadow_evictions[0], (unsigned long)s->shadow_evictions[1],
+	       (unsigned long)s->shadow_evictions[2], (unsigned long)s->shadow_walk_refs, (unsigned long)s->fake_faults);
+}
+
 /* A test program's scenarios, chosen by name on the command line. */
 struct scenario {
 	const char *name;
