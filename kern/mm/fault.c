@@ -241,8 +241,8 @@ vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 	}
 	if (r == -E_NO_MEM)
 		fault_stats.no_memory++;
+	pte = pmap_lookup(&vs->pmap, page, &level);	/* the leaf now */
 	if (r == 0) {				/* the access can now complete */
-		pte = pmap_lookup(&vs->pmap, page, &level);
 		KASSERT(pte && (*pte & PTE_P) && (*pte & PTE_U), "vm_fault: va 0x%lx resolved but not mapped for user",
 			va);
 		KASSERT(!(err & PFERR_W) || ((*pte & PTE_W) && !(*pte & PTE_COW)),
@@ -261,7 +261,6 @@ vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 	 * the 2 MiB translation: only the segment is reported (kern/mm/tlbtrap.c updates the
 	 * OBV in place, as the seed's OS does).
 	 */
-	pte = pmap_lookup(&vs->pmap, page, &level);
 	uint64_t leaf_after = model_leaf(pte, level);
 	uint64_t changed = MAX(leaf_before, leaf_after);
 	if (pte && (*pte & PTE_OVL) && leaf_before <= PG2M)
