@@ -13,6 +13,8 @@
  *   ovl_cow orphan            the parent exits first: the child's overlays fold back
  *   ovl_cow refork            fork of a process with overlaid pages shares them whole
  *   ovl_cow all               chain, every cut, refork, one after the other
+ *   ovl_cow daemon            overlay pages under a page daemon compacting memory (boot
+ *                             with vm.daemon.period=2 vm.daemon.target=1000): they stay put
  *   ovl_cow oom K             frame allocation K after the fork fails in the writer
  *   ovl_cow model PATTERN PAGES ACCESSES SEED MOD [WMOD]
  *                             the model TLB over overlaid pages: segment i of PAGES (2 MiB
@@ -103,6 +105,18 @@ wait_ok(int pid)
 	int status = -1;
 	CHECK(wait(pid, &status) == pid, "wait");
 	return status;
+}
+
+/*
+ * A child holding the snapshot (the shared frames) until its parent kills it; if the
+ * parent is gone first (a failed check), it leaves too, so a failure does not hang.
+ */
+static void __attribute__((noreturn))
+hold_snapshot(void)
+{
+	while (stats_now().procs_live > 1)
+		yield();
+	exit(0);
 }
 
 static void
@@ -382,10 +396,8 @@ refork(void)
 	setup(BLK);
 	int snap = fork();		/* holds the original: the frame stays shared */
 	CHECK(snap >= 0, "fork: %e", snap);
-	if (snap == 0) {
-		for (;;)
-			yield();
-	}
+	if (snap == 0)
+		hold_snapshot();
 	write_segments(1, 3);		/* segments 0, 3, 200 overlaid */
 	struct kcounters c0 = stats_now();
 	int pid = fork();
@@ -428,6 +440,70 @@ refork(void)
 	end();
 }
 
+/* ---- overlay pages while the page daemon compacts memory ---- */
+
+static void
+daemon_passes(void)
+{
+	struct kcounters c = stats_now();
+	while (stats_now().daemon_passes < c.daemon_passes + 50)
+		yield();
+}
+
+#define NREGIONS	20
+
+/*
+ * NREGIONS 2 MiB pages shared with a snapshot child; one segment of each written while
+ * every free piece smaller than 2 MiB is taken, so their overlay pages share a block of
+ * their own -- the block a compacting daemon empties first.  The pieces are given back
+ * for it to move the pages into.  The overlays must survive the moves byte for byte,
+ * OMT and PTEs agreeing (kcheck), and fold back.
+ */
+static void
+compacting(void)
+{
+	setup(NREGIONS * BLK);
+	int snap = fork();
+	CHECK(snap >= 0, "fork: %e", snap);
+	if (snap == 0)
+		hold_snapshot();
+	/* use up the free pieces smaller than 2 MiB, so the overlay pages get a block of their own */
+	struct kcounters c = stats_now();
+	uint64_t small = 0;
+	for (int k = 0; k < 9; k++)
+		small += c.free_blocks[k] << k;
+	uint64_t nfill = small / 256 + 1;
+	static uint8_t *fill[64];
+	CHECK(nfill <= 64, "%lu small free pages", small);
+	for (uint64_t i = 0; i < nfill; i++) {
+		fill[i] = mmap(NULL, BLK / 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON);
+		CHECK((int64_t)fill[i] > 0, "mmap");
+		for (uint64_t off = 0; off < BLK / 2; off += SEG)
+			fill[i][off] = 1;
+	}
+	for (uint64_t r = 0; r < NREGIONS; r++)
+		base[r * BLK + 100] = written(1, r, 0);
+	for (uint64_t i = 0; i < nfill; i++)	/* room for the daemon to move them to */
+		EXPECT(munmap(fill[i], BLK / 2), 0);
+	struct kcounters c0 = stats_now();
+	daemon_passes();
+	struct kcounters c1 = stats_now();
+	CHECK(c1.migrations > c0.migrations, "the daemon moved no page in %lu passes",
+	      c1.daemon_passes - c0.daemon_passes);
+	printf("ovl_cow: daemon: %lu passes, %lu pages migrated, %lu blocks compacted\n",
+	       c1.daemon_passes - c0.daemon_passes, c1.migrations - c0.migrations, c1.compactions - c0.compactions);
+	EXPECT(kcheck(KCHECK_RUN, 0), 0);
+	for (uint64_t r = 0; r < NREGIONS; r++)
+		CHECK(base[r * BLK + 100] == written(1, r, 0), "region %lu: its overlay lost its byte", r);
+	EXPECT(kill(snap), 0);
+	CHECK(wait_ok(snap) == WSTATUS_KILLED, "the snapshot child");
+	for (uint64_t r = 0; r < NREGIONS; r++) {	/* folds: copies each overlay back */
+		*(volatile uint8_t *)&base[r * BLK + 300 * SEG] = original(r * BLK + 300 * SEG);
+		CHECK(base[r * BLK + 100] == written(1, r, 0), "region %lu: the fold lost the overlay's byte", r);
+	}
+	end();
+}
+
 /* ---- memory runs out during an overlay copy ---- */
 
 static void
@@ -459,9 +535,8 @@ model(const char *pattern, uint64_t pages, uint64_t accesses, uint64_t seed, uin
 	setup(ROUNDUP(pages * SEG, BLK));
 	int pid = fork();
 	CHECK(pid >= 0, "fork: %e", pid);
-	if (pid == 0)		/* holds the snapshot until killed */
-		for (;;)
-			yield();
+	if (pid == 0)
+		hold_snapshot();
 	for (uint64_t i = 3; i < pages; i += mod)	/* segments 3, 3 + mod, ...: overlaid */
 		base[i * SEG] ^= 1;
 	struct vm_query q = query_va(base);
@@ -542,6 +617,8 @@ main(int argc, char **argv)
 		refork();
 	else if (strcmp(argv[1], "all") == 0)
 		all();
+	else if (strcmp(argv[1], "daemon") == 0)
+		compacting();
 	else if (strcmp(argv[1], "oom") == 0 && argc == 3)
 		oom(strtoul(argv[2], NULL, 0));
 	else if (strcmp(argv[1], "model") == 0 && (argc == 7 || argc == 8))

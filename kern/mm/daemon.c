@@ -317,6 +317,8 @@ compact_block(uint64_t pfn, uint64_t used)
 		page_move_ref(from, to);
 		m->maps[k].from = from;
 		*pte = page2pa(to) | (*pte & ~PTE_ADDR_MASK);
+		if (*pte & PTE_OVL)		/* an overlay page: its OMT entry too */
+			pmap_overlay_moved(&m->maps[k].vs->pmap, m->maps[k].va, page2pa(to));
 		daemon_stats.migrations++;
 		pass_migrated++;
 		vm_changed(m->maps[k].vs, m->maps[k].va, m->maps[k].va + PGSIZE);

@@ -404,6 +404,14 @@ pmap_overlay_teardown(struct pmap *pm)
 	pm->omt = 0;
 }
 
+void
+pmap_overlay_moved(struct pmap *pm, uint64_t va, uint64_t pa)
+{
+	pte_t *omt = omt_folded ? NULL : pmap_overlay_omt(pm, va);
+	if (omt)
+		*omt = pa | (*omt & ~PTE_ADDR_MASK);
+}
+
 pte_t *
 pmap_overlay_omt(struct pmap *pm, uint64_t va)
 {

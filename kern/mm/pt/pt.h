@@ -216,6 +216,11 @@ void pmap_overlay_dissolve(struct pmap *pm, struct overlay *ov);
 void pmap_overlay_dissolve_range(struct pmap *pm, uint64_t start, uint64_t end);
 /* Free the OMT of pm, which has no overlaid page left. */
 void pmap_overlay_teardown(struct pmap *pm);
+/*
+ * The page daemon moved the frame mapped at va (an overlay page, PTE_OVL) to pa and
+ * repointed the PTE: the OMT entry follows (nothing to do under omt=folded).
+ */
+void pmap_overlay_moved(struct pmap *pm, uint64_t va, uint64_t pa);
 /* The OMT entry mapping va's overlay page, or NULL (always under omt=folded). */
 pte_t *pmap_overlay_omt(struct pmap *pm, uint64_t va);
 /* Segments of ov overlaid; whether segment va is. */
