@@ -18,6 +18,7 @@ OBJDIR  := obj
 HOSTCC  ?= cc
 CC      := gcc
 LD      := ld
+OBJCOPY := objcopy
 OBJDUMP := objdump
 NM      := nm
 PYTHON  ?= python3
