@@ -39,6 +39,8 @@ struct ptref_ops {
 	bool (*lookup)(const void *t, uint64_t va, uint64_t *pte, enum page_size *size, unsigned *refs);
 	void (*check)(void *t);		/* the design's invariants, page and byte counts */
 	bool protect_may_fail;		/* protect may return -E_NO_MEM */
+	void (*foreach)(void *t, uint64_t start, uint64_t end,
+			void (*fn)(void *arg, uint64_t va, uint64_t pte, enum page_size size), void *arg);
 };
 
 static uint64_t ptref_window[2];			/* 1 GiB aligned, set by the test */
@@ -84,6 +86,16 @@ static uint64_t
 va_of(uint64_t page)
 {
 	return ptref_window[page >> 18] + ((page & ((1ULL << 18) - 1)) << 12);
+}
+
+/* The reference page at va, or PTREF_NPAGES if va lies in neither window. */
+static uint64_t
+page_of(uint64_t va)
+{
+	for (uint64_t w = 0; w < 2; w++)
+		if (va >= ptref_window[w] && va - ptref_window[w] < PTREF_WINDOW)
+			return (w << 18) + ((va - ptref_window[w]) >> 12);
+	return PTREF_NPAGES;
 }
 
 static const uint64_t flag_set[] = {
@@ -196,12 +208,51 @@ op_protect(struct ptref_ops *o)
 	check_lookup(o, page);
 }
 
+/* What a foreach over a range saw: pages inside it, and leaves not as the reference has them. */
+struct seen {
+	uint64_t start, end, pages, wrong;
+};
+
+static void
+saw_leaf(void *arg, uint64_t va, uint64_t pte, enum page_size size)
+{
+	struct seen *s = arg;
+	uint64_t page = page_of(va);
+	if (page >= PTREF_NPAGES || ref_size[page] != 1 + size || ref_head[page] != page ||
+	    ref_pte[page] != pte || va + PS_SIZE(size) <= s->start || va >= s->end)
+		s->wrong++;
+	for (uint64_t i = 0; i < PS_PAGES(size); i++)
+		s->pages += va + i * 4096 >= s->start && va + i * 4096 < s->end;
+}
+
+/* The design's foreach over [first, first + n) pages visits exactly what the reference maps. */
+static void
+check_foreach(struct ptref_ops *o, uint64_t first, uint64_t n)
+{
+	struct seen s = { va_of(first), va_of(first) + n * 4096, 0, 0 };
+	uint64_t want = 0;
+	for (uint64_t i = 0; i < n; i++)
+		want += ref_size[first + i] != 0;
+	o->foreach(o->t, s.start, s.end, saw_leaf, &s);
+	CHECK(s.wrong == 0 && s.pages == want, "foreach [0x%lx, +%lu pages): %lu pages seen, %lu mapped, %lu wrong",
+	      (unsigned long)s.start, (unsigned long)n, (unsigned long)s.pages, (unsigned long)want,
+	      (unsigned long)s.wrong);
+}
+
 static void
 sweep(struct ptref_ops *o)
 {
 	uint64_t first = pick() & ~511ULL;
 	for (uint64_t i = 0; i < 512; i++)
 		check_lookup(o, first + i);
+	if (o->foreach) {
+		uint64_t a = pick(), b = pick();
+		if ((a >> 18) != (b >> 18))	/* one window: its pages are contiguous */
+			b = (a | ((1ULL << 18) - 1));
+		check_foreach(o, first, 512);
+		check_foreach(o, a < b ? a : b, (a < b ? b - a : a - b) + 1);
+		check_foreach(o, (a >> 18) << 18, 1ULL << 18);
+	}
 	o->check(o->t);
 }
 

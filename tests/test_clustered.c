@@ -44,6 +44,12 @@ c_lookup(const void *t, uint64_t va, uint64_t *pte, enum page_size *size, unsign
 }
 
 static void
+c_foreach(void *t, uint64_t start, uint64_t end, void (*fn)(void *, uint64_t, uint64_t, enum page_size), void *arg)
+{
+	cpt_foreach(t, start, end, fn, arg);
+}
+
+static void
 c_check(void *t)
 {
 	struct cpt_stats s;
@@ -57,7 +63,7 @@ run(unsigned f, unsigned log2_buckets, uint64_t ops)
 {
 	struct cpt t;
 	struct cpt_alloc mem = { t_alloc, t_free, NULL };
-	struct ptref_ops o = { &t, c_map, c_unmap, c_protect, c_lookup, c_check, true };
+	struct ptref_ops o = { &t, c_map, c_unmap, c_protect, c_lookup, c_check, true, c_foreach };
 	struct cpt_stats s;
 	ptref_window[0] = BASE;
 	ptref_window[1] = BASE + PTREF_WINDOW;

@@ -52,6 +52,12 @@ g_lookup(const void *t, uint64_t va, uint64_t *pte, enum page_size *size, unsign
 }
 
 static void
+g_foreach(void *t, uint64_t start, uint64_t end, void (*fn)(void *, uint64_t, uint64_t, enum page_size), void *arg)
+{
+	gpt_foreach(t, start, end, fn, arg);
+}
+
+static void
 g_check(void *t)
 {
 	struct gpt_stats s;
@@ -66,7 +72,7 @@ run(unsigned stride, uint64_t ops)
 {
 	struct gpt t;
 	struct gpt_alloc mem = { t_alloc, t_free, NULL };
-	struct ptref_ops o = { &t, g_map, g_unmap, g_protect, g_lookup, g_check, false };
+	struct ptref_ops o = { &t, g_map, g_unmap, g_protect, g_lookup, g_check, false, g_foreach };
 	struct gpt_stats s;
 	ptref_window[0] = window_base[0];
 	ptref_window[1] = window_base[1];

@@ -428,3 +428,62 @@ cpt_stats(const struct cpt *t, struct cpt_stats *s)
 	hash_stats(&t->super[0], s);
 	hash_stats(&t->super[1], s);
 }
+
+/* Visit node n of hash h (block tag's va at its table's shift) if it intersects [start, end). */
+static void
+visit_node(const struct cpt *t, const struct cpt_node *n, unsigned shift, uint64_t start, uint64_t end,
+	   cpt_leaf_fn *fn, void *arg)
+{
+	uint64_t va = n->tag << shift;
+	if (va >= end || va + (1ULL << shift) <= start)
+		return;
+	if (n->kind == CPT_SUPER) {
+		fn(arg, va, n->pte[0], shift == super_shift[0] ? PS_2M : PS_1G);
+		return;
+	}
+	for (unsigned i = 0; i < t->f; i++) {
+		uint64_t pva = va + ((uint64_t)i << SHIFT_4K);
+		if (pva < start || pva >= end)
+			continue;
+		if (n->kind == CPT_PARTIAL && ((n->valid >> i) & 1))
+			fn(arg, pva, partial_pte(n, i), PS_4K);
+		else if (n->kind == CPT_FULL && (n->pte[i] & PTE_PRESENT))
+			fn(arg, pva, n->pte[i], PS_4K);
+	}
+}
+
+/*
+ * Two ways to find a range's nodes: probe each block of the range (a short range), or
+ * read every chain of every table (a long one); whichever reads fewer words.
+ */
+void
+cpt_foreach(const struct cpt *t, uint64_t start, uint64_t end, cpt_leaf_fn *fn, void *arg)
+{
+	const struct cpt_hash *h[3] = { &t->base, &t->super[0], &t->super[1] };
+	unsigned shift[3] = { SHIFT_4K + t->log2_f, super_shift[0], super_shift[1] };
+	if (start >= end)
+		return;
+	uint64_t probes = 0, scan = 0;
+	for (int k = 0; k < 3; k++) {
+		if (!h[k]->nodes)
+			continue;
+		uint64_t first = start >> shift[k], last = (end - 1) >> shift[k];
+		probes += last - first + 1 > (1ULL << 40) ? (1ULL << 40) : last - first + 1;
+		scan += (1ULL << h[k]->log2_buckets) + h[k]->nodes;
+	}
+	for (int k = 0; k < 3; k++) {
+		if (!h[k]->nodes)
+			continue;
+		if (probes <= scan) {
+			for (uint64_t tag = start >> shift[k]; tag <= (end - 1) >> shift[k]; tag++) {
+				const struct cpt_node *n = find(h[k], tag, NULL, NULL);
+				if (n)
+					visit_node(t, n, shift[k], start, end, fn, arg);
+			}
+		} else {
+			for (unsigned b = 0; b < (1U << h[k]->log2_buckets); b++)
+				for (const struct cpt_node *n = h[k]->heads[b]; n; n = n->next)
+					visit_node(t, n, shift[k], start, end, fn, arg);
+		}
+	}
+}

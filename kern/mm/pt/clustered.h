@@ -101,4 +101,11 @@ bool cpt_lookup(const struct cpt *t, uint64_t va, uint64_t *pte, enum page_size 
 
 void cpt_stats(const struct cpt *t, struct cpt_stats *s);
 
+/*
+ * Call fn(arg, va, pte, size) for every page mapped that intersects [start, end) (a
+ * superpage whole, va its start), in no particular order; fn must not change t.
+ */
+typedef void cpt_leaf_fn(void *arg, uint64_t va, uint64_t pte, enum page_size size);
+void cpt_foreach(const struct cpt *t, uint64_t start, uint64_t end, cpt_leaf_fn *fn, void *arg);
+
 #endif

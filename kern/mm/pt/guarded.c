@@ -458,3 +458,53 @@ gpt_check(const struct gpt *t)
 	struct gpt_stats s;
 	return stats_check(t, &s);
 }
+
+/* The va of key (canonical: bit 47 extends). */
+static uint64_t
+key_va(uint64_t key)
+{
+	uint64_t va = key << 12;
+	return (va & (1ULL << 47)) ? va | 0xFFFF000000000000ULL : va;
+}
+
+/*
+ * Visit the leaves under entry e, whose key bits [r, 36) are those of hi (the bits
+ * below r clear), that intersect keys [lo_key, hi_key].
+ */
+static void
+foreach_entry(const struct gpt_entry *e, unsigned r, uint64_t hi, uint64_t lo_key, uint64_t hi_key,
+	      gpt_leaf_fn *fn, void *arg)
+{
+	if (e->type == GPT_INVALID)
+		return;
+	unsigned low = r - e->glen;
+	uint64_t first = hi | ((uint64_t)e->guard << low), last = first | mask(low);
+	if (last < lo_key || first > hi_key)
+		return;
+	if (e->type == GPT_LEAF) {
+		fn(arg, key_va(first), e->pte, (enum page_size)e->size);
+		return;
+	}
+	const struct gpt_node *n = e->next;
+	unsigned b = low - n->width;
+	for (uint64_t i = 0; i < (1ULL << n->width); i++) {
+		uint64_t k = first | (i << b);
+		if (n->bottom) {
+			if ((n->slot[i] & PTE_PRESENT) && k >= lo_key && k <= hi_key)
+				fn(arg, key_va(k), n->slot[i], PS_4K);
+		} else if ((k | mask(b)) >= lo_key && k <= hi_key) {
+			foreach_entry(&ents((struct gpt_node *)n)[i], b, k, lo_key, hi_key, fn, arg);
+		}
+	}
+}
+
+void
+gpt_foreach(const struct gpt *t, uint64_t start, uint64_t end, gpt_leaf_fn *fn, void *arg)
+{
+	if (start >= end)
+		return;
+	uint64_t lo_key = (start >> 12) & KEY_MASK, hi_key = ((end - 1) >> 12) & KEY_MASK;
+	if (lo_key > hi_key)
+		return;		/* a range across the canonical hole: callers pass user ranges */
+	foreach_entry(&t->root, GPT_KEY_BITS, 0, lo_key, hi_key, fn, arg);
+}

@@ -106,6 +106,13 @@ bool gpt_lookup(const struct gpt *t, uint64_t va, uint64_t *pte, enum page_size 
 void gpt_stats(const struct gpt *t, struct gpt_stats *s);
 
 /*
+ * Call fn(arg, va, pte, size) for every page mapped that intersects [start, end) (a
+ * superpage whole, va its start), in address order; fn must not change t.
+ */
+typedef void gpt_leaf_fn(void *arg, uint64_t va, uint64_t pte, enum page_size size);
+void gpt_foreach(const struct gpt *t, uint64_t start, uint64_t end, gpt_leaf_fn *fn, void *arg);
+
+/*
  * Whether the table keeps its invariants (every node's counts, at least two valid
  * entries per node, nodes at level boundaries, leaves ending at their coverage).
  */
