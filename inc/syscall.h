@@ -104,6 +104,8 @@ struct tlb_stats {
 	uint64_t shadow_misses[3];
 	uint64_t shadow_evictions[3];
 	uint64_t shadow_walk_refs;
+	uint64_t pt_refs;		/* pt=clustered|guarded: the design's lookup references for
+					   the model's misses (walk_refs stays x86's 4/3/2) */
 };
 
 /*
@@ -212,7 +214,19 @@ struct kcounters {
 	uint64_t ovl_dissolved;		/* ... turned into plain 4 KiB tables */
 	uint64_t ovl_omt_pages;		/* OMT table pages now */
 	uint64_t ovl_shared;		/* overlaid pages fork gave a child (shared whole) */
+	/* page-table designs (pt=; issue 11) */
+	uint64_t pt_design;		/* PT_DESIGN_* */
+	uint64_t pt_design_bytes;	/* the calling process's design table: its own byte count */
+	uint64_t pt_design_pages;	/* ... the 4 KiB pages it maps */
+	uint64_t pt_mem_held;		/* memory all design tables hold (allocator sizes) */
+	uint64_t pt_cache_drops;	/* x86 caches dropped */
+	uint64_t pt_cache_pages_dropped;	/* table pages those drops freed */
+	uint64_t pt_cache_refills;	/* leaves refilled from a design */
 };
+
+#define PT_DESIGN_RADIX		0
+#define PT_DESIGN_CLUSTERED	1
+#define PT_DESIGN_GUARDED	2
 
 #define COW_POLICY_OVERLAY	0
 #define COW_POLICY_COPY2M	1

@@ -28,6 +28,7 @@
 #include "kern/run.h"
 #include "kern/syscall.h"
 #include "kern/mm/tlbtrap.h"
+#include "kern/mm/vm.h"
 #include "kern/trap.h"
 
 /*
@@ -90,6 +91,8 @@ kmain(uint32_t magic, uint64_t mbi_pa)
 	policy_init();
 	fault_init();
 	pmap_overlay_init();
+	pmap_design_init();
+	vm_init();
 	daemon_init();
 	tlbtrap_init();
 	const char *test = cmdline_get("test");

@@ -33,6 +33,7 @@
 #include "kern/proc.h"
 #include "kern/qemu.h"
 #include "kern/mm/tlbtrap.h"
+#include "kern/mm/vm.h"
 
 #define SCHED_HZ	100
 #define PIT_HZ		1193182
@@ -155,6 +156,7 @@ run(struct proc *p)
 	tss_set_kernel_stack(kstack_top);
 	syscall_kstack_top = kstack_top;
 	tlbtrap_switch(p->vm);
+	vm_switch();
 	lcr3(pmap_root(&p->vm->pmap));
 	sched_switches++;
 	fxrstor(p->fpu);

@@ -158,7 +158,17 @@ sys_counters(uint64_t ubuf, uint64_t size)
 		.ovl_dissolved = overlay_stats.dissolved,
 		.ovl_omt_pages = overlay_stats.omt_pages,
 		.ovl_shared = overlay_stats.shared,
+		.pt_mem_held = pt_mem_held(),
+		.pt_cache_drops = pt_cache_stats.drops,
+		.pt_cache_pages_dropped = pt_cache_stats.pages_dropped,
+		.pt_cache_refills = pt_cache_stats.refills,
 	};
+	struct pmap_design_stats ds;
+	pmap_design_stats(&curproc->vm->pmap, &ds);
+	c.pt_design_bytes = ds.bytes;
+	c.pt_design_pages = ds.pages;
+	c.pt_design = strcmp(pmap_design_name(), "clustered") == 0 ? PT_DESIGN_CLUSTERED :
+		      strcmp(pmap_design_name(), "guarded") == 0 ? PT_DESIGN_GUARDED : PT_DESIGN_RADIX;
 	static_assert(NDEMOTE_CAUSES == ARRAY_SIZE(c.demotions), "demotion causes");
 	for (int i = 0; i < NDEMOTE_CAUSES; i++)
 		c.demotions[i] = pmap_stats.demotions[i];

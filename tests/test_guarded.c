@@ -84,7 +84,7 @@ run(unsigned stride, uint64_t ops)
 	       "(%lu bottom), %lu bytes (%.1f per page), depth max %u avg %.2f\n", stride,
 	       (unsigned long)mapped[PS_4K], (unsigned long)mapped[PS_2M], (unsigned long)mapped[PS_1G],
 	       (unsigned long)s.pages, (unsigned long)s.leaves, (unsigned long)s.nodes, (unsigned long)s.bottom_nodes,
-	       (unsigned long)s.bytes, s.pages ? (double)s.bytes / (double)s.pages : 0.0, s.depth_max, s.depth_avg);
+	       (unsigned long)s.bytes, s.pages ? (double)s.bytes / (double)s.pages : 0.0, s.depth_max, s.leaves ? (double)s.depth_sum / (double)s.leaves : 0.0);
 	ptref_drain(&o);
 	gpt_stats(&t, &s);
 	CHECK(s.nodes == 0 && held == 0 && t.root.type == GPT_INVALID, "emptied table keeps %lu nodes, %lu bytes",

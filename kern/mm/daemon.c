@@ -155,7 +155,6 @@ struct mover {
 	int count;
 	struct {
 		struct vmspace *vs;
-		pte_t *pte;
 		uint64_t va;
 		struct page *from;
 	} maps[BLOCK_PAGES];
@@ -175,7 +174,6 @@ find_mappings(pte_t *pte, uint64_t va, int level, void *arg)
 		m->unmovable = true;		/* a superpage, or a shared frame */
 		return;
 	}
-	m->maps[m->count].pte = pte;
 	m->maps[m->count].va = va;
 	m->count++;
 }
@@ -307,8 +305,14 @@ compact_block(uint64_t pfn, uint64_t used)
 				page_free(m->maps[j].from, 0);
 			return -1;
 		}
-		/* the address space is not loaded: its TLB entries go at its next CR3 load */
-		pte_t *pte = m->maps[k].pte;
+		/*
+		 * The address space is not loaded: its TLB entries go at its next CR3 load.  The
+		 * leaf is looked up again: a page-table design's write-through of an earlier move
+		 * may have dropped other spaces' x86 caches for memory (kern/mm/pt/radix.c).
+		 */
+		int level;
+		pte_t *pte = pmap_lookup(&m->maps[k].vs->pmap, m->maps[k].va, &level);
+		KASSERT(pte && level == PS_4K, "compact_block: va 0x%lx is no longer mapped", m->maps[k].va);
 		struct page *from = pa2page(PTE_ADDR(*pte));
 		KASSERT(from->refcount == 1 && (*pte & PTE_P) && !(*pte & PTE_PS),
 			"compact_block: va 0x%lx is not a private 4 KiB page (refcount %u)", m->maps[k].va,
@@ -317,6 +321,7 @@ compact_block(uint64_t pfn, uint64_t used)
 		page_move_ref(from, to);
 		m->maps[k].from = from;
 		*pte = page2pa(to) | (*pte & ~PTE_ADDR_MASK);
+		pmap_update(&m->maps[k].vs->pmap, m->maps[k].va, PS_4K);
 		if (*pte & PTE_OVL)		/* an overlay page: its OMT entry too */
 			pmap_overlay_moved(&m->maps[k].vs->pmap, m->maps[k].va, page2pa(to));
 		daemon_stats.migrations++;

@@ -93,6 +93,7 @@ copy_on_write(struct vmspace *vs, struct vm_region *r, uint64_t page, pte_t *pte
 	struct page *old = pa2page(PTE_ADDR(*pte));
 	if (old->refcount == 1 && page_block2m(old)->maps2m == 0) {	/* sharers gone: reuse */
 		*pte = PTE_ADDR(*pte) | pmap_prot_flags(r->prot, false) | (*pte & PTE_AD) | PTE_P;
+		pmap_update(&vs->pmap, page, PS_4K);
 		pmap_invalidate(&vs->pmap, page);
 		fault_stats.cow_reuse++;
 		return 0;
@@ -103,6 +104,7 @@ copy_on_write(struct vmspace *vs, struct vm_region *r, uint64_t page, pte_t *pte
 	memcpy(page2kva(copy), page2kva(old), PGSIZE);
 	page_ref(copy);
 	*pte = page2pa(copy) | pmap_prot_flags(r->prot, false) | PTE_P;
+	pmap_update(&vs->pmap, page, PS_4K);
 	pmap_invalidate(&vs->pmap, page);
 	page_unref(old);
 	fault_stats.cow_copy++;
@@ -122,6 +124,7 @@ cow_superpage(struct vmspace *vs, struct vm_region *r, uint64_t blk, pte_t *pte)
 	uint64_t flags = pmap_prot_flags(r->prot, false) | PTE_PS | PTE_P;
 	if (frame_sole2m(head)) {
 		*pte = LEAF_ADDR(*pte, PS_2M) | flags | (*pte & PTE_AD);
+		pmap_update(&vs->pmap, blk, PS_2M);
 		pmap_invalidate(&vs->pmap, blk);
 		fault_stats.cow_reuse_2m++;
 		return 0;
@@ -133,6 +136,7 @@ cow_superpage(struct vmspace *vs, struct vm_region *r, uint64_t blk, pte_t *pte)
 		memcpy(page2kva(copy), page2kva(head), PG2M);
 		frame_ref2m(copy);
 		*pte = page2pa(copy) | flags;
+		pmap_update(&vs->pmap, blk, PS_2M);
 		pmap_invalidate(&vs->pmap, blk);
 		frame_unref2m(head);
 		fault_stats.cow_copy_2m++;
@@ -223,6 +227,8 @@ vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 		fault_stats.refused++;
 		return -E_FAULT;
 	}
+	if (pmap_refill(&vs->pmap, page))	/* pt=clustered|guarded: the x86 cache lacked it */
+		return 0;
 	pte_t *pte = pmap_lookup(&vs->pmap, page, &level);
 	uint64_t leaf_before = model_leaf(pte, level);
 	bool cow_write = pte && (*pte & PTE_P) && (err & PFERR_W) && (*pte & PTE_COW);
@@ -236,6 +242,7 @@ vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 		uint64_t size_bit = level > PS_4K ? PTE_PS : 0;
 		*pte = LEAF_ADDR(*pte, level) | pmap_prot_flags(reg->prot, *pte & PTE_COW) | (*pte & (PTE_AD | PTE_OVL)) |
 		       size_bit | PTE_P;
+		pmap_update(&vs->pmap, page, level);
 		pmap_invalidate(&vs->pmap, page);
 		r = 0;
 	}

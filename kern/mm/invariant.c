@@ -458,11 +458,30 @@ check_objects(struct vmspace *vs, uint64_t present)
 	return reservations;
 }
 
+/* A leaf the x86 cache holds that its design does not hold the same way. */
+static void
+design_differs(void *arg, uint64_t va, pte_t x86, uint64_t d, int dsize)
+{
+	struct vmspace *vs = arg;
+	if (dsize == -2)
+		violation("pml4 0x%lx: the x86 tables map %lu pages, the %s table %lu", pmap_root(&vs->pmap), x86,
+			  pmap_design_name(), d);
+	else
+		violation("pml4 0x%lx: va 0x%lx is 0x%lx in the x86 tables, 0x%lx (level %d) in the %s table",
+			  pmap_root(&vs->pmap), va, x86, d, dsize, pmap_design_name());
+}
+
 /* Every check of one live address space; returns its user reservations. */
 static uint64_t
 check_space(struct vmspace *vs, uint16_t *map, uint64_t *tables)
 {
 	struct space_ctx ctx = { .vs = vs, .map = map };
+	/* a dropped cache is refilled whole first: the checks below read the x86 tables */
+	if (!pmap_cache_fill(&vs->pmap)) {
+		cprintf("invariant: pml4 0x%lx not checked: no memory to refill its x86 tables\n", pmap_root(&vs->pmap));
+		return 0;
+	}
+	pmap_design_check(&vs->pmap, design_differs, vs);
 	ctx.model_holds = vs->tlb && (tlb_model.cfg.tag_by_asid || tlbtrap_owner() == vs);
 	check_regions(vs);
 	const pte_t *pml4 = KADDR(pmap_root(&vs->pmap));

@@ -594,7 +594,11 @@ model_miss(struct vmspace *vs, int m, uint64_t va, enum page_size size, const ui
 	struct vtlb_victim victims[VTLB_MAX_VICTIMS];
 	struct vtlb_access a = { .va = va, .size = size, .obv = obv, .asid = vs->tlb->asid,
 				 .acct = m == 0 ? &vs->tlb->stats : &vs->tlb->shadow_stats };
+	uint64_t missed = a.acct->misses[0] + a.acct->misses[1] + a.acct->misses[2];
 	int n = vtlb_miss(models[m], &a, victims);
+	missed = a.acct->misses[0] + a.acct->misses[1] + a.acct->misses[2] - missed;
+	if (m == 0 && missed)	/* what the active design's walk reads (pt=; 0 under radix) */
+		vs->tlb->pt_refs += missed * pmap_lookup_refs(&vs->pmap, va);
 	for (int i = 0; i < n; i++) {
 		rearm_victim(victims[i].asid, victims[i].va);
 		if (space_of(victims[i].asid) == vs && step.nevicted < STEP_MAX) {
@@ -763,6 +767,7 @@ tlbtrap_read(struct vmspace *vs, struct tlb_stats *out)
 	out->shadow = tlb_shadow_on;
 	out->shadow_traps = sh->traps;
 	out->shadow_walk_refs = sh->walk_refs;
+	out->pt_refs = vs->tlb->pt_refs;
 }
 
 /* The geometry and global counts of model t, called name (monitor `tlb`). */

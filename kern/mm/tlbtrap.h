@@ -17,6 +17,7 @@ struct tlb_measure {
 	struct vtlb_stats shadow_stats;	/* its share of the shadow model's (tlb.shadow.*) */
 	uint64_t fake_faults;		/* traps taken: accesses that missed in either model */
 	uint64_t real_faults;		/* ordinary page faults while measured */
+	uint64_t pt_refs;		/* the page-table design's references for the model's misses */
 };
 
 extern struct vtlb tlb_model;

@@ -25,6 +25,7 @@
 #include "inc/error.h"
 #include "inc/string.h"
 #include "inc/util.h"
+#include "inc/x86.h"
 #include "kern/console.h"
 #include "kern/kassert.h"
 #include "kern/mm/kmalloc.h"
@@ -42,6 +43,35 @@
 static struct vmspace *live_spaces;
 static const struct vm_observer *observers[VM_OBSERVERS];
 static int nobservers;
+
+/*
+ * ---- The x86 tables as a cache (pt=clustered|guarded; kern/mm/pt/cache.c) ----
+ * Drop the caches of every space but keep's and the loaded one's (whose tables a caller
+ * up the stack may be walking) and those the model TLB measures (its trap and CLOCK
+ * bits live in the x86 entries: a drop would change what it counts).  Pages freed.
+ */
+static uint64_t
+drop_caches(struct pmap *keep)
+{
+	uint64_t freed = 0;
+	for (struct vmspace *vs = live_spaces; vs; vs = vs->next_live)
+		if (&vs->pmap != keep && pmap_root(&vs->pmap) != rcr3() && !vs->tlb)
+			freed += pmap_cache_drop(&vs->pmap);
+	return freed;
+}
+
+void
+vm_init(void)
+{
+	pt_reclaim = drop_caches;
+}
+
+void
+vm_switch(void)
+{
+	if (pmap_cached() && (pt_drop_on_switch || (pt_cache_limit && pmap_user_pt_pages > pt_cache_limit)))
+		drop_caches(NULL);
+}
 
 void
 vm_observe(const struct vm_observer *obs)

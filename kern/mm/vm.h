@@ -62,6 +62,13 @@ struct vm_observer {
 void vm_observe(const struct vm_observer *obs);
 /* Tell the observers that the mappings of vs in [start, end) changed. */
 void vm_changed(struct vmspace *vs, uint64_t start, uint64_t end);
+/* At boot: let the page-table designs reclaim other spaces' x86 caches (pt_reclaim). */
+void vm_init(void);
+/*
+ * At a context switch, nothing user loaded: under pt=clustered|guarded drop the x86
+ * caches if pt.drop=switch, or if they hold more than pt.cache= pages.
+ */
+void vm_switch(void);
 /* The live address spaces: the first, then follow next_live; NULL at the end. */
 struct vmspace *vm_first_space(void);
 

@@ -442,7 +442,7 @@ stats_check(const struct gpt *t, struct gpt_stats *s)
 	uint64_t depth_sum = 0;
 	*s = (struct gpt_stats){ .bytes = t->bytes, .pages = t->pages };
 	bool ok = walk(t, &t->root, GPT_KEY_BITS, 1, s, &depth_sum);
-	s->depth_avg = s->leaves ? (double)depth_sum / (double)s->leaves : 0.0;
+	s->depth_sum = depth_sum;
 	return ok;
 }
 

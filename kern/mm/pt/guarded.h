@@ -60,7 +60,7 @@ struct gpt_stats {
 	uint64_t nodes, bottom_nodes;	/* nodes, and of them PTE arrays (see guarded.c) */
 	uint64_t leaves, entries;	/* leaves, and entries held in nodes (valid or not) */
 	unsigned depth_max;		/* most entries read by a lookup that hits */
-	double depth_avg;		/* entries read per hitting lookup, averaged over leaves */
+	uint64_t depth_sum;		/* entries read by a hitting lookup, summed over leaves */
 };
 
 /* Flag bits a PTE may carry here: x86 leaf flags (bits 0-11, 63); the frame in 12-50. */

@@ -169,6 +169,7 @@ pmap_overlay_create(struct pmap *pm, uint64_t va)
 		table[j] = (ov->frame + j * PGSIZE) | flags;
 	overlay_install(pm, pde, table_pa, ov);	/* the record keeps F's block mapping */
 	pmap_flush(pm);
+	pmap_design_sync(pm, va, va + PG2M, "pmap_overlay_create");
 	overlay_stats.created++;
 	return 0;
 }
@@ -216,6 +217,7 @@ pmap_overlay_write(struct pmap *pm, struct overlay *ov, uint64_t va, uint64_t fl
 	if (omt)
 		*omt = entry;
 	*pte = entry | PTE_OVL;
+	pmap_update(pm, va, PS_4K);
 	pmap_invalidate(pm, va);
 	return 0;
 }
@@ -264,6 +266,7 @@ overlay_to_leaf(struct pmap *pm, struct overlay *ov, uint64_t frame, uint64_t fl
 	}
 	*pde = frame | flags | ad | PTE_PS | PTE_P;
 	pmap_flush(pm);
+	pmap_design_sync(pm, ov->va, ov->va + PG2M, "overlay_to_leaf");
 	overlay_free(pm, ov, table_pa);
 }
 
@@ -333,6 +336,8 @@ pmap_overlay_share(struct pmap *parent, struct overlay *pov, struct pmap *child)
 	pmap_flush(parent);
 	frame_ref2m(pa2page(ov->frame));
 	overlay_install(child, pde, table_pa, ov);
+	pmap_design_sync(parent, ov->va, ov->va + PG2M, "pmap_overlay_share");
+	pmap_design_sync(child, ov->va, ov->va + PG2M, "pmap_overlay_share");
 	overlay_stats.shared++;
 	return 0;
 }
@@ -351,6 +356,7 @@ pmap_overlay_dissolve(struct pmap *pm, struct overlay *ov)
 		table[j] &= ~PTE_OVL;
 	}
 	*pde &= ~PTE_OVL;
+	pmap_design_sync(pm, ov->va, ov->va + PG2M, "pmap_overlay_dissolve");
 	pa2page(table_pa)->overlay = NULL;
 	pm->overlays--;
 	frame_unref2m(pa2page(ov->frame));	/* frees F's overlaid segments if no one else maps them */

@@ -1,12 +1,15 @@
 /*
  * The page-table interface (kern/mm/pt/): user address spaces' tables, their walks,
- * and superpage promotion and demotion.  One design so far, the x86-64 radix tables
- * the MMU walks (kern/mm/pt/radix.c).
+ * and superpage promotion and demotion.  Three designs (boot word pt=): the x86-64
+ * radix tables the MMU walks (kern/mm/pt/radix.c), and the clustered and guarded tables
+ * (kern/mm/pt/design.c), which hold the mappings while the x86 tables cache them
+ * (kern/mm/pt/cache.c).  Every function below works the same under each.
  */
 #ifndef SPOS_KERN_MM_PT_H
 #define SPOS_KERN_MM_PT_H
 
 #include "kern/mm/kpmap.h"
+#include "kern/mm/pt/design.h"
 #include "kern/mm/lib/pagesize.h"
 
 /*
@@ -18,6 +21,10 @@ struct pmap {
 	uint64_t root;
 	uint64_t omt;		/* overlays: root of the overlay mapping table, 0 if none yet */
 	uint64_t overlays;	/* overlaid 2 MiB pages (kern/mm/pt/overlay.c) */
+	const struct pt_ops *ops;	/* the design holding the mappings; NULL: x86 tables alone */
+	void *table;		/* the design's table */
+	bool cache_partial;	/* the x86 tables were dropped since: refill before trusting a miss */
+	uint64_t cache_refills;	/* leaves refilled from the design */
 };
 
 /* What CR3 holds while pm is the loaded address space. */
@@ -88,6 +95,57 @@ uint64_t pmap_prune(struct pmap *pm, uint64_t start, uint64_t end);
  * so walking a huge, sparse range costs what is mapped in it.
  */
 uint64_t pmap_next_table(struct pmap *pm, uint64_t va, uint64_t end, int level);
+
+/* ---- the designs (kern/mm/pt/design.c) and the x86 tables as their cache ---- */
+
+/* Read the boot words pt=, pt.f=, pt.buckets=, pt.stride=, pt.cache=, pt.drop=. */
+void pmap_design_init(void);
+/* "radix", "clustered" or "guarded": the design of new address spaces. */
+const char *pmap_design_name(void);
+/* Whether the x86 tables are a cache of a design (pt=clustered|guarded). */
+bool pmap_cached(void);
+/*
+ * After rewriting a leaf obtained from pmap_lookup (for va at level) in place: write
+ * the change through to the design.  Nothing to do under pt=radix.
+ */
+void pmap_update(struct pmap *pm, uint64_t va, int level);
+/*
+ * Drop pm's x86 cache: free every table page below the PML4 except those of overlaid
+ * blocks (and the tables above them), so that the design alone holds the mappings.
+ * Returns the pages freed (0 under pt=radix, where the tables are not a cache).
+ */
+uint64_t pmap_cache_drop(struct pmap *pm);
+/*
+ * Set by vm at boot: drop the x86 caches of spaces other than keep (and the loaded one)
+ * to free memory; returns the pages freed.  Called when a design needs memory.
+ */
+extern uint64_t (*pt_reclaim)(struct pmap *keep);
+/* Refill the whole x86 cache of pm from its design; false when out of memory. */
+bool pmap_cache_fill(struct pmap *pm);
+/* A fault at va: refill its block from the design if the cache lacks it.  True if refilled. */
+bool pmap_refill(struct pmap *pm, uint64_t va);
+/* Memory references the design's lookup of va takes (0 under pt=radix). */
+unsigned pmap_lookup_refs(struct pmap *pm, uint64_t va);
+
+struct pmap_design_stats {
+	uint64_t bytes;			/* the design's own measure of its tables */
+	uint64_t pages;			/* 4 KiB pages it maps */
+	uint64_t refills;		/* leaves refilled into the x86 cache */
+};
+void pmap_design_stats(struct pmap *pm, struct pmap_design_stats *s);
+
+/* The cache, all spaces: drops, table pages freed by them, refills, failed refills. */
+struct pt_cache_stats {
+	uint64_t drops, pages_dropped, refills, fill_failures;
+};
+extern struct pt_cache_stats pt_cache_stats;
+
+/*
+ * Check pm's x86 leaves against its design (vm.check=1): calls bad(arg, va, x86, design
+ * value, design size or -1) for each leaf that differs; returns how many did.
+ */
+uint64_t pmap_design_check(struct pmap *pm, void (*bad)(void *arg, uint64_t va, pte_t x86, uint64_t d, int dsize),
+			   void *arg);
 
 /* ---- superpages: promotion and demotion ---- */
 

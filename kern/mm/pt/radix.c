@@ -52,7 +52,127 @@ pmap_create(struct pmap *pm)
 	pm->root = pa;
 	pm->omt = 0;
 	pm->overlays = 0;
+	pm->ops = pt_design;
+	pm->table = NULL;
+	pm->cache_partial = false;
+	pm->cache_refills = 0;
+	if (pm->ops && pm->ops->create(&pm->table) < 0) {
+		pt_page_free(pa);
+		return -E_NO_MEM;
+	}
 	return 0;
+}
+
+/*
+ * ---- Writing through to a design ----
+ * Under pt=clustered|guarded every change of a mapping goes to the design too
+ * (kern/mm/pt/cache.c).  A design may need memory for it (a node); when none is left,
+ * the caches of the other address spaces are dropped (pt_reclaim, which vm registers)
+ * and the write tried again; a design that still cannot record a mapping the x86
+ * tables already show is out of kernel memory in a way spos does not recover from.
+ */
+uint64_t (*pt_reclaim)(struct pmap *keep);
+struct pt_cache_stats pt_cache_stats;
+
+static pte_t *pmap_lookup_cached(struct pmap *pm, uint64_t va, int *level);
+
+static void
+must(struct pmap *pm, int r, const char *what, uint64_t va)
+{
+	KASSERT(r == 0, "%s: the %s table cannot record va 0x%lx: error %d", what, pm->ops->name, va, r);
+}
+
+static int
+sync_leaf(struct pmap *pm, uint64_t va, int level, pte_t x86)
+{
+	int r = ptd_sync_leaf(pm, va, level, x86);
+	if (r == -E_NO_MEM && pt_reclaim && pt_reclaim(pm))
+		r = ptd_sync_leaf(pm, va, level, x86);
+	return r;
+}
+
+void
+pmap_design_sync(struct pmap *pm, uint64_t start, uint64_t end, const char *what)
+{
+	if (!pm->ops)
+		return;
+	int r = ptd_sync_range(pm, start, end);
+	if (r == -E_NO_MEM && pt_reclaim && pt_reclaim(pm))
+		r = ptd_sync_range(pm, start, end);
+	must(pm, r, what, start);
+}
+
+/* Refill the blocks of [start, end) the cache lacks; false only when out of memory. */
+static bool
+fill(struct pmap *pm, uint64_t start, uint64_t end)
+{
+	if (!pm->ops || !pm->cache_partial)
+		return true;
+	uint64_t before = pm->cache_refills;
+	int r = ptd_fill(pm, start, end);
+	if (r == -E_NO_MEM && pt_reclaim && pt_reclaim(pm))
+		r = ptd_fill(pm, start, end);
+	pt_cache_stats.refills += pm->cache_refills - before;
+	pt_cache_stats.fill_failures += r < 0;
+	return r == 0;
+}
+
+bool
+pmap_cached(void)
+{
+	return pt_design != NULL;
+}
+
+void
+pmap_update(struct pmap *pm, uint64_t va, int level)
+{
+	if (!pm->ops)
+		return;
+	pte_t *pte = pmap_walk(pt_va(pm->root), va, level, false, 0);
+	KASSERT(pte, "pmap_update: no level-%d entry for va 0x%lx", level, va);
+	must(pm, sync_leaf(pm, va, level, *pte), "pmap_update", va);
+}
+
+bool
+pmap_cache_fill(struct pmap *pm)
+{
+	return fill(pm, 0, UTOP);
+}
+
+bool
+pmap_refill(struct pmap *pm, uint64_t va)
+{
+	int level;
+	if (!pm->ops || !pm->cache_partial || va >= UTOP)
+		return false;
+	pte_t *pte = pmap_lookup_cached(pm, va, &level);
+	if (pte && (*pte & PTE_P))
+		return false;
+	uint64_t before = pm->cache_refills;
+	fill(pm, va, va + 1);
+	return pm->cache_refills != before;
+}
+
+unsigned
+pmap_lookup_refs(struct pmap *pm, uint64_t va)
+{
+	uint64_t pte;
+	enum page_size size;
+	unsigned refs = 0;
+	if (pm->ops)
+		pm->ops->lookup(pm->table, va, &pte, &size, &refs);
+	return refs;
+}
+
+void
+pmap_design_stats(struct pmap *pm, struct pmap_design_stats *s)
+{
+	*s = (struct pmap_design_stats){ 0 };
+	if (!pm->ops)
+		return;
+	s->bytes = pm->ops->bytes(pm->table);
+	s->pages = pm->ops->pages(pm->table);
+	s->refills = pm->cache_refills;
 }
 
 /*
@@ -127,17 +247,31 @@ pmap_destroy(struct pmap *pm)
 		if (pml4[i] & PTE_P)
 			free_table(PTE_ADDR(pml4[i]), 2);
 	pt_page_free(pml4_pa);
+	if (pm->ops) {
+		KASSERT(pm->ops->pages(pm->table) == 0, "pmap_destroy: the %s table still maps %lu pages",
+			pm->ops->name, pm->ops->pages(pm->table));
+		pm->ops->destroy(pm->table);
+	}
 }
 
 int
 pmap_enter_level(struct pmap *pm, uint64_t va, uint64_t pa, uint64_t flags, int level)
 {
 	uint64_t pml4_pa = pm->root;
+	if (!fill(pm, va, va + 1))
+		return -E_NO_MEM;
 	pte_t *pte = pmap_walk(pt_va(pml4_pa), va, level, true, PTE_U);
 	if (!pte)
 		return -E_NO_MEM;
 	KASSERT(!(*pte & PTE_P), "pmap_enter: va 0x%lx level %d is already mapped (0x%lx)", va, level, *pte);
 	*pte = pa | flags | PTE_P;
+	if (pm->ops) {
+		int r = sync_leaf(pm, va, level, *pte);
+		if (r < 0) {
+			*pte = 0;
+			return r;
+		}
+	}
 	pmap_invalidate(pm, va);
 	return 0;
 }
@@ -148,8 +282,9 @@ pmap_enter(struct pmap *pm, uint64_t va, uint64_t pa, uint64_t flags)
 	return pmap_enter_level(pm, va, pa, flags, 0);
 }
 
-pte_t *
-pmap_lookup(struct pmap *pm, uint64_t va, int *level)
+/* pmap_lookup in the x86 tables only, refilling nothing. */
+static pte_t *
+pmap_lookup_cached(struct pmap *pm, uint64_t va, int *level)
 {
 	uint64_t pml4_pa = pm->root;
 	pte_t *table = pt_va(pml4_pa);
@@ -165,6 +300,14 @@ pmap_lookup(struct pmap *pm, uint64_t va, int *level)
 	}
 	*level = 0;
 	return &table[PTX(va, 0)];
+}
+
+pte_t *
+pmap_lookup(struct pmap *pm, uint64_t va, int *level)
+{
+	if (va < UTOP)
+		fill(pm, va, va + 1);
+	return pmap_lookup_cached(pm, va, level);
 }
 
 void
@@ -191,14 +334,39 @@ foreach_in_table(pte_t *table, int level, uint64_t base, uint64_t start, uint64_
 	}
 }
 
+/* A walk of a space with a design: the caller's function, then the design told of any change. */
+struct through {
+	struct pmap *pm;
+	void (*fn)(pte_t *pte, uint64_t va, int level, void *arg);
+	void *arg;
+};
+
+static void
+write_through(pte_t *pte, uint64_t va, int level, void *arg)
+{
+	struct through *t = arg;
+	pte_t before = *pte;
+	t->fn(pte, va, level, t->arg);
+	if (ptd_value(before) != ptd_value(*pte) || ((before ^ *pte) & PTE_P))
+		must(t->pm, sync_leaf(t->pm, va, level, *pte), "pmap_foreach", va);
+}
+
 void
 pmap_foreach(struct pmap *pm, uint64_t start, uint64_t end,
 	     void (*fn)(pte_t *pte, uint64_t va, int level, void *arg), void *arg)
 {
 	uint64_t pml4_pa = pm->root;
 	end = MIN(end, UTOP);
-	if (start < end)
+	if (start >= end)
+		return;
+	if (!pm->ops) {
 		foreach_in_table(pt_va(pml4_pa), 3, 0, start, end, fn, arg);
+		return;
+	}
+	KASSERT(fill(pm, start, end), "pmap_foreach: no memory to refill [0x%lx, 0x%lx) from the %s table",
+		start, end, pm->ops->name);
+	struct through t = { pm, fn, arg };
+	foreach_in_table(pt_va(pml4_pa), 3, 0, start, end, write_through, &t);
 }
 
 /*
@@ -263,6 +431,8 @@ pmap_next_table(struct pmap *pm, uint64_t va, uint64_t end, int level)
 {
 	uint64_t pml4_pa = pm->root;
 	end = MIN(end, UTOP);
+	if (va < end && !fill(pm, va, end))
+		return va;	/* out of memory to look: say there may be one at va */
 	return va < end ? next_table_in(pt_va(pml4_pa), 3, 0, va, end, level) : end;
 }
 
@@ -295,6 +465,8 @@ pmap_promote(struct pmap *pm, uint64_t va, int level)
 {
 	uint64_t pml4_pa = pm->root;
 	va = ROUNDDOWN(va, PS_SIZE(level));
+	if (!fill(pm, va, va + PS_SIZE(level)))
+		return false;
 	pte_t *entry = pmap_walk(pt_va(pml4_pa), va, level, false, 0);
 	if (!entry || !(*entry & PTE_P) || (*entry & (PTE_PS | PTE_OVL)))
 		return false;		/* no table below, already a superpage, or overlaid */
@@ -323,6 +495,7 @@ pmap_promote(struct pmap *pm, uint64_t va, int level)
 	pt_page_free(table_pa);
 	pmap_user_pt_pages--;
 	pmap_stats.promotions[level - 1]++;
+	pmap_design_sync(pm, va, va + PS_SIZE(level), "pmap_promote");
 	return true;
 }
 
@@ -350,6 +523,7 @@ pmap_demote(struct pmap *pm, uint64_t va, int level, int cause)
 		pt_block_split(base);
 	*entry = table_pa | PTE_P | PTE_W | PTE_U;
 	flush_user_tlb(pml4_pa);
+	pmap_design_sync(pm, va, va + PS_SIZE(level), "pmap_demote");
 	pmap_stats.demotions[cause]++;
 	if (level == PS_1G)
 		pmap_stats.demotions_1g++;
@@ -374,4 +548,91 @@ pmap_split_range(struct pmap *pm, uint64_t start, uint64_t end, int cause)
 {
 	int r = split_at(pm, start, cause);
 	return r < 0 ? r : split_at(pm, end, cause);
+}
+
+/*
+ * ---- Dropping the cache ----
+ * Clear what `table` (at level l) caches and free the tables below it that end up
+ * empty; an overlaid block's table stays (kern/mm/pt/cache.c).  True if nothing is left
+ * in table, for the caller to free it.
+ */
+static bool
+drop_in_table(pte_t *table, int l, uint64_t *freed)
+{
+	bool empty = true;
+	for (unsigned i = 0; (i = next_present(table, i, NPTENTRIES)) < NPTENTRIES; i++) {
+		pte_t e = table[i];
+		if (l == PS_4K || (e & PTE_PS)) {
+			table[i] = 0;
+		} else if (l == PS_2M && (e & PTE_OVL)) {
+			empty = false;
+		} else if (drop_in_table(pt_va(PTE_ADDR(e)), l - 1, freed)) {
+			table[i] = 0;
+			pt_page_free(PTE_ADDR(e));
+			pmap_user_pt_pages--;
+			(*freed)++;
+		} else {
+			empty = false;
+		}
+	}
+	return empty;
+}
+
+uint64_t
+pmap_cache_drop(struct pmap *pm)
+{
+	if (!pm->ops)
+		return 0;
+	pte_t *pml4 = pt_va(pm->root);
+	uint64_t freed = 0;
+	for (int i = 0; i < PML4_USER_SLOTS; i++)
+		if ((pml4[i] & PTE_P) && drop_in_table(pt_va(PTE_ADDR(pml4[i])), 2, &freed)) {
+			pt_page_free(PTE_ADDR(pml4[i]));
+			pml4[i] = 0;
+			pmap_user_pt_pages--;
+			freed++;
+		}
+	pm->cache_partial = true;
+	pmap_flush(pm);
+	pt_cache_stats.drops++;
+	pt_cache_stats.pages_dropped += freed;
+	return freed;
+}
+
+/* What the check of a space against its design is doing. */
+struct dcheck {
+	struct pmap *pm;
+	void (*bad)(void *arg, uint64_t va, pte_t x86, uint64_t d, int dsize);
+	void *arg;
+	uint64_t wrong, x86_pages;
+};
+
+static void
+check_leaf(pte_t *pte, uint64_t va, int level, void *arg)
+{
+	struct dcheck *c = arg;
+	uint64_t d = 0;
+	enum page_size size;
+	bool found = c->pm->ops->lookup(c->pm->table, va, &d, &size, NULL);
+	c->x86_pages += PS_PAGES(level);
+	if (!found || (int)size != level || d != ptd_value(*pte)) {
+		c->wrong++;
+		c->bad(c->arg, va, *pte, found ? d : 0, found ? (int)size : -1);
+	}
+}
+
+uint64_t
+pmap_design_check(struct pmap *pm, void (*bad)(void *arg, uint64_t va, pte_t x86, uint64_t d, int dsize), void *arg)
+{
+	if (!pm->ops)
+		return 0;
+	struct dcheck c = { pm, bad, arg, 0, 0 };
+	foreach_in_table(pt_va(pm->root), 3, 0, 0, UTOP, check_leaf, &c);
+	/* a complete cache holds every page the design does; a partial one, at most as many */
+	uint64_t dpages = pm->ops->pages(pm->table);
+	if (pm->cache_partial ? c.x86_pages > dpages : c.x86_pages != dpages) {
+		c.wrong++;
+		bad(arg, UTOP, c.x86_pages, dpages, -2);
+	}
+	return c.wrong;
 }
