@@ -55,6 +55,7 @@ promote_case(uint64_t pa, const uint64_t ad[NPTENTRIES], int odd, uint64_t set, 
 	int level;
 	pte_t *pte = pmap_lookup(&pm, TVA + odd * PGSIZE, &level);
 	*pte = ((*pte | set) & ~clear) + shift;
+	pmap_update(&pm, TVA + odd * PGSIZE, 0);
 	int bad = 0;
 	bool promoted = pmap_promote(&pm, TVA, 1);
 	pte = pmap_lookup(&pm, TVA, &level);
@@ -65,9 +66,12 @@ promote_case(uint64_t pa, const uint64_t ad[NPTENTRIES], int odd, uint64_t set, 
 	count_mappings(pa, promoted, -1);
 	if (promoted) {
 		*pte = 0;
+		pmap_update(&pm, TVA, 1);
 	} else {
-		for (int i = 0; i < NPTENTRIES; i++)
+		for (int i = 0; i < NPTENTRIES; i++) {
 			*pmap_lookup(&pm, TVA + i * PGSIZE, &level) = 0;
+			pmap_update(&pm, TVA + i * PGSIZE, 0);
+		}
 	}
 	pmap_destroy(&pm);
 	return bad;
@@ -89,6 +93,7 @@ demote_case(uint64_t pa, uint64_t ad)
 		if (level != 0 || *pte != ((pa + i * PGSIZE) | UFLAGS | PTE_P | ad))
 			bad = 2;
 		*pte = 0;
+		pmap_update(&pm, TVA + i * PGSIZE, 0);
 	}
 	pmap_destroy(&pm);
 	return bad;

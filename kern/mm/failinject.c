@@ -49,10 +49,18 @@ failinject_init(void)
 	arm_from_cmdline("fail.kmalloc", FAIL_KMALLOC);
 }
 
+static bool paused;
+
+void
+failinject_pause(bool pause)
+{
+	paused = pause;
+}
+
 bool
 failinject_now(int kind)
 {
-	if (!inj[kind].first)
+	if (!inj[kind].first || paused)
 		return false;
 	uint64_t i = ++inj[kind].seen;
 	if (i < inj[kind].first || i > inj[kind].last)

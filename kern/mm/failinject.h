@@ -16,6 +16,12 @@ void failinject_init(void);
 bool failinject_now(int kind);
 
 /*
+ * While paused, no allocation fails by injection, nor is counted (the page-table
+ * designs' own nodes, kern/mm/pt/design.c).
+ */
+void failinject_pause(bool pause);
+
+/*
  * Arm kind: allocations k .. k+n-1 counted from now fail; k == 0 or n == 0 disarms.  Returns the failures injected for kind since it was last armed (before
  * this call), or -E_INVAL for a bad kind.
  */

@@ -23,6 +23,7 @@
 #include "kern/cmdline.h"
 #include "kern/console.h"
 #include "kern/kassert.h"
+#include "kern/mm/failinject.h"
 #include "kern/mm/frame.h"
 #include "kern/mm/kmalloc.h"
 #include "kern/mm/pt/clustered.h"
@@ -41,17 +42,26 @@ pt_mem_held(void)
 	return mem_held;
 }
 
+/*
+ * The fault injector (fail.frame=, fail.kmalloc=) does not fail the designs' nodes: a
+ * design that cannot record a change the x86 tables already show is a state spos does
+ * not recover from (kern/mm/pt/radix.c), and the fuzzers that inject failures are there
+ * to test the rest of the kernel.  Memory really running out still can fail them.
+ */
 static void *
 mem_alloc(void *ctx, size_t bytes)
 {
 	(void)ctx;
+	failinject_pause(true);
 	if (bytes <= KMALLOC_MAX) {
 		void *p = kmalloc(bytes);
+		failinject_pause(false);
 		mem_held += p ? bytes : 0;
 		return p;
 	}
 	unsigned order = frame_order_for(bytes);
 	struct page *pg = page_alloc(order);
+	failinject_pause(false);
 	if (!pg)
 		return NULL;
 	memset(page2kva(pg), 0, PGSIZE << order);
