@@ -169,6 +169,20 @@ mon_vm(int argc, char **argv)
 }
 
 static int
+mon_pt(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	cprintf("page tables: pt=%s; x86 table pages %lu; design tables hold %lu KiB\n", pmap_design_name(),
+		pmap_user_pt_pages, pt_mem_held() >> 10);
+	for (struct vmspace *vs = vm_first_space(); vs; vs = vs->next_live) {
+		cprintf("  pml4 0x%lx: %lu pages resident; ", pmap_root(&vs->pmap), vs->resident_pages);
+		pmap_design_print(&vs->pmap);
+		cprintf("\n");
+	}
+	return 0;
+}
+
+static int
 mon_vmstat(int argc, char **argv)
 {
 	(void)argc, (void)argv;
@@ -205,6 +219,9 @@ mon_vmstat(int argc, char **argv)
 		"accessed bits cleared %lu, re-promotions %lu; wired pages %lu\n", daemon_stats.passes,
 		daemon_stats.preempted, daemon_stats.compactions, daemon_stats.compaction_aborts,
 		daemon_stats.migrations, daemon_stats.referenced_cleared, daemon_stats.repromotions, wired_pages);
+	cprintf("pt=%s: design tables hold %lu KiB; x86 table pages %lu; cache drops %lu (%lu pages freed), "
+		"refills %lu (failed %lu)\n", pmap_design_name(), pt_mem_held() >> 10, pmap_user_pt_pages,
+		pt_cache_stats.drops, pt_cache_stats.pages_dropped, pt_cache_stats.refills, pt_cache_stats.fill_failures);
 	cprintf("free blocks per order:");
 	for (int k = 0; k < BUDDY_ORDERS; k++)
 		cprintf(" %lu", phys_buddy.nfree[k]);
@@ -287,6 +304,7 @@ static const struct command commands[] = {
 	{ "vm", "vm PID: the regions of a process's address space", mon_vm },
 	{ "pmap", "pmap PID VA: the mapping at VA (hex): page size, frame, reservation", mon_pmap },
 	{ "vmstat", "superpage and fault counters", mon_vmstat },
+	{ "pt", "the page-table design (pt=) of each address space: bytes, nodes, chains, depths", mon_pt },
 	{ "reserv", "list reservations with their population", mon_reserv },
 	{ "tlb", "tlb [reset]: the model TLB's geometry and counts", mon_tlb },
 	{ "check", "check every kernel memory invariant (kern/mm/invariant.c)", mon_check },

@@ -219,16 +219,17 @@ vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 	uint64_t page = ROUNDDOWN(va, PGSIZE);
 	int level, r;
 
+	struct vm_region *reg = vm_find(vs, va);
+	/* pt=clustered|guarded: the x86 cache lacked it (counted apart: pt_cache_stats) */
+	if (reg && access_allowed(reg, err) && pmap_refill(&vs->pmap, page))
+		return 0;
 	fault_stats.faults++;
 	if (vs->tlb)
 		vs->tlb->real_faults++;
-	struct vm_region *reg = vm_find(vs, va);
 	if (!reg || !access_allowed(reg, err)) {
 		fault_stats.refused++;
 		return -E_FAULT;
 	}
-	if (pmap_refill(&vs->pmap, page))	/* pt=clustered|guarded: the x86 cache lacked it */
-		return 0;
 	pte_t *pte = pmap_lookup(&vs->pmap, page, &level);
 	uint64_t leaf_before = model_leaf(pte, level);
 	bool cow_write = pte && (*pte & PTE_P) && (err & PFERR_W) && (*pte & PTE_COW);

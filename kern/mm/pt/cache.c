@@ -9,8 +9,10 @@
  *
  * The rules, which radix.c keeps and the invariant checker verifies (vm.check=1):
  *  - every leaf the x86 tables hold, the design holds too, with the same frame, size
- *    and flags (ptd_value: not the A and D bits, which the hardware sets in the cache,
- *    nor the model TLB's trap bits);
+ *    and flags (ptd_value: not the model TLB's bits), except that the x86 leaf may have
+ *    A and D set where the design has not: the hardware sets them in the cache, and a
+ *    drop writes them back (radix.c), as a software-refilled TLB writes back its
+ *    reference and dirty bits;
  *  - the cache holds a 2 MiB block whole or not at all: if the PD entry of a block is
  *    present, every leaf the design has in the block is in the x86 tables.  So a walk of
  *    the x86 tables tells the truth about any block it finds, and a block it does not
@@ -20,10 +22,9 @@
  *  - every change to a mapping writes through: radix.c's map and foreach, promote and
  *    demote, overlay.c's changes of an overlaid block (ptd_sync_range), and whoever
  *    rewrites a leaf it looked up (pmap_update).
- * What the design does not keep: A and D (a partial-subblock node of the clustered
- * table has one set of flags for its pages, as the paper's has, and the page daemon's
- * reference sampling treats a drop as a clear of A); a dropped cache loses them.
- * What stays cached: an overlaid block's table (its struct page names the OBV record,
+ * A and D make pages of a partial-subblock node of the clustered table differ, and
+ * such a node becomes a full one when one of its pages is written back dirty (the
+ * paper keeps one set of flags per partial subblock too).  What stays cached: an overlaid block's table (its struct page names the OBV record,
  * kern/mm/pt/overlay.c), and the space the model TLB measures (radix.c says why).
  */
 #include <stddef.h>
@@ -37,7 +38,7 @@
 
 const struct pt_ops *pt_design;
 
-#define DESIGN_MASK	((PTE_ADDR_MASK & ~(1UL << 51)) | (0xFFFUL & ~(PTE_A | PTE_D | PTE_PS)) | PTE_NX)
+#define DESIGN_MASK	((PTE_ADDR_MASK & ~(1UL << 51)) | (0xFFFUL & ~PTE_PS) | PTE_NX)
 
 uint64_t
 ptd_value(pte_t x86)

@@ -14,9 +14,11 @@
  * GPT_STRIDE_DEFAULT), pt.cache=N (drop the cache of every space but the ones the model
  * TLB measures at a context switch when the x86 tables hold more than N pages; default
  * 0, no bound) and pt.drop=switch (drop them at every context switch: the test that the
- * cache really is one).  Memory: objects up to KMALLOC_MAX come from kmalloc, larger ones
- * (hash arrays, 512-entry guarded nodes) are whole buddy blocks; both are counted
- * (pt_mem_held), and a design reports its own byte count, the papers' measure, apart.
+ * cache really is one).  Memory: objects up to KMALLOC_MAX come from kmalloc, a page (a
+ * guarded bottom node's 512 PTEs) from the wired blocks x86 table pages come from, so
+ * that the design does not break up the free 2 MiB blocks reservations need, larger
+ * ones (hash arrays, internal guarded nodes) are whole buddy blocks.  All are counted
+ * (pt_mem_held); a design reports its own byte count, the papers' measure, apart.
  */
 #include "inc/error.h"
 #include "inc/string.h"
@@ -59,6 +61,12 @@ mem_alloc(void *ctx, size_t bytes)
 		mem_held += p ? bytes : 0;
 		return p;
 	}
+	if (bytes == PGSIZE) {		/* a page of PTEs: from wired blocks, as x86 table pages */
+		uint64_t pa = frame_pt_page();
+		failinject_pause(false);
+		mem_held += pa ? PGSIZE : 0;
+		return pa ? KADDR(pa) : NULL;
+	}
 	unsigned order = frame_order_for(bytes);
 	struct page *pg = page_alloc(order);
 	failinject_pause(false);
@@ -76,6 +84,11 @@ mem_free(void *ctx, void *p, size_t bytes)
 	if (bytes <= KMALLOC_MAX) {
 		kfree(p);
 		mem_held -= bytes;
+		return;
+	}
+	if (bytes == PGSIZE) {
+		frame_pt_page_free(PADDR(p));
+		mem_held -= PGSIZE;
 		return;
 	}
 	unsigned order = frame_order_for(bytes);
@@ -150,8 +163,19 @@ c_pages(const void *t)
 	return ((const struct cpt *)t)->pages;
 }
 
+static void
+c_print(const void *t)
+{
+	struct cpt_stats s;
+	cpt_stats(t, &s);
+	cprintf("nodes %lu full, %lu partial-subblock, %lu superpage; buckets used %lu of %u; longest chain %u",
+		s.nodes_full, s.nodes_partial, s.nodes_super, s.buckets_used,
+		(1U << ((const struct cpt *)t)->base.log2_buckets) + 2 * (1U << ((const struct cpt *)t)->super[0].log2_buckets),
+		s.longest_chain);
+}
+
 static const struct pt_ops clustered_ops = {
-	"clustered", c_create, c_destroy, c_map, c_unmap, c_protect, c_lookup, c_foreach, c_bytes, c_pages,
+	"clustered", c_create, c_destroy, c_map, c_unmap, c_protect, c_lookup, c_foreach, c_bytes, c_pages, c_print,
 };
 
 /* ---- guarded ---- */
@@ -221,9 +245,31 @@ g_pages(const void *t)
 	return ((const struct gpt *)t)->pages;
 }
 
+static void
+g_print(const void *t)
+{
+	struct gpt_stats s;
+	gpt_stats(t, &s);
+	uint64_t hundredths = s.leaves ? s.depth_sum * 100 / s.leaves : 0;
+	cprintf("nodes %lu (%lu bottom), leaves %lu, entries %lu; depth max %u, mean %lu.%02lu", s.nodes,
+		s.bottom_nodes, s.leaves, s.entries, s.depth_max, hundredths / 100, hundredths % 100);
+}
+
 static const struct pt_ops guarded_ops = {
-	"guarded", g_create, g_destroy, g_map, g_unmap, g_protect, g_lookup, g_foreach, g_bytes, g_pages,
+	"guarded", g_create, g_destroy, g_map, g_unmap, g_protect, g_lookup, g_foreach, g_bytes, g_pages, g_print,
 };
+
+void
+pmap_design_print(struct pmap *pm)
+{
+	if (!pm->ops) {
+		cprintf("radix: the x86 tables alone");
+		return;
+	}
+	cprintf("%s: %lu bytes for %lu pages; ", pm->ops->name, pm->ops->bytes(pm->table), pm->ops->pages(pm->table));
+	pm->ops->print(pm->table);
+	cprintf("; refilled %lu%s", pm->cache_refills, pm->cache_partial ? ", cache dropped" : "");
+}
 
 /* ---- the boot words ---- */
 

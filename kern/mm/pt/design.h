@@ -27,6 +27,7 @@ struct pt_ops {
 	void (*foreach)(const void *table, uint64_t start, uint64_t end, pt_leaf_fn *fn, void *arg);
 	uint64_t (*bytes)(const void *table);		/* the design's own count (its paper's measure) */
 	uint64_t (*pages)(const void *table);		/* 4 KiB pages mapped */
+	void (*print)(const void *table);		/* its shape, one line (monitor `pt`) */
 };
 
 /* The design every new address space gets (pt=), NULL for radix. */

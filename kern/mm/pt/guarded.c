@@ -49,7 +49,9 @@ struct gpt_node {
 	uint16_t full;			/* valid entries with no guard */
 	uint8_t width;			/* log2 of the entries */
 	uint8_t bottom;			/* index bits start at 0: slot[] holds PTEs */
-	uint64_t slot[];		/* 2^width PTEs (bottom) or struct gpt_entry */
+	uint64_t *slot;			/* 2^width PTEs (bottom) or struct gpt_entry, allocated apart
+					   so that an array is a power of two (a bottom node of
+					   stride 9 is one page, as an x86 table page is) */
 };
 
 #define PTE_PRESENT	1UL
@@ -78,7 +80,8 @@ static void
 node_free(struct gpt *t, struct gpt_node *n)
 {
 	size_t bytes = node_bytes(n->width, n->bottom);
-	t->mem.free(t->mem.ctx, n, bytes);
+	t->mem.free(t->mem.ctx, n->slot, bytes - sizeof *n);
+	t->mem.free(t->mem.ctx, n, sizeof *n);
 	t->bytes -= bytes;
 }
 
@@ -148,9 +151,13 @@ split(struct gpt *t, struct gpt_node *holder, struct gpt_entry *e, unsigned r, u
 	unsigned b, top, low = r - e->glen;
 	level_of(t, d, &b, &top);
 	unsigned w = top - b;
-	struct gpt_node *n = t->mem.alloc(t->mem.ctx, node_bytes(w, b == 0));
+	struct gpt_node *n = t->mem.alloc(t->mem.ctx, sizeof *n);
 	if (!n)
 		return -E_NO_MEM;
+	if (!(n->slot = t->mem.alloc(t->mem.ctx, node_bytes(w, b == 0) - sizeof *n))) {
+		t->mem.free(t->mem.ctx, n, sizeof *n);
+		return -E_NO_MEM;
+	}
 	t->bytes += node_bytes(w, b == 0);
 	n->width = (uint8_t)w;
 	n->bottom = b == 0;

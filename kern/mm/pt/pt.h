@@ -133,10 +133,15 @@ struct pmap_design_stats {
 	uint64_t refills;		/* leaves refilled into the x86 cache */
 };
 void pmap_design_stats(struct pmap *pm, struct pmap_design_stats *s);
+/* One line's worth (no newline) on pm's design table: bytes, pages, shape (monitor `pt`). */
+void pmap_design_print(struct pmap *pm);
 
-/* The cache, all spaces: drops, table pages freed by them, refills, failed refills. */
+/*
+ * The cache, all spaces: drops, table pages freed by them, leaves refilled, page faults
+ * a refill resolved, refills that found no memory, A/D bits a drop could not write back.
+ */
 struct pt_cache_stats {
-	uint64_t drops, pages_dropped, refills, fill_failures;
+	uint64_t drops, pages_dropped, refills, refill_faults, fill_failures, ad_lost;
 };
 extern struct pt_cache_stats pt_cache_stats;
 

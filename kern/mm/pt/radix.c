@@ -148,6 +148,7 @@ pmap_refill(struct pmap *pm, uint64_t va)
 	pte_t *pte = pmap_lookup_cached(pm, va, &level);
 	if (pte && (*pte & PTE_P))
 		return false;
+	pt_cache_stats.refill_faults++;
 	uint64_t before = pm->cache_refills;
 	fill(pm, va, va + 1);
 	return pm->cache_refills != before;
@@ -552,21 +553,41 @@ pmap_split_range(struct pmap *pm, uint64_t start, uint64_t end, int cause)
 
 /*
  * ---- Dropping the cache ----
+ * The accessed and dirty bits the hardware set in leaf e (va at level) go to the design
+ * first.  A clustered table may need a node for it (a page of a partial subblock now
+ * differs from its neighbours): without one the bits are lost, and counted.
+ */
+static void
+write_back_ad(struct pmap *pm, uint64_t va, int level, pte_t e)
+{
+	uint64_t d;
+	enum page_size size;
+	if (!(e & PTE_AD) || !pm->ops->lookup(pm->table, va, &d, &size, NULL))
+		return;
+	KASSERT((int)size == level, "write_back_ad: va 0x%lx is a level-%d leaf, %d in the design", va, level,
+		(int)size);
+	if ((e & PTE_AD & ~d) && pm->ops->protect(pm->table, va, size, (d | (e & PTE_AD)) & ~PTE_ADDR_MASK) < 0)
+		pt_cache_stats.ad_lost++;
+}
+
+/*
  * Clear what `table` (at level l) caches and free the tables below it that end up
  * empty; an overlaid block's table stays (kern/mm/pt/cache.c).  True if nothing is left
  * in table, for the caller to free it.
  */
 static bool
-drop_in_table(pte_t *table, int l, uint64_t *freed)
+drop_in_table(struct pmap *pm, pte_t *table, int l, uint64_t base, uint64_t *freed)
 {
 	bool empty = true;
 	for (unsigned i = 0; (i = next_present(table, i, NPTENTRIES)) < NPTENTRIES; i++) {
 		pte_t e = table[i];
+		uint64_t va = base + ((uint64_t)i << PS_SHIFT(l));
 		if (l == PS_4K || (e & PTE_PS)) {
+			write_back_ad(pm, va, l, e);
 			table[i] = 0;
 		} else if (l == PS_2M && (e & PTE_OVL)) {
 			empty = false;
-		} else if (drop_in_table(pt_va(PTE_ADDR(e)), l - 1, freed)) {
+		} else if (drop_in_table(pm, pt_va(PTE_ADDR(e)), l - 1, va, freed)) {
 			table[i] = 0;
 			pt_page_free(PTE_ADDR(e));
 			pmap_user_pt_pages--;
@@ -586,7 +607,7 @@ pmap_cache_drop(struct pmap *pm)
 	pte_t *pml4 = pt_va(pm->root);
 	uint64_t freed = 0;
 	for (int i = 0; i < PML4_USER_SLOTS; i++)
-		if ((pml4[i] & PTE_P) && drop_in_table(pt_va(PTE_ADDR(pml4[i])), 2, &freed)) {
+		if ((pml4[i] & PTE_P) && drop_in_table(pm, pt_va(PTE_ADDR(pml4[i])), 2, (uint64_t)i << PS_SHIFT(3), &freed)) {
 			pt_page_free(PTE_ADDR(pml4[i]));
 			pml4[i] = 0;
 			pmap_user_pt_pages--;
@@ -615,7 +636,7 @@ check_leaf(pte_t *pte, uint64_t va, int level, void *arg)
 	enum page_size size;
 	bool found = c->pm->ops->lookup(c->pm->table, va, &d, &size, NULL);
 	c->x86_pages += PS_PAGES(level);
-	if (!found || (int)size != level || d != ptd_value(*pte)) {
+	if (!found || (int)size != level || (d & ~PTE_AD) != (ptd_value(*pte) & ~PTE_AD) || (d & PTE_AD & ~*pte)) {
 		c->wrong++;
 		c->bad(c->arg, va, *pte, found ? d : 0, found ? (int)size : -1);
 	}
