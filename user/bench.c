@@ -95,13 +95,14 @@ main(int argc, char **argv)
 	EXPECT(counters(&e, sizeof e), sizeof e);
 	CHECK(ok, "%s computed a wrong result", argv[1]);
 	printf("bench: %s measured %d: tsc %lu ticks %lu traps %lu misses4k %lu misses2m %lu misses1g %lu "
-	       "walkrefs %lu faults %lu promotions2m %lu promotions1g %lu eager2m %lu usedkib %lu taken %lu shadowtraps %lu ptrefs %lu\n",
+	       "walkrefs %lu faults %lu promotions2m %lu promotions1g %lu eager2m %lu usedkib %lu taken %lu shadowtraps %lu ptrefs %lu ptbytes %lu x86ptpages %lu\n",
 	       argv[1], measure, (unsigned long)(t1 - t0), (unsigned long)(e.timer_ticks - b.timer_ticks),
 	       (unsigned long)s.traps, (unsigned long)s.misses[0], (unsigned long)s.misses[1],
 	       (unsigned long)s.misses[2], (unsigned long)s.walk_refs,
 	       (unsigned long)(b.page_faults - a.page_faults), (unsigned long)(b.promotions[0] - a.promotions[0]),
 	       (unsigned long)(b.promotions[1] - a.promotions[1]), (unsigned long)(b.eager_2m - a.eager_2m),
 	       (unsigned long)((a.free_pages - b.free_pages) * 4), (unsigned long)s.fake_faults,
-	       (unsigned long)s.shadow_traps, (unsigned long)s.pt_refs);
+	       (unsigned long)s.shadow_traps, (unsigned long)s.pt_refs, (unsigned long)e.pt_design_bytes,
+	       (unsigned long)e.pt_pages);
 	return 0;
 }

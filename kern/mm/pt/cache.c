@@ -9,9 +9,9 @@
  *
  * The rules, which radix.c keeps and the invariant checker verifies (vm.check=1):
  *  - every leaf the x86 tables hold, the design holds too, with the same frame, size
- *    and flags (ptd_value: not the model TLB's bits), except that the x86 leaf may have
- *    A and D set where the design has not: the hardware sets them in the cache, and a
- *    drop writes them back (radix.c), as a software-refilled TLB writes back its
+ *    and flags (ptd_value: not the model TLB's bits), except A and D: while a leaf is
+ *    cached the hardware sets them and the model TLB clears A in the x86 entry alone,
+ *    and a drop writes them back (radix.c), as a software-refilled TLB writes back its
  *    reference and dirty bits;
  *  - the cache holds a 2 MiB block whole or not at all: if the PD entry of a block is
  *    present, every leaf the design has in the block is in the x86 tables.  So a walk of

@@ -553,8 +553,9 @@ pmap_split_range(struct pmap *pm, uint64_t start, uint64_t end, int cause)
 
 /*
  * ---- Dropping the cache ----
- * The accessed and dirty bits the hardware set in leaf e (va at level) go to the design
- * first.  A clustered table may need a node for it (a page of a partial subblock now
+ * The accessed and dirty bits of leaf e (va at level) go to the design first: while
+ * a leaf is cached, its x86 entry has the latest (the hardware sets them, the model TLB
+ * and the page daemon clear A there).  A clustered table may need a node for it (a page of a partial subblock now
  * differs from its neighbours): without one the bits are lost, and counted.
  */
 static void
@@ -562,11 +563,12 @@ write_back_ad(struct pmap *pm, uint64_t va, int level, pte_t e)
 {
 	uint64_t d;
 	enum page_size size;
-	if (!(e & PTE_AD) || !pm->ops->lookup(pm->table, va, &d, &size, NULL))
+	if (!pm->ops->lookup(pm->table, va, &d, &size, NULL))
 		return;
 	KASSERT((int)size == level, "write_back_ad: va 0x%lx is a level-%d leaf, %d in the design", va, level,
 		(int)size);
-	if ((e & PTE_AD & ~d) && pm->ops->protect(pm->table, va, size, (d | (e & PTE_AD)) & ~PTE_ADDR_MASK) < 0)
+	if ((e & PTE_AD) != (d & PTE_AD) &&
+	    pm->ops->protect(pm->table, va, size, ((d & ~PTE_AD) | (e & PTE_AD)) & ~PTE_ADDR_MASK) < 0)
 		pt_cache_stats.ad_lost++;
 }
 
@@ -636,7 +638,7 @@ check_leaf(pte_t *pte, uint64_t va, int level, void *arg)
 	enum page_size size;
 	bool found = c->pm->ops->lookup(c->pm->table, va, &d, &size, NULL);
 	c->x86_pages += PS_PAGES(level);
-	if (!found || (int)size != level || (d & ~PTE_AD) != (ptd_value(*pte) & ~PTE_AD) || (d & PTE_AD & ~*pte)) {
+	if (!found || (int)size != level || (d & ~PTE_AD) != (ptd_value(*pte) & ~PTE_AD)) {
 		c->wrong++;
 		c->bad(c->arg, va, *pte, found ? d : 0, found ? (int)size : -1);
 	}
