@@ -25,7 +25,7 @@ LAYERS = [
                  "kern/backtrace.c", "lib/string.c", "lib/printfmt.c"]),
     (1, "lib", ["kern/mm/lib/buddy.c", "kern/mm/lib/popmap.c", "kern/mm/lib/reserv.c", "kern/mm/lib/vtlb.c",
                 "kern/mm/failinject.c"]),
-    (2, "frame", ["kern/mm/frame.c"]),
+    (2, "frame, prezero", ["kern/mm/frame.c", "kern/mm/prezero.c"]),
     (3, "kmalloc, pt", ["kern/mm/kmalloc.c", "kern/mm/kpmap.c", "kern/mm/pt/walk.c", "kern/mm/pt/radix.c", "kern/mm/pt/overlay.c"]),
     (4, "object", ["kern/mm/object.c"]),
     (5, "policy", ["kern/mm/policy.c"]),
