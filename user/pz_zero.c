@@ -9,11 +9,10 @@
  *             reservation made from one under reserve).  Free pages come back to the
  *             count before the first mmap.
  *   pressure  boot with pools as large as most of memory (prezero.4k=, prezero.2m=)
- *             and vm.policy=eager: once they are full, map and touch as much memory as
- *             is free; every fault must succeed.  The 2 MiB faults take the pool's
- *             blocks, then the allocator's, and when neither has one left the 4 KiB
- *             pool must hand its frames back to the allocator (prezero_give_back) for
- *             the faults' 4 KiB fallbacks and page tables.
+ *             and vm.policy=base: once they are full, touch X pages (the faults take
+ *             pool frames), fork, and let the child write every page: its copy-on-write
+ *             copies need X frames from the allocator (frame_alloc), more than it has
+ *             outside the pools, so they succeed only if the pools hand frames back.
  * Prints the pools and counters, and "pz_zero: SCENARIO OK".
  */
 #include "user/utest.h"
@@ -115,13 +114,24 @@ scenario_pressure(void)
 {
 	uint64_t free0 = stats_now().free_pages;
 	struct kcounters before = wait_for_pools();
-	CHECK(before.prezero_pool_pages > before.free_pages / 2, "the pools hold %lu of %lu free pages: too few",
-	      (unsigned long)before.prezero_pool_pages, (unsigned long)before.free_pages);
-	uint64_t npages = before.free_pages - MARGIN, maplen;
+	uint64_t pool = before.prezero_pool_pages, outside = before.free_pages - pool;
+	CHECK(pool > outside + MARGIN, "the pools hold %lu of %lu free pages: too few", (unsigned long)pool,
+	      (unsigned long)before.free_pages);
+	uint64_t npages = (before.free_pages - MARGIN) / 2, maplen;	/* more than outside */
 	uint8_t *base;
 	volatile uint8_t *p = map_aligned(npages * PGSIZE, &base, &maplen);
 	for (uint64_t i = 0; i < npages; i++)
-		p[i * PGSIZE] = 1;	/* a fault that finds no frame kills the process */
+		p[i * PGSIZE] = 1;
+	int pid = fork();
+	CHECK(pid >= 0, "fork: %e", pid);
+	if (pid == 0) {
+		for (uint64_t i = 0; i < npages; i++)
+			p[i * PGSIZE] = 2;	/* a copy that finds no frame kills the child */
+		exit(0);
+	}
+	int status;
+	EXPECT(wait(pid, &status), pid);
+	CHECK(status == 0, "the child's copy-on-write copies failed (status 0x%x)", status);
 	struct kcounters after = stats_now();
 	print_counters(&after);
 	CHECK(after.prezero_given_back > before.prezero_given_back, "the pools gave nothing back");
