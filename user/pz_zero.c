@@ -13,6 +13,12 @@
  *             pool frames), fork, and let the child write every page: its copy-on-write
  *             copies need X frames from the allocator (frame_alloc), more than it has
  *             outside the pools, so they succeed only if the pools hand frames back.
+ *   stale     vm.policy=reserve prezero.4k=0: reservations made from the pool's 2 MiB
+ *             blocks (PG_ZERO frames) are unmapped with one page touched each; then
+ *             nearly all memory is dirtied through regions too small for reservations
+ *             (plain frames) and unmapped; then nearly all memory is mapped again through
+ *             reservations made from the allocator and read: a frame that left its
+ *             reservation still marked zero and was dirtied since would read nonzero.
  * Prints the pools and counters, and "pz_zero: SCENARIO OK".
  */
 #include "user/utest.h"
@@ -139,7 +145,57 @@ scenario_pressure(void)
 	check_free_back(free0);
 }
 
+#define SMALL_REGION	(1UL << 20)	/* fixed size below 2 MiB: no reservation */
+#define SMALL_MAX	256
+
+/* Fresh memory of npages pages, read whole: every byte must be zero. */
+static void
+check_fresh_zero(uint64_t npages)
+{
+	uint8_t *base;
+	uint64_t maplen;
+	const volatile uint64_t *p = (const uint64_t *)map_aligned(npages * PGSIZE, &base, &maplen);
+	for (uint64_t i = 0; i < npages * PGSIZE / sizeof *p; i++)
+		CHECK(p[i] == 0, "byte %lu of fresh memory is not zero: 0x%lx (page %lu)",
+		      (unsigned long)(i * sizeof *p), (unsigned long)p[i], (unsigned long)(i * sizeof *p / PGSIZE));
+	EXPECT(munmap(base, maplen), 0);
+}
+
+static void
+scenario_stale(void)
+{
+	static uint8_t *small[SMALL_MAX];
+	memset(small, 0, sizeof small);		/* its page faulted in before the count */
+	uint64_t free0 = stats_now().free_pages;
+	struct kcounters before = wait_for_pools();
+	uint64_t nblocks = before.prezero_pool_2m, maplen;
+	CHECK(nblocks > 0, "no pre-zeroed 2 MiB block");
+	uint8_t *base;
+	volatile uint8_t *p = map_aligned(nblocks * PG2M, &base, &maplen);
+	for (uint64_t b = 0; b < nblocks; b++)
+		p[b * PG2M] = 1;		/* a reservation from a pool block each */
+	EXPECT(munmap(base, maplen), 0);
+	struct kcounters c = stats_now();
+	CHECK(c.prezero_hits[1] - before.prezero_hits[1] == nblocks, "%lu reservations from pool blocks, not %lu",
+	      (unsigned long)(c.prezero_hits[1] - before.prezero_hits[1]), (unsigned long)nblocks);
+
+	uint64_t nsmall = MIN((c.free_pages - MARGIN) * PGSIZE / SMALL_REGION, (uint64_t)SMALL_MAX);
+	for (uint64_t i = 0; i < nsmall; i++) {
+		small[i] = mmap(NULL, SMALL_REGION, PROT_READ | PROT_WRITE, MAP_ANON | MAP_PRIVATE);
+		CHECK(!MMAP_FAILED(small[i]), "mmap: %e", (int)(int64_t)small[i]);
+		memset(small[i], 0xa5, SMALL_REGION);
+	}
+	for (uint64_t i = 0; i < nsmall; i++)
+		EXPECT(munmap(small[i], SMALL_REGION), 0);
+
+	check_fresh_zero(stats_now().free_pages - MARGIN);
+	c = stats_now();
+	print_counters(&c);
+	check_free_back(free0);
+}
+
 static const struct scenario scenarios[] = {
+	{ "stale", scenario_stale },
 	{ "zero", scenario_zero },
 	{ "pressure", scenario_pressure },
 };
