@@ -56,6 +56,7 @@ struct prezero_stats prezero_stats;
 bool prezero_on = true;
 
 static struct buddy *buddy;		/* where pool frames come from and go back to */
+static uint64_t marked;			/* frames with PG_ZERO now */
 static uint64_t target[2];		/* blocks wanted per pool: [0] 4 KiB, [1] 2 MiB */
 
 /* One pool: a stack of blocks linked through their head's free-list link. */
@@ -211,6 +212,7 @@ prezero_mark(struct page *head, unsigned order)
 {
 	for (uint64_t i = 0; i < (1UL << order); i++)
 		head[i].flags |= PG_ZERO;
+	marked += 1UL << order;
 }
 
 bool
@@ -219,16 +221,24 @@ prezero_claim(struct page *pg)
 	if (!(pg->flags & PG_ZERO))
 		return false;
 	pg->flags &= ~PG_ZERO;
+	marked--;
 	prezero_stats.reserv_hits++;
 	return true;
 }
 
-/* Only 2 MiB reservations come from the pool: a larger extent holds no mark. */
+/*
+ * Only 2 MiB reservations come from the pool: a larger extent holds no mark.  Free
+ * extents of every reservation (wired blocks too) come here, so with no marked frame
+ * anywhere the scan is skipped.
+ */
 void
 prezero_forget(struct page *head, unsigned order)
 {
-	for (uint64_t i = 0; order <= PS_ORDER(PS_2M) && i < (1UL << order); i++)
-		head[i].flags &= ~PG_ZERO;
+	for (uint64_t i = 0; marked > 0 && order <= PS_ORDER(PS_2M) && i < (1UL << order); i++)
+		if (head[i].flags & PG_ZERO) {
+			head[i].flags &= ~PG_ZERO;
+			marked--;
+		}
 }
 
 void
