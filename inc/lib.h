@@ -41,6 +41,8 @@ void *sbrk(intptr_t increment);
 int vmquery(const void *va, struct vm_query *q);
 int counters(struct kcounters *c, size_t size);
 int tlbctl(int op, uint64_t a1, uint64_t a2);
+/* Sleep n timer ticks (at most SLEEP_MAX_TICKS): the CPU idles if nothing else runs. */
+int tick_sleep(uint64_t n);
 int kcheck(int op, uint64_t va);
 int64_t failnth(int kind, uint64_t k, uint64_t n);
 /* Raw system call: for tests of bad numbers and bad arguments. */

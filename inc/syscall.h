@@ -32,6 +32,7 @@ enum {
 	SYS_failnth,		/* failnth(kind, k, n) -> failures injected: see FAIL_* */
 	SYS_open,		/* open(path, O_*) -> fd: a device, /dev/zero or /dev/hugemap */
 	SYS_close,		/* close(fd) -> 0 */
+	SYS_sleep,		/* tick_sleep(n) -> 0: sleep n timer ticks, n <= SLEEP_MAX_TICKS */
 	NSYSCALLS
 };
 
@@ -53,6 +54,8 @@ enum {
 #define O_ACCMODE	3
 #define DEV_PATH_MAX	32	/* longest device path, with its NUL */
 #define OPEN_MAX	16	/* descriptors per process: 0 .. OPEN_MAX-1 */
+
+#define SLEEP_MAX_TICKS	10000	/* the most tick_sleep takes (-E_INVAL above) */
 
 #define MADV_NORMAL	0
 #define MADV_DONTNEED	4	/* drop the pages: the next touch sees zeros */
@@ -222,6 +225,16 @@ struct kcounters {
 	uint64_t pt_cache_drops;	/* x86 caches dropped */
 	uint64_t pt_cache_pages_dropped;	/* table pages those drops freed */
 	uint64_t pt_cache_refills;	/* leaves refilled from a design */
+	/* pre-zeroed pools (kern/mm/prezero.c); bytes_zeroed above is what faults zeroed */
+	uint64_t prezero_on;		/* 1 unless prezero=off */
+	uint64_t prezero_hits[2];	/* zeroed frames faults took from a pool: [0] 4 KiB, [1] 2 MiB */
+	uint64_t prezero_misses[2];	/* ... wanted while that pool was empty */
+	uint64_t prezero_reserv_hits;	/* reservation frames handed out zero (made from a pool block) */
+	uint64_t prezero_pages_zeroed;	/* 4 KiB pages zeroed ahead, while idle */
+	uint64_t prezero_bytes_ahead;	/* the same in bytes */
+	uint64_t prezero_pool_pages;	/* pages the pools hold now (counted in free_pages) */
+	uint64_t prezero_pool_2m;	/* 2 MiB blocks the pool holds now (counted in free_2m_blocks) */
+	uint64_t prezero_given_back;	/* pool pages handed back to the allocator: memory was short */
 };
 
 #define PT_DESIGN_RADIX		0

@@ -19,6 +19,7 @@
 #include "kern/mm/invariant.h"
 #include "kern/mm/pt/pt.h"
 #include "kern/mm/policy.h"
+#include "kern/mm/prezero.h"
 #include "kern/mm/lib/reserv.h"
 #include "kern/mm/tlbtrap.h"
 #include "kern/programs.h"
@@ -212,6 +213,7 @@ mon_vmstat(int argc, char **argv)
 	cprintf("eager 2M pages %lu (fallbacks %lu); reservation hits %lu, 4K fallbacks %lu; zeroed %lu KiB\n",
 		policy_stats.eager_2m, policy_stats.eager_fallbacks, policy_stats.reserv_hits,
 		policy_stats.reserv_fallbacks, policy_stats.bytes_zeroed >> 10);
+	prezero_print();
 	cprintf("hugemap: threshold %lu%%, 2M pages %lu, fallbacks %lu, bloat %lu KiB\n",
 		policy_hugemap_threshold(), policy_stats.hugemap_2m, policy_stats.hugemap_fallbacks,
 		policy_stats.hugemap_bloat >> 10);

@@ -95,6 +95,8 @@ void yield(void);
 /* Sleep on chan until wakeup(chan), from a process's kernel context. */
 void sleep(void *chan);
 void wakeup(void *chan);
+/* Sleep for n timer ticks (less if killed), from a process's kernel context. */
+void sched_sleep_ticks(uint64_t n);
 /* From the kernel thread: run the next runnable process until it yields; false if none. */
 bool sched_run_one(void);
 /* From the kernel thread: run processes, or halt until an interrupt if none can run. */

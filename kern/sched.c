@@ -6,7 +6,10 @@
  * until its time slice ends (a timer interrupt from user mode calls yield), it
  * yields, sleeps in wait, or exits, each of which swtch-es back.  The kernel itself
  * is not preemptible: it runs with interrupts off; user mode runs with them on.
- * When nothing is runnable the boot thread halts until the next interrupt.
+ * When nothing is runnable the boot thread zeroes free memory ahead of demand
+ * (kern/mm/prezero.c), one frame or block per step with a window for interrupts
+ * between steps, and halts until the next interrupt once there is nothing to zero.
+ * A process may sleep for a number of timer ticks (sched_sleep_ticks).
  *
  * The timer is the 8254 PIT at SCHED_HZ on IRQ 0 (sched.hz=N, 19..10000, to preempt
  * more often in tests), with the 8259 PICs remapped to vectors 32..47 and every other
@@ -28,6 +31,7 @@
 #include "kern/cmdline.h"
 #include "kern/console.h"
 #include "kern/mm/daemon.h"
+#include "kern/mm/prezero.h"
 #include "kern/gdt.h"
 #include "kern/mm/pt/pt.h"
 #include "kern/proc.h"
@@ -97,11 +101,15 @@ fpu_save_live(struct proc *p)
 	fxsave(p->fpu);
 }
 
+static uint64_t tick_sleepers;		/* processes in sched_sleep_ticks */
+
 static void
 timer_interrupt(struct trapframe *tf)
 {
 	sched_ticks++;
 	outb(PIC1_CMD, PIC_EOI);
+	if (tick_sleepers)
+		wakeup(&sched_ticks);
 	if (curproc && (tf->cs & 3) == 3)
 		yield();		/* end of the time slice */
 }
@@ -198,6 +206,16 @@ wakeup(void *chan)
 			procs[i].state = P_RUNNABLE;
 }
 
+void
+sched_sleep_ticks(uint64_t n)
+{
+	uint64_t deadline = sched_ticks + n;
+	tick_sleepers++;
+	while (sched_ticks < deadline && !curproc->killed)
+		sleep(&sched_ticks);
+	tick_sleepers--;
+}
+
 bool
 sched_run_one(void)
 {
@@ -216,7 +234,10 @@ void
 sched_step(void)
 {
 	daemon_tick(sched_ticks);
-	if (!sched_run_one()) {
+	if (sched_run_one())
+		return;
+	if (prezero_idle())
+		__asm__ volatile("sti; nop; cli");	/* a pending interrupt comes in after the nop */
+	else
 		__asm__ volatile("sti; hlt; cli");	/* sti's shadow covers hlt: no lost wakeup */
-	}
 }

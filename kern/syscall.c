@@ -22,6 +22,7 @@
 #include "kern/mm/frame.h"
 #include "kern/mm/pt/pt.h"
 #include "kern/mm/policy.h"
+#include "kern/mm/prezero.h"
 #include "kern/mm/lib/reserv.h"
 #include "kern/mm/tlbtrap.h"
 #include "kern/proc.h"
@@ -162,6 +163,13 @@ sys_counters(uint64_t ubuf, uint64_t size)
 		.pt_cache_drops = pt_cache_stats.drops,
 		.pt_cache_pages_dropped = pt_cache_stats.pages_dropped,
 		.pt_cache_refills = pt_cache_stats.refills,
+		.prezero_on = prezero_on,
+		.prezero_reserv_hits = prezero_stats.reserv_hits,
+		.prezero_pages_zeroed = prezero_stats.pages_zeroed,
+		.prezero_bytes_ahead = prezero_stats.pages_zeroed * PGSIZE,
+		.prezero_pool_pages = prezero_pages(),
+		.prezero_pool_2m = prezero_blocks(PS_2M),
+		.prezero_given_back = prezero_stats.given_back,
 	};
 	struct pmap_design_stats ds;
 	pmap_design_stats(&curproc->vm->pmap, &ds);
@@ -182,6 +190,8 @@ sys_counters(uint64_t ubuf, uint64_t size)
 		c.promotions[k] = pmap_stats.promotions[k];
 		c.promotion_attempts[k] = policy_stats.promotion_attempts[k];
 		c.promotion_failures[k] = pmap_stats.promotion_failures[k];
+		c.prezero_hits[k] = prezero_stats.hits[k];
+		c.prezero_misses[k] = prezero_stats.misses[k];
 	}
 	for (int k = 0; k < BUDDY_ORDERS; k++)
 		c.free_blocks[k] = phys_buddy.nfree[k];
@@ -298,6 +308,11 @@ dispatch(struct trapframe *tf)
 		return fd_open(curproc, a1, a2);
 	case SYS_close:
 		return fd_close(curproc, (int64_t)a1);
+	case SYS_sleep:
+		if (a1 > SLEEP_MAX_TICKS)
+			return -E_INVAL;
+		sched_sleep_ticks(a1);
+		return 0;
 	default:
 		return -E_NO_SYS;
 	}

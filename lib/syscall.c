@@ -140,6 +140,12 @@ counters(struct kcounters *c, size_t size)
 }
 
 int
+tick_sleep(uint64_t n)
+{
+	return (int)sc(SYS_sleep, n, 0, 0, 0);
+}
+
+int
 tlbctl(int op, uint64_t a1, uint64_t a2)
 {
 	return (int)sc(SYS_tlbctl, (uint64_t)(uint32_t)op, a1, a2, 0);

@@ -72,7 +72,10 @@ ROWS = [
     ("getpid", "4k", "getpid", 0, 0),
     ("4 KiB fault, p50", "4k", "touch.p50", 1, 0),
     ("4 KiB fault, mean", "4k", "touch.mean", 1, 0),
+    ("4 KiB fault after idling, p50", "4k", "touch_prezeroed.p50", 0, 0),
+    ("4 KiB fault after idling, mean", "4k", "touch_prezeroed.mean", 0, 0),
     ("2 MiB fault, p50", "2m", "touch.slow_p50", 512, 0),
+    ("2 MiB fault after idling", "2m", "touch_prezeroed.2m", 0, 0),
     ("fork, small process", "4k", "fork_small", 0, 0),
     ("fork holding 512 x 4 KiB", "4k", "fork_2m_region", 0, 0),
     ("fork holding one 2 MiB page", "2m", "fork_2m_region", 0, 0),
@@ -201,6 +204,8 @@ def main():
     print("primitive measured in user space (Linux: rep stosb / rep movsq; spos: lib/string.c);")
     print("handling: the total minus that.  Other rows (fork, munmap) include any page-table")
     print("zeroing, which the probe cannot see from user space.")
+    print("after idling: the CPU idled first; spos then takes pre-zeroed pages (kern/mm/prezero.c),")
+    print("Linux zeroes at fault time: totals only.")
     print("page sizes held: %s" % ("as each mode says" if not wrong else "NOT as the mode says:\n  "
                                    + "\n  ".join(wrong)))
     if args.runs > 1:

@@ -449,6 +449,9 @@ one_call(void)
 		a1 = chance(2) ? rnd(OPEN_MAX + 2) : rand_len();
 		r = syscall6(SYS_close, a1, 0, 0, 0, 0, 0);
 		break;
+	case SYS_sleep:			/* a tick or two (the CPU may idle), or too many */
+		r = syscall6(SYS_sleep, chance(4) ? SLEEP_MAX_TICKS + 1 + rnd(1UL << 32) : rnd(3), 0, 0, 0, 0, 0);
+		break;
 	default:			/* past the last number */
 		r = syscall6(chance(2) ? num : (chance(2) ? (uint64_t)-1 : (1UL << 32) | SYS_getpid), rand_len(),
 			     rand_addr(), 0, 0, 0, 0);

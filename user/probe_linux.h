@@ -61,6 +61,13 @@ probe_fork(void)
 }
 #define fork()	probe_fork()
 
+/* Let the CPU idle (spos fills its pre-zeroed pools then; Linux has none). */
+static inline void
+probe_idle(void)
+{
+	usleep(200000);
+}
+
 /* Output goes to the serial console a line at a time, like spos's cprintf. */
 static inline void
 probe_init(void)

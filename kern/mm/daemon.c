@@ -52,6 +52,7 @@
 #include "kern/mm/frame.h"
 #include "kern/mm/pt/pt.h"
 #include "kern/mm/policy.h"
+#include "kern/mm/prezero.h"
 #include "kern/mm/lib/reserv.h"
 #include "kern/mm/vm.h"
 #include "kern/mm/tlbtrap.h"
@@ -93,7 +94,7 @@ daemon_init(void)
 uint64_t
 free_2m_blocks(void)
 {
-	uint64_t n = 0;
+	uint64_t n = prezero_blocks(PS_2M);	/* pre-zeroed blocks are free memory */
 	for (int k = 9; k < BUDDY_ORDERS; k++)
 		n += phys_buddy.nfree[k] << (k - 9);
 	return n;

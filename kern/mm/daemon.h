@@ -29,7 +29,7 @@ void daemon_init(void);
 void daemon_tick(uint64_t now_ticks);
 /* Run one pass now. */
 void daemon_pass(void);
-/* Free 2 MiB-or-larger blocks in the buddy allocator, counted in 2 MiB units. */
+/* Free 2 MiB-or-larger blocks in the buddy allocator and the pre-zeroed pool, counted in 2 MiB units. */
 uint64_t free_2m_blocks(void);
 
 #endif

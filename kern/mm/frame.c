@@ -17,6 +17,7 @@
 #include "kern/mm/failinject.h"
 #include "kern/multiboot.h"
 #include "kern/mm/frame.h"
+#include "kern/mm/prezero.h"
 #include "kern/mm/lib/reserv.h"
 
 struct buddy phys_buddy;
@@ -163,6 +164,7 @@ phys_init(void)
 		phys_usable_bytes += e->length;
 		free_ram_range(e->base, e->base + e->length, KERNLOAD, boot_end);
 	}
+	prezero_init(&phys_buddy);
 }
 
 struct page *
@@ -188,10 +190,11 @@ page_free(struct page *pg, unsigned order)
 	buddy_free(&phys_buddy, pg, order);
 }
 
+/* The pre-zeroed pools are free memory too (kern/mm/prezero.c). */
 uint64_t
 phys_free_pages(void)
 {
-	return phys_buddy.free_pages;
+	return phys_buddy.free_pages + prezero_pages();
 }
 
 void
@@ -203,8 +206,9 @@ phys_print_meminfo(void)
 
 	cprintf("physical memory: %lu KiB usable, highest address 0x%lx\n",
 		phys_usable_bytes >> 10, phys_limit);
-	cprintf("pages: %lu total, %lu managed, %lu free (%lu KiB)\n", phys_buddy.npages,
-		phys_buddy.managed_pages, phys_buddy.free_pages, phys_buddy.free_pages * 4);
+	cprintf("pages: %lu total, %lu managed, %lu free (%lu KiB), %lu of them pre-zeroed\n",
+		phys_buddy.npages, phys_buddy.managed_pages, phys_free_pages(), phys_free_pages() * 4,
+		prezero_pages());
 	cprintf("free blocks per order:\n");
 	for (int k = 0; k < BUDDY_ORDERS; k++)
 		cprintf("  order %2d (%4s): %lu\n", k, size_names[k], phys_buddy.nfree[k]);
@@ -298,17 +302,20 @@ frame_clock_tick(void)
 /* ---- frames: the buddy allocator with reservation preemption inside ---- */
 
 /*
- * Preemption takes the least recently grown partial reservation, of either size, among
- * those whose break returns a free block of the size asked for: breaking one whose
- * every such block holds a page in use would return frames that cannot serve the
- * request (a 2 MiB request is never served by breaking a 2 MiB reservation in use).
+ * When the buddy allocator has no block of the order asked for, the pre-zeroed pools
+ * give their frames back first (only zeroing done ahead is lost), then reservations
+ * are preempted.  Preemption takes the least recently grown partial reservation, of
+ * either size, among those whose break returns a free block of the size asked for:
+ * breaking one whose every such block holds a page in use would return frames that
+ * cannot serve the request (a 2 MiB request is never served by breaking a 2 MiB
+ * reservation in use).
  */
 struct page *
 frame_alloc(unsigned order)
 {
 	struct page *pg;
 	while (!(pg = page_alloc(order)))
-		if (!reserv_preempt_for(order))
+		if (!prezero_give_back(order) && !reserv_preempt_for(order))
 			return NULL;
 	return pg;
 }
@@ -324,10 +331,14 @@ frame_free(struct page *pg)
 		page_free(pg, 0);
 }
 
-/* reserv_ops.free_frames: a free extent of a reservation goes back to the allocator. */
+/*
+ * reserv_ops.free_frames: a free extent of a reservation goes back to the allocator,
+ * no longer known zero.
+ */
 void
 frame_free_extent(uint64_t pfn, unsigned order)
 {
+	prezero_forget(&phys_buddy.pages[pfn], order);
 	page_free(&phys_buddy.pages[pfn], order);
 }
 

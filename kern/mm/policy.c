@@ -22,7 +22,8 @@
  *   - 1 GiB is tried before 2 MiB, then a plain 4 KiB frame; a reservation is made
  *     only from free memory, while a frame the kernel or a fault needs may preempt
  *     (frame_alloc), as in FreeBSD;
- *   - frames are zeroed one 4 KiB page at a time as they are handed out;
+ *   - frames are zeroed one 4 KiB page at a time as they are handed out, except those
+ *     of a reservation made from a pre-zeroed block (kern/mm/prezero.c);
  *   - promotion is offered only when the population map says the block is full and it
  *     lies in a reservation, so a workload without reservations pays no failed attempts.
  * vm.policy=eager maps a zeroed 2 MiB page at the first fault of an aligned 2 MiB block
@@ -52,6 +53,7 @@
 #include "kern/mm/lib/popmap.h"
 #include "kern/mm/lib/reserv.h"
 #include "kern/mm/object.h"
+#include "kern/mm/prezero.h"
 #include "kern/mm/vm.h"
 #include "kern/mm/policy.h"
 
@@ -113,6 +115,15 @@ zero_frame(uint64_t pa, uint64_t size)
 	policy_stats.bytes_zeroed += size;
 }
 
+/* A frame of size ps for a fault: a pre-zeroed one (*zeroed) if its pool has one. */
+static struct page *
+fault_frame(enum page_size ps, bool *zeroed)
+{
+	struct page *pg = prezero_take(ps);
+	*zeroed = pg != NULL;
+	return pg ? pg : frame_alloc(PS_ORDER(ps));
+}
+
 /* Whether regions of obj cover [start, end) without a hole. */
 static bool
 object_covers(struct vmspace *vs, struct vm_object *obj, uint64_t start, uint64_t end)
@@ -161,8 +172,10 @@ reserve_block(struct vmspace *vs, struct vm_region *r, uint64_t va)
 		if (!block_eligible(vs, r, blk, size) || popmap_count(pm, pindex, level) != 0 ||
 		    popmap_reserv_count(pm, pindex, level) != 0)
 			continue;
-		struct page *extent = page_alloc(order);	/* speculative: never preempt for it */
-		if (!extent)
+		struct page *extent = level == PS_2M ? prezero_take(PS_2M) : NULL;
+		if (extent)
+			prezero_mark(extent, order);	/* its frames need no zeroing */
+		else if (!(extent = page_alloc(order)))	/* speculative: never preempt for it */
 			continue;
 		struct reserv *rv = object_reserve(r->obj, order, buddy_pfn(&phys_buddy, extent), pindex,
 						   frame_clock);
@@ -226,7 +239,8 @@ populate_2m(struct vmspace *vs, struct vm_region *r, uint64_t va, uint64_t *no_f
 	int level;
 	if (pmap_lookup(&vs->pmap, blk, &level))
 		return -E_INVAL;		/* a page table (or a page) is already there */
-	struct page *pg = frame_alloc(PS_ORDER(PS_2M));
+	bool zeroed;
+	struct page *pg = fault_frame(PS_2M, &zeroed);
 	if (!pg) {
 		(*no_frame)++;
 		return -E_NO_MEM;
@@ -235,7 +249,8 @@ populate_2m(struct vmspace *vs, struct vm_region *r, uint64_t va, uint64_t *no_f
 		page_free(pg, PS_ORDER(PS_2M));
 		return -E_NO_MEM;
 	}
-	zero_frame(page2pa(pg), PG2M);
+	if (!zeroed)
+		zero_frame(page2pa(pg), PG2M);
 	if (pmap_enter_level(&vs->pmap, blk, page2pa(pg), pmap_prot_flags(r->prot, false) | PTE_PS, PS_2M) < 0) {
 		popmap_clear_block(pm, pindex);
 		page_free(pg, PS_ORDER(PS_2M));
@@ -321,9 +336,12 @@ policy_hugemap_size(struct vmspace *vs, struct vm_region *r, uint64_t va)
 	return PG2M;
 }
 
-/* The frame for va's page under the reserve policy (zeroed), or 0 when out of memory. */
+/*
+ * The frame for va's page under the reserve policy, or 0 when out of memory; *zeroed
+ * if it is known to hold zeros.
+ */
 static uint64_t
-reserved_frame(struct vmspace *vs, struct vm_region *r, uint64_t va)
+reserved_frame(struct vmspace *vs, struct vm_region *r, uint64_t va, bool *zeroed)
 {
 	struct reserv *rv = reservation_of(r, va);
 	uint64_t pindex = va >> PGSHIFT;
@@ -333,10 +351,12 @@ reserved_frame(struct vmspace *vs, struct vm_region *r, uint64_t va)
 		/* a new reservation */
 	} else {
 		policy_stats.reserv_fallbacks++;
-		struct page *pg = frame_alloc(0);
+		struct page *pg = fault_frame(PS_4K, zeroed);
 		return pg ? page2pa(pg) : 0;
 	}
-	return reserv_alloc_page(rv, pindex, frame_clock) << PGSHIFT;
+	uint64_t pfn = reserv_alloc_page(rv, pindex, frame_clock);
+	*zeroed = prezero_claim(&phys_buddy.pages[pfn]);
+	return pfn << PGSHIFT;
 }
 
 int
@@ -344,6 +364,7 @@ policy_populate(struct vmspace *vs, struct vm_region *r, uint64_t va)
 {
 	uint64_t page = ROUNDDOWN(va, PGSIZE), pa;
 	struct popmap *pm = &r->obj->popmap;
+	bool zeroed;
 
 	KASSERT(page >= r->start && page < r->end, "policy_populate: va 0x%lx outside its region [0x%lx, 0x%lx)",
 		va, r->start, r->end);
@@ -355,9 +376,9 @@ policy_populate(struct vmspace *vs, struct vm_region *r, uint64_t va)
 	if (!hugemap && vm_policy == POLICY_EAGER && populate_eager(vs, r, page) == 0)
 		return 0;
 	if (!hugemap && vm_policy == POLICY_RESERVE) {
-		pa = reserved_frame(vs, r, page);
+		pa = reserved_frame(vs, r, page, &zeroed);
 	} else {
-		struct page *pg = frame_alloc(0);
+		struct page *pg = fault_frame(PS_4K, &zeroed);
 		pa = pg ? page2pa(pg) : 0;
 	}
 	if (!pa)
@@ -371,7 +392,8 @@ policy_populate(struct vmspace *vs, struct vm_region *r, uint64_t va)
 		page_unref(pg);			/* back to its reservation or the allocator */
 		return -E_NO_MEM;
 	}
-	zero_frame(pa, PGSIZE);
+	if (!zeroed)
+		zero_frame(pa, PGSIZE);
 	page_ref(pg);
 	vs->resident_pages++;
 	if (!hugemap && vm_policy == POLICY_RESERVE)

@@ -41,5 +41,6 @@ struct page {
 
 #define PG_FREE		0x1u	/* heads a free buddy block of 2^order pages */
 #define PG_RESERVED	0x2u	/* not allocatable RAM (firmware, kernel image, hole); set by caller */
+#define PG_ZERO		0x4u	/* a reservation's free frame known to hold zeros (kern/mm/prezero.c) */
 
 #endif
