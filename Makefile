@@ -6,12 +6,15 @@
 #   make qemu-gdb   the same, stopped at the first instruction, waiting for gdb
 #   make gdb        gdb attached to `make qemu-gdb`
 #   make test       host unit tests and every grader test; last line "N passed, N failed"
-#   make grade      the grader's QEMU tests only
+#   make grade      the grader's QEMU tests only (PT=clustered|guarded: every boot with that
+#                   page-table design; BOOT="words" adds kernel words, e.g. pt.drop=switch)
 #   make bench      workloads x superpage policies: model-TLB misses, faults, promotions;
 #                   then bench-peer
 #   make bench-peer spos next to Debian's Linux kernel, operation by operation (user/probe.c;
 #                   PEER_RUNS=2 checks that two runs give the same figures)
 #   make fuzz       a long fuzzing campaign (FUZZ="--calls N ..." passes tools/fuzz.py options)
+#   make fuzz-pt    the long differential run of the page-table designs (10^6 operations each)
+#   make bench-pt   page-table designs: synthetic spaces (host) and the bench programs (QEMU)
 #   make clean      remove obj/
 
 OBJDIR  := obj
