@@ -1,5 +1,6 @@
 """tools/exp/common.py: paths and small helpers shared by the experiments."""
 import math
+import subprocess
 import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -29,3 +30,16 @@ def bars(ax, groups, series, values, log=False, ylabel=""):
     if log:
         ax.set_yscale("symlog", linthresh=1)
     ax.set_ylabel(ylabel)
+
+
+def qemu(words, mem="128M", timeout=120):
+    """One deterministic boot of the ISO with kernel command line words; its serial output.
+    A run that does not end with "run: no leak" stops the experiment."""
+    cmd = ["qemu-system-x86_64", "-icount", "shift=0,sleep=off", "-cpu", "max", "-m", mem, "-display", "none",
+           "-serial", "stdio", "-monitor", "none", "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+           "-cdrom", ISO, "-boot", "d", "-fw_cfg", "name=opt/spos/cmdline,string=" + words.replace(",", ",,")]
+    p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, timeout=timeout)
+    out = p.stdout.decode("utf-8", "replace").replace("\r", "")
+    if "run: no leak" not in out:
+        raise RuntimeError("boot %r failed:\n%s" % (words, out[-2000:]))
+    return out

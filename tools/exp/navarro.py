@@ -11,7 +11,7 @@ NAME = "navarro"
 TITLE = "Superpage policies (Navarro et al., OSDI'02; FreeBSD)"
 WORKLOADS = ["seq", "stride", "gups", "transpose", "chase", "hashjoin", "fragalloc"]
 POLICIES = ["base", "eager", "reserve"]
-QUICK = ["gups", "fragalloc"]
+QUICK = ["gups"]
 
 
 def runs(quick):
