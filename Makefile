@@ -5,7 +5,8 @@
 #                   kernel command-line words, MEM=4G sets the RAM size)
 #   make qemu-gdb   the same, stopped at the first instruction, waiting for gdb
 #   make gdb        gdb attached to `make qemu-gdb`
-#   make test       host unit tests and every grader test; last line "N passed, N failed"
+#   make test       bench's smoke run, host unit tests and every grader test; last line
+#                   "N passed, N failed"
 #   make grade      the grader's QEMU tests only
 #   make bench      every experiment of tools/exp/ (tools/experiments.py): CSVs, plots and
 #                   obj/bench/report.md; EXP=name runs one, QUICK=1 a smoke run, SKIP_PEER=1
@@ -81,7 +82,9 @@ gdb:
 grade: $(OBJDIR)/spos.iso
 	$(PYTHON) grade-lab --kind qemu
 
+# the smoke run of make bench (about 30 s on two cores; obj/bench/quick/), then the grader
 test: $(OBJDIR)/spos.iso $(HOST_TESTS) $(TLBSIM)
+	$(MAKE) --no-print-directory bench QUICK=1
 	$(PYTHON) grade-lab
 
 FUZZ ?=

@@ -1,5 +1,6 @@
 /*
- * bench WORKLOAD [MEASURE]: one benchmark run for `make bench` (tools/bench.py).
+ * bench WORKLOAD [MEASURE [FRAGMENT [WAIT]]]: one benchmark run for `make bench`
+ * (tools/bench.py, tools/exp/).
  * A 32 MiB data region is first populated by touching every page in order (the page
  * faults, promotions and memory used are those of this phase, under the boot's
  * vm.policy), then WORKLOAD runs over it: seq (every page once, in order), stride
@@ -18,7 +19,12 @@
  * ticks the 100 Hz timer ticks, traps the model's misses, taken the traps taken (with a
  * shadow model, tlb.shadow.*, accesses that missed in either) and shadowtraps the
  * shadow's misses; wfaults, wpromotions2m and wdemotions (every cause) are those of the
- * workload phase (fragalloc's).  A benchmark reports; it checks only its own results.
+ * workload phase (fragalloc's).  With FRAGMENT=1, physical memory is fragmented first:
+ * nearly all free 2 MiB blocks are filled and then freed but for one page each, so free
+ * memory is plenty and free 2 MiB blocks are not; then the run yields for up to WAIT timer
+ * ticks until the page daemon has emptied enough blocks for the region, and the line ends
+ * with "free2m N migrated M": the free 2 MiB blocks when populating starts and the pages
+ * the daemon migrated meanwhile.  A benchmark reports; it checks only its own results.
  */
 #include "user/utest.h"
 #include "inc/xorshift.h"
@@ -149,11 +155,46 @@ run(const char *w, uint64_t *m)
 	fail("unknown workload %s (seq stride gups transpose chase hashjoin fragalloc)", w);
 }
 
+/* Pin nearly every free 2 MiB block with one page of a mapping that stays. */
+static void
+fragment(void)
+{
+	struct kcounters c;
+	EXPECT(counters(&c, sizeof c), sizeof c);
+	uint64_t blocks = c.free_2m_blocks - 1;
+	uint8_t *p = mmap(NULL, blocks * PG2M, PROT_READ | PROT_WRITE, MAP_ANON | MAP_PRIVATE);
+	CHECK(!MMAP_FAILED(p), "mmap: %e", (int)(int64_t)p);
+	for (uint64_t off = 0; off < blocks * PG2M; off += PGSIZE)
+		p[off] = 1;
+	for (uint64_t b = 0; b < blocks; b++)
+		EXPECT(munmap(p + b * PG2M + PGSIZE, PG2M - PGSIZE), 0);
+}
+
+/* Yield until the region's 2 MiB blocks are free or `ticks` timer ticks passed. */
+static void
+wait_for_blocks(uint64_t ticks)
+{
+	struct kcounters c;
+	EXPECT(counters(&c, sizeof c), sizeof c);
+	uint64_t start = c.timer_ticks;
+	while (c.free_2m_blocks < REGION / PG2M + 1 && c.timer_ticks - start < ticks) {
+		yield();
+		EXPECT(counters(&c, sizeof c), sizeof c);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
-	CHECK(argc >= 2, "usage: bench WORKLOAD [MEASURE]");
+	CHECK(argc >= 2, "usage: bench WORKLOAD [MEASURE [FRAGMENT [WAIT]]]");
 	int measure = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 1;
+	int frag = argc > 3 ? (int)strtol(argv[3], NULL, 10) : 0;
+	struct kcounters f;
+	EXPECT(counters(&f, sizeof f), sizeof f);
+	if (frag) {
+		fragment();
+		wait_for_blocks(argc > 4 ? strtoul(argv[4], NULL, 10) : 0);
+	}
 	uint64_t *m = mmap(NULL, REGION, PROT_READ | PROT_WRITE, MAP_ANON | MAP_PRIVATE);
 	CHECK(!MMAP_FAILED(m), "mmap: %e", (int)(int64_t)m);
 	struct kcounters a, b;
@@ -188,5 +229,8 @@ main(int argc, char **argv)
 	       (unsigned long)((a.free_pages - b.free_pages) * 4), (unsigned long)s.fake_faults,
 	       (unsigned long)s.shadow_traps, (unsigned long)(e.page_faults - b.page_faults),
 	       (unsigned long)(e.promotions[0] - b.promotions[0]), (unsigned long)demotions);
+	if (frag)
+		printf("bench: fragmented: free2m %lu migrated %lu\n", (unsigned long)a.free_2m_blocks,
+		       (unsigned long)(a.migrations - f.migrations));
 	return 0;
 }

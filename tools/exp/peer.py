@@ -51,6 +51,7 @@ def plot(header, rows, plt):
     ax.set_xscale("log")
     ax.axvline(1, color="black", linewidth=0.8)
     ax.set_xlabel("spos / Linux guest instructions (log; < 1: spos is cheaper)")
+    ax.set_title("spos against Linux 6.1, operation by operation")
     fig.tight_layout()
     return fig
 
