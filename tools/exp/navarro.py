@@ -80,6 +80,6 @@ def section(header, rows):
                  "instructions of base, while eager's broken pages stay 4 KiB (%.1fx base's walk references)."
                  % (w, demo[(w, "reserve")], ratio(ins[(w, "reserve")], ins[(w, "base")]),
                     ratio(refs[(w, "eager")], refs[(w, "base")])))
-    text += ("  No utilization-threshold (Ingens) policy exists in kern/mm/policy.c yet, and the "
-             "fragmented-memory variant (daemon on/off) is not measured here.")
+    text += ("  No utilization-threshold (Ingens) policy exists in kern/mm/policy.c yet; fragmented memory "
+             "is the next experiment's.")
     return text
