@@ -115,14 +115,16 @@ bench: $(BENCH_DEPS)
 bench-table: $(OBJDIR)/spos.iso
 	$(PYTHON) tools/bench.py
 
-# The fork-checkpoint benchmark of page overlays (issue 10), per cow= policy.
-bench-overlay: $(OBJDIR)/spos.iso
-	$(PYTHON) tools/bench_overlay.py
+# The fork-checkpoint benchmark of page overlays (issue 10), per cow= policy: make bench's
+# experiment overlay (tools/bench_overlay.py alone prints the table).
+bench-overlay:
+	$(MAKE) --no-print-directory bench EXP=overlay
 
 # The threshold sweep of /dev/hugemap (kern/mm/policy.c HUGEMAP_THRESHOLD), measured:
-# one boot per threshold, distribution and seed (user/hugemap_bench.c).
-bench-hugemap: $(OBJDIR)/spos.iso
-	$(PYTHON) tools/bench_hugemap.py
+# one boot per threshold, distribution and seed (user/hugemap_bench.c): make bench's
+# experiment hugemap (tools/bench_hugemap.py alone prints the table).
+bench-hugemap:
+	$(MAKE) --no-print-directory bench EXP=hugemap
 
 # --- the Linux side of bench-peer: a Debian kernel, busybox-static, cpio ---------------
 $(OBJDIR)/.bench-deps-ok: tools/install-bench-deps.sh

@@ -159,6 +159,7 @@ def main():
         fig.savefig(png_path, dpi=90, metadata={"Software": None})
         plt.close(fig)
         text = m.section(header, rows)
+        print("\n%s:\n%s\n" % (m.TITLE, text.strip()))
         with open(os.path.join(out, m.NAME + ".md"), "w") as f:
             f.write("## %s%s\n\n![%s](%s.png)\n\n%s\n\nData: [%s.csv](%s.csv).\n" % (
                 m.TITLE, " (QUICK smoke run: a reduced matrix)" if args.quick else "", m.NAME, m.NAME,
