@@ -5,11 +5,21 @@
 #                   kernel command-line words, MEM=4G sets the RAM size)
 #   make qemu-gdb   the same, stopped at the first instruction, waiting for gdb
 #   make gdb        gdb attached to `make qemu-gdb`
+<<<<<<< HEAD
 #   make test       host unit tests and every grader test; last line "N passed, N failed"
 #   make grade      the grader's QEMU tests only (PT=clustered|guarded: every boot with that
 #                   page-table design; BOOT="words" adds kernel words, e.g. pt.drop=switch)
 #   make bench      workloads x superpage policies: model-TLB misses, faults, promotions;
 #                   then bench-peer
+=======
+#   make test       bench's smoke run, host unit tests and every grader test; last line
+#                   "N passed, N failed"
+#   make grade      the grader's QEMU tests only
+#   make bench      every experiment of tools/exp/ (tools/experiments.py): CSVs, plots and
+#                   obj/bench/report.md; EXP=name runs one, QUICK=1 a smoke run, SKIP_PEER=1
+#                   leaves out the Linux peer, FRESH=1 ignores the cache of finished runs
+#   make bench-table  the old table of workloads x policies (tools/bench.py)
+>>>>>>> hR
 #   make bench-peer spos next to Debian's Linux kernel, operation by operation (user/probe.c;
 #                   PEER_RUNS=2 checks that two runs give the same figures)
 #   make fuzz       a long fuzzing campaign (FUZZ="--calls N ..." passes tools/fuzz.py options)
@@ -84,7 +94,9 @@ gdb:
 grade: $(OBJDIR)/spos.iso
 	$(PYTHON) grade-lab --kind qemu --boot "$(if $(PT),pt=$(PT)) $(BOOT)"
 
+# the smoke run of make bench (about 30 s on two cores; obj/bench/quick/), then the grader
 test: $(OBJDIR)/spos.iso $(HOST_TESTS) $(TLBSIM)
+	$(MAKE) --no-print-directory bench QUICK=1
 	$(PYTHON) grade-lab
 
 FUZZ ?=
@@ -94,20 +106,37 @@ fuzz: $(OBJDIR)/spos.iso
 host-tests-build: $(HOST_TESTS)
 tlbsim-tool: $(TLBSIM)
 
-bench: $(OBJDIR)/spos.iso
-	$(PYTHON) tools/bench.py
-	$(PYTHON) tools/bench_overlay.py
-	$(MAKE) bench-pt
-	$(MAKE) bench-peer
+# make bench: tools/experiments.py with a Python that imports matplotlib (Debian's
+# python3-matplotlib serves /usr/bin/python3, which may not be the python3 on PATH).
+$(OBJDIR)/.plot-deps-ok: tools/install-plot-deps.sh
+	@mkdir -p $(@D)
+	@sh tools/install-plot-deps.sh
+	@touch $@
+BENCH_PYTHON = $(firstword $(foreach py,$(PYTHON) /usr/bin/python3,\
+	$(if $(shell $(py) -c 'import matplotlib' 2>/dev/null && echo y),$(py))) $(PYTHON))
+EXP ?=
+QUICK ?=
+SKIP_PEER ?=
+FRESH ?=
+BENCH_DEPS := $(OBJDIR)/spos.iso $(OBJDIR)/.plot-deps-ok $(OBJDIR)/tests/ptbench $(TLBSIM)
+BENCH_DEPS += $(if $(QUICK)$(SKIP_PEER),,$(if $(filter-out peer,$(EXP)),,$(OBJDIR)/.bench-deps-ok))
+bench: $(BENCH_DEPS)
+	$(BENCH_PYTHON) tools/experiments.py $(if $(QUICK),--quick --skip peer) $(if $(SKIP_PEER),--skip peer) \
+		$(if $(FRESH),--fresh) $(EXP)
 
-# The fork-checkpoint benchmark of page overlays (issue 10), per cow= policy.
-bench-overlay: $(OBJDIR)/spos.iso
-	$(PYTHON) tools/bench_overlay.py
+bench-table: $(OBJDIR)/spos.iso
+	$(PYTHON) tools/bench.py
+
+# The fork-checkpoint benchmark of page overlays (issue 10), per cow= policy: make bench's
+# experiment overlay (tools/bench_overlay.py alone prints the table).
+bench-overlay:
+	$(MAKE) --no-print-directory bench EXP=overlay
 
 # The threshold sweep of /dev/hugemap (kern/mm/policy.c HUGEMAP_THRESHOLD), measured:
-# one boot per threshold, distribution and seed (user/hugemap_bench.c).
-bench-hugemap: $(OBJDIR)/spos.iso
-	$(PYTHON) tools/bench_hugemap.py
+# one boot per threshold, distribution and seed (user/hugemap_bench.c): make bench's
+# experiment hugemap (tools/bench_hugemap.py alone prints the table).
+bench-hugemap:
+	$(MAKE) --no-print-directory bench EXP=hugemap
 
 # --- the Linux side of bench-peer: a Debian kernel, busybox-static, cpio ---------------
 $(OBJDIR)/.bench-deps-ok: tools/install-bench-deps.sh
@@ -125,5 +154,5 @@ compile_commands.json:
 clean:
 	rm -rf $(OBJDIR) compile_commands.json
 
-.PHONY: all deps qemu qemu-gdb gdb grade test host-tests-build tlbsim-tool bench bench-hugemap bench-overlay bench-peer fuzz clean compile_commands.json
+.PHONY: all deps qemu qemu-gdb gdb grade test host-tests-build tlbsim-tool bench bench-table bench-hugemap bench-overlay bench-peer fuzz clean compile_commands.json
 .DELETE_ON_ERROR:

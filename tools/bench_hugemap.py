@@ -72,6 +72,30 @@ def boot(threshold, dist, seed, count, accesses):
     return {k: int(r[k]) for k in SUMMED}
 
 
+def aggregate(results, thresholds, dists):
+    """From {(threshold, dist, seed): figures}: the sums per (threshold, dist) with bloat_pct,
+    miss_1k, walk_1k and cost; the total cost per threshold; the chosen threshold."""
+    agg = {}
+    for (t, d, s), r in results.items():
+        a = agg.setdefault((t, d), dict.fromkeys(SUMMED, 0))
+        for k in SUMMED:
+            a[k] += r[k]
+    for a in agg.values():
+        a["bloat_pct"] = 100.0 * a["bloat"] / a["requested"]
+        a["miss_1k"] = 1000.0 * (a["misses4k"] + a["misses2m"]) / a["accesses"]
+        a["walk_1k"] = 1000.0 * a["walkrefs"] / a["accesses"]
+    total = dict.fromkeys(thresholds, 0.0)
+    for d in dists:
+        worst_bloat = max(agg[(t, d)]["bloat_pct"] for t in thresholds) or 1.0
+        worst_miss = max(agg[(t, d)]["miss_1k"] for t in thresholds) or 1.0
+        for t in thresholds:
+            a = agg[(t, d)]
+            a["cost"] = a["bloat_pct"] / worst_bloat + a["miss_1k"] / worst_miss
+            total[t] += a["cost"]
+    best = min(thresholds, key=lambda t: (round(total[t], 9), -t))
+    return agg, total, best
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--count", type=int, default=16, help="requests mapped at once per run (16)")
@@ -83,24 +107,7 @@ def main():
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         results = dict(zip(runs, pool.map(lambda r: boot(r[0], r[1], r[2], args.count, args.accesses), runs)))
 
-    agg = {}
-    for (t, d, s), r in results.items():
-        a = agg.setdefault((t, d), dict.fromkeys(SUMMED, 0))
-        for k in SUMMED:
-            a[k] += r[k]
-    for a in agg.values():
-        a["bloat_pct"] = 100.0 * a["bloat"] / a["requested"]
-        a["miss_1k"] = 1000.0 * (a["misses4k"] + a["misses2m"]) / a["accesses"]
-        a["walk_1k"] = 1000.0 * a["walkrefs"] / a["accesses"]
-    total = dict.fromkeys(THRESHOLDS, 0.0)
-    for d in DISTS:
-        worst_bloat = max(agg[(t, d)]["bloat_pct"] for t in THRESHOLDS) or 1.0
-        worst_miss = max(agg[(t, d)]["miss_1k"] for t in THRESHOLDS) or 1.0
-        for t in THRESHOLDS:
-            a = agg[(t, d)]
-            a["cost"] = a["bloat_pct"] / worst_bloat + a["miss_1k"] / worst_miss
-            total[t] += a["cost"]
-    best = min(THRESHOLDS, key=lambda t: (round(total[t], 9), -t))
+    agg, total, best = aggregate(results, THRESHOLDS, DISTS)
 
     print("measured in spos: %d requests per run, seeds 1..%d, %d loads per run, model TLB 64x4 4 KiB + "
           "32x4 2 MiB\n" % (args.count, args.seeds, args.accesses))
