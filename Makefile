@@ -5,21 +5,14 @@
 #                   kernel command-line words, MEM=4G sets the RAM size)
 #   make qemu-gdb   the same, stopped at the first instruction, waiting for gdb
 #   make gdb        gdb attached to `make qemu-gdb`
-<<<<<<< HEAD
-#   make test       host unit tests and every grader test; last line "N passed, N failed"
-#   make grade      the grader's QEMU tests only (PT=clustered|guarded: every boot with that
-#                   page-table design; BOOT="words" adds kernel words, e.g. pt.drop=switch)
-#   make bench      workloads x superpage policies: model-TLB misses, faults, promotions;
-#                   then bench-peer
-=======
 #   make test       bench's smoke run, host unit tests and every grader test; last line
 #                   "N passed, N failed"
-#   make grade      the grader's QEMU tests only
+#   make grade      the grader's QEMU tests only (PT=clustered|guarded: every boot with that
+#                   page-table design; BOOT="words" adds kernel words, e.g. pt.drop=switch)
 #   make bench      every experiment of tools/exp/ (tools/experiments.py): CSVs, plots and
 #                   obj/bench/report.md; EXP=name runs one, QUICK=1 a smoke run, SKIP_PEER=1
 #                   leaves out the Linux peer, FRESH=1 ignores the cache of finished runs
 #   make bench-table  the old table of workloads x policies (tools/bench.py)
->>>>>>> hR
 #   make bench-peer spos next to Debian's Linux kernel, operation by operation (user/probe.c;
 #                   PEER_RUNS=2 checks that two runs give the same figures)
 #   make fuzz       a long fuzzing campaign (FUZZ="--calls N ..." passes tools/fuzz.py options)

@@ -11,4 +11,4 @@ Each module names an experiment (NAME, TITLE, CLAIM) and gives the driver:
                          numbers computed from rows
 """
 # the order of the report and of `make bench`
-ORDER = ["navarro", "fragmentation", "overlay", "pagetables", "hugemap", "instrument", "peer"]
+ORDER = ["navarro", "fragmentation", "overlay", "pagetables", "ptreal", "hugemap", "instrument", "peer"]
