@@ -220,8 +220,7 @@ main(int argc, char **argv)
 		demotions += e.demotions[i] - b.demotions[i];
 	printf("bench: %s measured %d: tsc %lu ticks %lu traps %lu misses4k %lu misses2m %lu misses1g %lu "
 	       "walkrefs %lu faults %lu promotions2m %lu promotions1g %lu eager2m %lu usedkib %lu taken %lu shadowtraps %lu "
-	       "wfaults %lu wpromotions2m %lu wdemotions %lu ptrefs %lu ptbytes %lu x86ptpages %lu
-",
+	       "wfaults %lu wpromotions2m %lu wdemotions %lu ptrefs %lu ptbytes %lu x86ptpages %lu\n",
 	       argv[1], measure, (unsigned long)(t1 - t0), (unsigned long)(e.timer_ticks - b.timer_ticks),
 	       (unsigned long)s.traps, (unsigned long)s.misses[0], (unsigned long)s.misses[1],
 	       (unsigned long)s.misses[2], (unsigned long)s.walk_refs,
@@ -232,8 +231,7 @@ main(int argc, char **argv)
 	       (unsigned long)(e.promotions[0] - b.promotions[0]), (unsigned long)demotions, (unsigned long)s.pt_refs,
 	       (unsigned long)e.pt_design_bytes, (unsigned long)e.pt_pages);
 	if (frag)
-		printf("bench: fragmented: free2m %lu migrated %lu
-", (unsigned long)a.free_2m_blocks,
+		printf("bench: fragmented: free2m %lu migrated %lu\n", (unsigned long)a.free_2m_blocks,
 		       (unsigned long)(a.migrations - f.migrations));
 	return 0;
 }
