@@ -235,6 +235,7 @@ struct kcounters {
 	uint64_t prezero_pool_pages;	/* pages the pools hold now (counted in free_pages) */
 	uint64_t prezero_pool_2m;	/* 2 MiB blocks the pool holds now (counted in free_2m_blocks) */
 	uint64_t prezero_given_back;	/* pool pages handed back to the allocator: memory was short */
+	uint64_t util_fill_pages;	/* vm.promote.util: pages populated untouched so a block promotes */
 };
 
 #define PT_DESIGN_RADIX		0

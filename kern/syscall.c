@@ -213,6 +213,7 @@ sys_counters(uint64_t ubuf, uint64_t size)
 	c.hugemap_2m = policy_stats.hugemap_2m;
 	c.hugemap_fallbacks = policy_stats.hugemap_fallbacks;
 	c.hugemap_bloat = policy_stats.hugemap_bloat;
+	c.util_fill_pages = policy_stats.util_fill_pages;
 	size = MIN(size, sizeof c);
 	int r = copyout(curproc->vm, ubuf, &c, size);
 	return r < 0 ? r : (int64_t)size;

@@ -378,6 +378,38 @@ scenario_image(void)
 	CHECK(reserved >= NPG, "the 5 MiB bss holds a whole 2 MiB block but got no reservation");
 }
 
+/*
+ * vm.promote.util=50 (Ingens's utilization threshold): touching 300 pages of a 2 MiB
+ * block in order promotes it at the 256th fault, the other 256 pages populated with
+ * zeros then and counted (the next 44 touches fault no more); a block touched at 200
+ * pages (39%) stays 4 KiB.  Every page keeps what was written to it.
+ */
+static void
+scenario_util(void)
+{
+	uint8_t *dirty = map(16 * PG2M);	/* freed dirty: the blocks below may reuse its frames */
+	memset(dirty, 0xa5, 16 * PG2M);
+	EXPECT(munmap(dirty, 16 * PG2M), 0);
+	struct kcounters before = stats_now();
+	uint8_t *p = map(2 * PG2M);
+	fill(p, 300, 0x5000);
+	fill(p + PG2M, 200, 0x6000);
+	expect_size(p, PG2M, "300 of 512 pages touched");
+	expect_size(p + PG2M, PGSIZE, "200 of 512 pages touched");
+	check_fill(p, 300, 0x5000, -1);
+	check_fill(p + PG2M, 200, 0x6000, -1);
+	for (uint64_t off = 300 * PGSIZE; off < PG2M; off += 8)
+		CHECK(*(volatile uint64_t *)(p + off) == 0, "an untouched page holds data at offset 0x%lx",
+		      (unsigned long)off);
+	struct kcounters after = stats_now();
+	CHECK(after.util_fill_pages - before.util_fill_pages == 256, "%lu pages filled, expected 256",
+	      (unsigned long)(after.util_fill_pages - before.util_fill_pages));
+	CHECK(after.page_faults - before.page_faults == 256 + 200, "%lu faults, expected 456",
+	      (unsigned long)(after.page_faults - before.page_faults));
+	printf("superpage: util: 300 pages touched promote with 256 filled; 200 do not\n");
+	EXPECT(munmap(p, 2 * PG2M), 0);
+}
+
 static void
 scenario_munmap(void)
 {
@@ -398,7 +430,7 @@ main(int argc, char **argv)
 		{ "eager", scenario_eager }, { "mprotect", scenario_mprotect }, { "fork", scenario_fork },
 		{ "pressure", scenario_pressure }, { "image", scenario_image },
 		{ "fragment", scenario_fragment }, { "spec", scenario_spec },
-		{ "munmap", scenario_munmap }, { "dontneed", scenario_dontneed },
+		{ "munmap", scenario_munmap }, { "dontneed", scenario_dontneed }, { "util", scenario_util },
 	};
 	run_scenario(scenarios, ARRAY_SIZE(scenarios), argc, argv);
 	return 0;

@@ -25,7 +25,14 @@
  *   - frames are zeroed one 4 KiB page at a time as they are handed out, except those
  *     of a reservation made from a pre-zeroed block (kern/mm/prezero.c);
  *   - promotion is offered only when the population map says the block is full and it
- *     lies in a reservation, so a workload without reservations pays no failed attempts.
+ *     lies in a reservation, so a workload without reservations pays no failed attempts;
+ *   - vm.promote.util=P (1..99; default 100, Navarro's full population): a utilization
+ *     threshold after Ingens (Kwon et al., OSDI'16), which promotes a 2 MiB region once
+ *     P% of it is in use.  When a fault brings a reservation's 2 MiB block, lying in its
+ *     region, to P% populated, the rest of its pages are populated (zeroed and mapped
+ *     from the reservation, counted as util_fill_pages: memory bloat) and the block is
+ *     promoted.  Ingens decides from access bits sampled in the background and promotes
+ *     asynchronously; spos decides at the fault, from the population map.
  * vm.policy=eager maps a zeroed 2 MiB page at the first fault of an aligned 2 MiB block
  * lying wholly inside the region (falling back to 4 KiB), like Linux THP "always";
  * vm.policy=base maps 4 KiB pages only.  All policies share the mechanisms below.
@@ -83,6 +90,7 @@ enum vm_policy vm_policy = POLICY_RESERVE;
 struct policy_stats policy_stats;
 
 static const char *const policy_names[] = { "base", "eager", "reserve" };
+static uint64_t promote_util = 100;	/* vm.promote.util: percent of a 2 MiB block populated */
 
 void
 policy_init(void)
@@ -93,6 +101,10 @@ policy_init(void)
 			vm_policy = (enum vm_policy)i;
 	if (p && strcmp(p, policy_names[vm_policy]) != 0)
 		cprintf("vm.policy=%s unknown: using %s\n", p, policy_names[vm_policy]);
+	uint64_t u = cmdline_get_u64("vm.promote.util", 100);
+	promote_util = u >= 1 && u <= 100 ? u : 100;
+	if (promote_util < 100)
+		cprintf("vm: promote a reservation's 2 MiB block at %lu%% populated\n", promote_util);
 	uint64_t t = cmdline_get_u64("hugemap.threshold", HUGEMAP_THRESHOLD);
 	if (t >= 1 && t <= 100)
 		hugemap_threshold = t;
@@ -359,6 +371,48 @@ reserved_frame(struct vmspace *vs, struct vm_region *r, uint64_t va, bool *zeroe
 	return pfn << PGSHIFT;
 }
 
+/*
+ * vm.promote.util: if the reservation's 2 MiB block around va lies in r and is at least
+ * promote_util% populated, populate the rest of it from the reservation (zeroed), so
+ * that try_promote finds it full.  Stops at a page the reservation has handed out for
+ * something else, or when memory for the map runs out (the block stays 4 KiB then).
+ */
+static void
+fill_to_threshold(struct vmspace *vs, struct vm_region *r, uint64_t va)
+{
+	uint64_t blk = ROUNDDOWN(va, PG2M), first = blk >> PGSHIFT;
+	struct popmap *pm = &r->obj->popmap;
+	struct reserv *rv = reservation_of(r, blk);
+	if (promote_util >= 100 || !rv || blk < r->start || blk + PG2M > r->end)
+		return;
+	uint64_t have = popmap_count(pm, first, PS_2M);
+	if (have == PS_PAGES(PS_2M) || have * 100 < promote_util * PS_PAGES(PS_2M))
+		return;
+	for (uint64_t i = 0; i < PS_PAGES(PS_2M); i++) {
+		uint64_t pindex = first + i, page = blk + i * PGSIZE;
+		if (popmap_test(pm, pindex))
+			continue;
+		if (reserv_page_inuse(rv, pindex))
+			return;
+		uint64_t pfn = reserv_alloc_page(rv, pindex, frame_clock);
+		struct page *pg = &phys_buddy.pages[pfn];
+		bool zeroed = prezero_claim(pg);
+		if (popmap_set(pm, pindex) < 0 ||
+		    pmap_enter(&vs->pmap, page, pfn << PGSHIFT, pmap_prot_flags(r->prot, false)) < 0) {
+			if (popmap_test(pm, pindex))
+				popmap_clear(pm, pindex);
+			page_ref(pg);
+			page_unref(pg);		/* back to its reservation */
+			return;
+		}
+		if (!zeroed)
+			zero_frame(pfn << PGSHIFT, PGSIZE);
+		page_ref(pg);
+		vs->resident_pages++;
+		policy_stats.util_fill_pages++;
+	}
+}
+
 int
 policy_populate(struct vmspace *vs, struct vm_region *r, uint64_t va)
 {
@@ -396,8 +450,10 @@ policy_populate(struct vmspace *vs, struct vm_region *r, uint64_t va)
 		zero_frame(pa, PGSIZE);
 	page_ref(pg);
 	vs->resident_pages++;
-	if (!hugemap && vm_policy == POLICY_RESERVE)
+	if (!hugemap && vm_policy == POLICY_RESERVE) {
+		fill_to_threshold(vs, r, page);
 		try_promote(vs, page);
+	}
 	return 0;
 }
 

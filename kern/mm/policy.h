@@ -26,6 +26,7 @@ struct policy_stats {
 	uint64_t hugemap_2m;		/* /dev/hugemap: 2 MiB pages granted */
 	uint64_t hugemap_fallbacks;	/* ... blocks chosen 2 MiB that got 4 KiB pages */
 	uint64_t hugemap_bloat;		/* ... bytes of granted 2 MiB pages beyond the request */
+	uint64_t util_fill_pages;	/* vm.promote.util: pages populated untouched to promote */
 };
 
 extern enum vm_policy vm_policy;
