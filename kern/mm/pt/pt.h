@@ -120,7 +120,11 @@ uint64_t pmap_cache_drop(struct pmap *pm);
  * to free memory; returns the pages freed.  Called when a design needs memory.
  */
 extern uint64_t (*pt_reclaim)(struct pmap *keep);
-/* Refill the whole x86 cache of pm from its design; false when out of memory. */
+/*
+ * Refill the whole x86 cache of pm from its design, dropping no other space's cache to
+ * find memory (the invariant checker fills every space, then walks them); false when out
+ * of memory.
+ */
 bool pmap_cache_fill(struct pmap *pm);
 /* A fault at va: refill its block from the design if the cache lacks it.  True if refilled. */
 bool pmap_refill(struct pmap *pm, uint64_t va);

@@ -136,7 +136,13 @@ pmap_update(struct pmap *pm, uint64_t va, int level)
 bool
 pmap_cache_fill(struct pmap *pm)
 {
-	return fill(pm, 0, UTOP);
+	if (!pm->ops || !pm->cache_partial)
+		return true;
+	uint64_t before = pm->cache_refills;
+	int r = ptd_fill(pm, 0, UTOP);		/* no pt_reclaim: the caller walks every space */
+	pt_cache_stats.refills += pm->cache_refills - before;
+	pt_cache_stats.fill_failures += r < 0;
+	return r == 0;
 }
 
 bool
