@@ -1,7 +1,10 @@
 /*
  * kern/mm/pt/radix.c: the x86-64 4-level radix tables of user address spaces, the
  * design the MMU walks: map, look up, walk a range (never changing the tables), split
- * a range at its bounds, promote and demote superpages.
+ * a range at its bounds, promote and demote superpages.  Under pt=clustered|guarded the
+ * same functions keep the space's design in step with every change (write-through) and
+ * refill these tables from it when they were dropped: they are then its cache
+ * (kern/mm/pt/cache.c has the rules; the drop is at the end of this file).
  */
 #include "inc/error.h"
 #include "inc/memlayout.h"
@@ -154,10 +157,12 @@ pmap_refill(struct pmap *pm, uint64_t va)
 	pte_t *pte = pmap_lookup_cached(pm, va, &level);
 	if (pte && (*pte & PTE_P))
 		return false;
-	pt_cache_stats.refill_faults++;
 	uint64_t before = pm->cache_refills;
 	fill(pm, va, va + 1);
-	return pm->cache_refills != before;
+	if (pm->cache_refills == before)
+		return false;		/* the design has nothing there either: a real fault */
+	pt_cache_stats.refill_faults++;
+	return true;
 }
 
 unsigned
