@@ -47,32 +47,39 @@ def boot(workload, policy, words):
     return {k: int(v) for k, v in zip(f[0::2], f[1::2])}
 
 
-def main():
-    os.makedirs(OUT, exist_ok=True)
-    runs = [(w, p, d) for w in WORKLOADS for p in POLICIES for d in DESIGNS]
-    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        results = list(pool.map(lambda r: boot(r[0], r[1], r[2][1]), runs))
-    head = "%-9s %-8s %-22s %12s %12s %10s %10s" % ("workload", "policy", "design", "table bytes",
-                                                  "vs radix", "misses", "refs/miss")
-    print(head)
-    print("-" * len(head))
-    radix_bytes = {}
-    rows = []
-    for (w, p, (name, words)), r in zip(runs, results):
+def table(runs, results):
+    """(header, rows) for the runs [(workload, policy, design name, boot words)] and their figures."""
+    header = ["workload", "policy", "design", "boot_words", "table_bytes", "pct_of_radix", "misses", "refs",
+              "refs_per_miss"]
+    rows, radix = [], {}
+    for spec in runs:
+        w, p, name, words = spec
+        r = results[spec]
         misses = r["misses4k"] + r["misses2m"] + r["misses1g"]
         if name == "radix":
             nbytes, refs = r["x86ptpages"] * 4096, r["walkrefs"]
-            radix_bytes[(w, p)] = nbytes
+            radix[(w, p)] = nbytes
         else:
             nbytes, refs = r["ptbytes"], r["ptrefs"]
-        ratio = nbytes / max(radix_bytes.get((w, p), nbytes), 1)
-        per_miss = refs / max(misses, 1)
-        rows.append([w, p, name, words, nbytes, "%.3f" % ratio, misses, refs, "%.2f" % per_miss])
-        print("%-9s %-8s %-22s %12d %11.1f%% %10d %10.2f" % (w, p, name, nbytes, 100 * ratio, misses, per_miss))
+        rows.append([w, p, name, words, nbytes, "%.1f" % (100.0 * nbytes / max(radix[(w, p)], 1)), misses, refs,
+                     "%.2f" % (refs / max(misses, 1))])
+    return header, rows
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    runs = [(w, p, name, words) for w in WORKLOADS for p in POLICIES for (name, words) in DESIGNS]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        results = dict(zip(runs, pool.map(lambda r: boot(r[0], r[1], r[3]), runs)))
+    header, rows = table(runs, results)
+    fmt = "%-9s %-8s %-22s %12s %12s %10s %10s"
+    print(fmt % ("workload", "policy", "design", "table bytes", "% of radix", "misses", "refs/miss"))
+    print("-" * 89)
+    for r in rows:
+        print(fmt % (r[0], r[1], r[2], r[4], r[5], r[6], r[8]))
     with open(os.path.join(OUT, "pt_real.csv"), "w", newline="") as f:
         wr = csv.writer(f)
-        wr.writerow(["workload", "policy", "design", "boot_words", "table_bytes", "bytes_vs_radix", "misses",
-                     "walk_refs", "refs_per_miss"])
+        wr.writerow(header)
         wr.writerows(rows)
     print("\ntable bytes: radix counts every x86 table page below the PML4 (the program's text, stack")
     print("and 32 MiB region); the designs their own nodes and hash arrays, at the workload's end.")

@@ -25,21 +25,7 @@ def run(spec):
 
 
 def table(results, quick):
-    header = ["workload", "policy", "design", "boot_words", "table_bytes", "pct_of_radix", "misses", "refs",
-              "refs_per_miss"]
-    rows, radix = [], {}
-    for spec in runs(quick):
-        w, p, name, words = spec
-        r = results[spec]
-        misses = r["misses4k"] + r["misses2m"] + r["misses1g"]
-        if name == "radix":
-            nbytes, refs = r["x86ptpages"] * 4096, r["walkrefs"]
-            radix[(w, p)] = nbytes
-        else:
-            nbytes, refs = r["ptbytes"], r["ptrefs"]
-        rows.append([w, p, name, words, nbytes, "%.1f" % (100.0 * nbytes / max(radix[(w, p)], 1)), misses, refs,
-                     "%.2f" % (refs / max(misses, 1))])
-    return header, rows
+    return bench_ptreal.table(runs(quick), results)
 
 
 def plot(header, rows, plt):
