@@ -220,13 +220,14 @@ vm_fault(struct vmspace *vs, uint64_t va, uint32_t err)
 	int level, r;
 
 	struct vm_region *reg = vm_find(vs, va);
+	bool allowed = reg && access_allowed(reg, err);
 	/* pt=clustered|guarded: the x86 cache lacked it (counted apart: pt_cache_stats) */
-	if (reg && access_allowed(reg, err) && pmap_refill(&vs->pmap, page))
+	if (allowed && pmap_refill(&vs->pmap, page))
 		return 0;
 	fault_stats.faults++;
 	if (vs->tlb)
 		vs->tlb->real_faults++;
-	if (!reg || !access_allowed(reg, err)) {
+	if (!allowed) {
 		fault_stats.refused++;
 		return -E_FAULT;
 	}

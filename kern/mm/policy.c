@@ -372,6 +372,32 @@ reserved_frame(struct vmspace *vs, struct vm_region *r, uint64_t va, bool *zeroe
 }
 
 /*
+ * Map the 4 KiB frame pa (zeroed: known to hold zeros) at page of r, recording it in
+ * the object's population map, zeroing it if needed and taking its reference.  0, or
+ * -E_NO_MEM with nothing changed: the frame goes back to its reservation or the
+ * allocator.
+ */
+static int
+map_frame(struct vmspace *vs, struct vm_region *r, uint64_t page, uint64_t pa, bool zeroed)
+{
+	struct popmap *pm = &r->obj->popmap;
+	struct page *pg = pa2page(pa);
+	if (popmap_set(pm, page >> PGSHIFT) < 0 ||
+	    pmap_enter(&vs->pmap, page, pa, pmap_prot_flags(r->prot, false)) < 0) {
+		if (popmap_test(pm, page >> PGSHIFT))
+			popmap_clear(pm, page >> PGSHIFT);
+		page_ref(pg);
+		page_unref(pg);			/* back to its reservation or the allocator */
+		return -E_NO_MEM;
+	}
+	if (!zeroed)
+		zero_frame(pa, PGSIZE);
+	page_ref(pg);
+	vs->resident_pages++;
+	return 0;
+}
+
+/*
  * vm.promote.util: if the reservation's 2 MiB block around va lies in r and is at least
  * promote_util% populated, populate the rest of it from the reservation (zeroed), so
  * that try_promote finds it full.  Stops at a page the reservation has handed out for
@@ -389,26 +415,14 @@ fill_to_threshold(struct vmspace *vs, struct vm_region *r, uint64_t va)
 	if (have == PS_PAGES(PS_2M) || have * 100 < promote_util * PS_PAGES(PS_2M))
 		return;
 	for (uint64_t i = 0; i < PS_PAGES(PS_2M); i++) {
-		uint64_t pindex = first + i, page = blk + i * PGSIZE;
+		uint64_t pindex = first + i;
 		if (popmap_test(pm, pindex))
 			continue;
 		if (reserv_page_inuse(rv, pindex))
 			return;
 		uint64_t pfn = reserv_alloc_page(rv, pindex, frame_clock);
-		struct page *pg = &phys_buddy.pages[pfn];
-		bool zeroed = prezero_claim(pg);
-		if (popmap_set(pm, pindex) < 0 ||
-		    pmap_enter(&vs->pmap, page, pfn << PGSHIFT, pmap_prot_flags(r->prot, false)) < 0) {
-			if (popmap_test(pm, pindex))
-				popmap_clear(pm, pindex);
-			page_ref(pg);
-			page_unref(pg);		/* back to its reservation */
+		if (map_frame(vs, r, blk + i * PGSIZE, pfn << PGSHIFT, prezero_claim(&phys_buddy.pages[pfn])) < 0)
 			return;
-		}
-		if (!zeroed)
-			zero_frame(pfn << PGSHIFT, PGSIZE);
-		page_ref(pg);
-		vs->resident_pages++;
 		policy_stats.util_fill_pages++;
 	}
 }
@@ -417,12 +431,11 @@ int
 policy_populate(struct vmspace *vs, struct vm_region *r, uint64_t va)
 {
 	uint64_t page = ROUNDDOWN(va, PGSIZE), pa;
-	struct popmap *pm = &r->obj->popmap;
 	bool zeroed;
 
 	KASSERT(page >= r->start && page < r->end, "policy_populate: va 0x%lx outside its region [0x%lx, 0x%lx)",
 		va, r->start, r->end);
-	KASSERT(!popmap_test(pm, page >> PGSHIFT), "policy_populate: va 0x%lx is populated already", va);
+	KASSERT(!popmap_test(&r->obj->popmap, page >> PGSHIFT), "policy_populate: va 0x%lx is populated already", va);
 	frame_clock_tick();
 	bool hugemap = r->obj->type == OBJ_HUGEMAP;
 	if (hugemap && populate_hugemap(vs, r, page) == 0)
@@ -435,21 +448,8 @@ policy_populate(struct vmspace *vs, struct vm_region *r, uint64_t va)
 		struct page *pg = fault_frame(PS_4K, &zeroed);
 		pa = pg ? page2pa(pg) : 0;
 	}
-	if (!pa)
+	if (!pa || map_frame(vs, r, page, pa, zeroed) < 0)
 		return -E_NO_MEM;
-	struct page *pg = pa2page(pa);
-	if (popmap_set(pm, page >> PGSHIFT) < 0 ||
-	    pmap_enter(&vs->pmap, page, pa, pmap_prot_flags(r->prot, false)) < 0) {
-		if (popmap_test(pm, page >> PGSHIFT))
-			popmap_clear(pm, page >> PGSHIFT);
-		page_ref(pg);
-		page_unref(pg);			/* back to its reservation or the allocator */
-		return -E_NO_MEM;
-	}
-	if (!zeroed)
-		zero_frame(pa, PGSIZE);
-	page_ref(pg);
-	vs->resident_pages++;
 	if (!hugemap && vm_policy == POLICY_RESERVE) {
 		fill_to_threshold(vs, r, page);
 		try_promote(vs, page);

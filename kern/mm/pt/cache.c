@@ -20,7 +20,7 @@
  *    since the space began (pm->cache_partial; until then the cache holds everything
  *    and nothing is ever refilled).
  *  - every change to a mapping writes through: radix.c's map and foreach, promote and
- *    demote, overlay.c's changes of an overlaid block (ptd_sync_range), and whoever
+ *    demote, overlay.c's changes of an overlaid block (pmap_design_sync), and whoever
  *    rewrites a leaf it looked up (pmap_update).
  * A and D make pages of a partial-subblock node of the clustered table differ, and
  * such a node becomes a full one when one of its pages is written back dirty (the
@@ -86,48 +86,23 @@ gather(void *arg, uint64_t va, uint64_t pte, enum page_size size)
 {
 	(void)arg;
 	(void)pte;
-	KASSERT(ngathered < SYNC_MAX, "ptd_sync_range: more than %d leaves", SYNC_MAX);
+	KASSERT(ngathered < SYNC_MAX, "ptd_unmap_range: more than %d leaves", SYNC_MAX);
 	gathered[ngathered].va = va;
 	gathered[ngathered++].size = size;
 }
 
-/* Map each present x86 leaf of a table at level (mapping from base) that lies in [start, end). */
-static int
-map_table(struct pmap *pm, pte_t *table, int level, uint64_t base, uint64_t start, uint64_t end)
-{
-	for (unsigned i = 0; i < NPTENTRIES; i++) {
-		uint64_t va = base + ((uint64_t)i << PS_SHIFT(level));
-		if (!(table[i] & PTE_P) || va + PS_SIZE(level) <= start || va >= end)
-			continue;
-		int r;
-		if (level == 0 || (table[i] & PTE_PS))
-			r = pm->ops->map(pm->table, va, ptd_value(table[i]), (enum page_size)level);
-		else
-			r = map_table(pm, pt_va(PTE_ADDR(table[i])), level - 1, va, start, end);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-int
-ptd_sync_range(struct pmap *pm, uint64_t start, uint64_t end)
+void
+ptd_unmap_range(struct pmap *pm, uint64_t start, uint64_t end)
 {
 	KASSERT(start % PS_SIZE(PS_2M) == 0 && end % PS_SIZE(PS_2M) == 0,
-		"ptd_sync_range: [0x%lx, 0x%lx) is not 2 MiB aligned", start, end);
+		"ptd_unmap_range: [0x%lx, 0x%lx) is not 2 MiB aligned", start, end);
 	ngathered = 0;
 	pm->ops->foreach(pm->table, start, end, gather, NULL);
 	for (unsigned i = 0; i < ngathered; i++) {
 		KASSERT(gathered[i].va >= start && gathered[i].va + PS_SIZE(gathered[i].size) <= end,
-			"ptd_sync_range: a leaf at 0x%lx straddles [0x%lx, 0x%lx)", gathered[i].va, start, end);
+			"ptd_unmap_range: a leaf at 0x%lx straddles [0x%lx, 0x%lx)", gathered[i].va, start, end);
 		pm->ops->unmap(pm->table, gathered[i].va, gathered[i].size);
 	}
-	/* the x86 tables from the PML4 down: the range lies within one PML4 slot's 512 GiB */
-	pte_t *pml4 = pt_va(pm->root);
-	pte_t e = pml4[PTX(start, 3)];
-	if (!(e & PTE_P))
-		return 0;
-	return map_table(pm, pt_va(PTE_ADDR(e)), 2, ROUNDDOWN(start, PS_SIZE(PS_1G) * NPTENTRIES), start, end);
 }
 
 /* What a fill is doing: the space, and whether an allocation failed. */

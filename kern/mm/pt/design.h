@@ -46,10 +46,10 @@ uint64_t ptd_value(pte_t x86);
 /* Make the design's leaf at (va, level) what the x86 leaf x86 says.  0 or -E_NO_MEM. */
 int ptd_sync_leaf(struct pmap *pm, uint64_t va, int level, pte_t x86);
 /*
- * Make the design's leaves in [start, end) (2 MiB aligned) exactly the x86 tables'
- * leaves there, which must be all of them (the range cached).  0 or -E_NO_MEM.
+ * Unmap every leaf of the design in [start, end) (2 MiB aligned, no leaf straddling it),
+ * before the x86 tables' leaves there are mapped again (pmap_design_sync).
  */
-int ptd_sync_range(struct pmap *pm, uint64_t start, uint64_t end);
+void ptd_unmap_range(struct pmap *pm, uint64_t start, uint64_t end);
 /*
  * Refill the x86 cache with the design's leaves in every 2 MiB block that intersects
  * [start, end) and is not cached.  0, or -E_NO_MEM (the blocks done stay cached, the
@@ -59,9 +59,9 @@ int ptd_fill(struct pmap *pm, uint64_t start, uint64_t end);
 
 /*
  * The x86 tables changed in [start, end) (2 MiB aligned, cached whole) by more than one
- * leaf (promotion, demotion, overlays): make the design match (ptd_sync_range), freeing
- * other spaces' caches for memory if it must; `what` names the caller for the panic
- * when even that fails.  Nothing to do under pt=radix.
+ * leaf (promotion, demotion, overlays): make the design match (ptd_unmap_range, then
+ * map each x86 leaf), freeing other spaces' caches for memory if it must; `what` names
+ * the caller for the panic when even that fails.  Nothing to do under pt=radix.
  */
 void pmap_design_sync(struct pmap *pm, uint64_t start, uint64_t end, const char *what);
 

@@ -78,6 +78,8 @@ uint64_t (*pt_reclaim)(struct pmap *keep);
 struct pt_cache_stats pt_cache_stats;
 
 static pte_t *pmap_lookup_cached(struct pmap *pm, uint64_t va, int *level);
+static void foreach_in_table(pte_t *table, int level, uint64_t base, uint64_t start, uint64_t end,
+			     void (*fn)(pte_t *, uint64_t, int, void *), void *arg);
 
 static void
 must(struct pmap *pm, int r, const char *what, uint64_t va)
@@ -94,26 +96,53 @@ sync_leaf(struct pmap *pm, uint64_t va, int level, pte_t x86)
 	return r;
 }
 
+/* What pmap_design_sync is doing: the space, and the first error of a map. */
+struct resync {
+	struct pmap *pm;
+	int error;
+};
+
+static void
+map_leaf(pte_t *pte, uint64_t va, int level, void *arg)
+{
+	struct resync *rs = arg;
+	if (rs->error == 0)
+		rs->error = rs->pm->ops->map(rs->pm->table, va, ptd_value(*pte), (enum page_size)level);
+}
+
+/* The design's leaves in [start, end) become the x86 tables' there.  0 or -E_NO_MEM. */
+static int
+resync(struct pmap *pm, uint64_t start, uint64_t end)
+{
+	struct resync rs = { pm, 0 };
+	ptd_unmap_range(pm, start, end);
+	foreach_in_table(pt_va(pm->root), 3, 0, start, end, map_leaf, &rs);
+	return rs.error;
+}
+
 void
 pmap_design_sync(struct pmap *pm, uint64_t start, uint64_t end, const char *what)
 {
 	if (!pm->ops)
 		return;
-	int r = ptd_sync_range(pm, start, end);
+	int r = resync(pm, start, end);
 	if (r == -E_NO_MEM && pt_reclaim && pt_reclaim(pm))
-		r = ptd_sync_range(pm, start, end);
+		r = resync(pm, start, end);
 	must(pm, r, what, start);
 }
 
-/* Refill the blocks of [start, end) the cache lacks; false only when out of memory. */
+/*
+ * Refill the blocks of [start, end) the cache lacks; false only when out of memory.
+ * With reclaim, other spaces' caches are dropped to find it first.
+ */
 static bool
-fill(struct pmap *pm, uint64_t start, uint64_t end)
+fill(struct pmap *pm, uint64_t start, uint64_t end, bool reclaim)
 {
 	if (!pm->ops || !pm->cache_partial)
 		return true;
 	uint64_t before = pm->cache_refills;
 	int r = ptd_fill(pm, start, end);
-	if (r == -E_NO_MEM && pt_reclaim && pt_reclaim(pm))
+	if (r == -E_NO_MEM && reclaim && pt_reclaim && pt_reclaim(pm))
 		r = ptd_fill(pm, start, end);
 	pt_cache_stats.refills += pm->cache_refills - before;
 	pt_cache_stats.fill_failures += r < 0;
@@ -139,13 +168,7 @@ pmap_update(struct pmap *pm, uint64_t va, int level)
 bool
 pmap_cache_fill(struct pmap *pm)
 {
-	if (!pm->ops || !pm->cache_partial)
-		return true;
-	uint64_t before = pm->cache_refills;
-	int r = ptd_fill(pm, 0, UTOP);		/* no pt_reclaim: the caller walks every space */
-	pt_cache_stats.refills += pm->cache_refills - before;
-	pt_cache_stats.fill_failures += r < 0;
-	return r == 0;
+	return fill(pm, 0, UTOP, false);	/* no pt_reclaim: the caller walks every space */
 }
 
 bool
@@ -158,7 +181,7 @@ pmap_refill(struct pmap *pm, uint64_t va)
 	if (pte && (*pte & PTE_P))
 		return false;
 	uint64_t before = pm->cache_refills;
-	fill(pm, va, va + 1);
+	fill(pm, va, va + 1, true);
 	if (pm->cache_refills == before)
 		return false;		/* the design has nothing there either: a real fault */
 	pt_cache_stats.refill_faults++;
@@ -270,7 +293,7 @@ int
 pmap_enter_level(struct pmap *pm, uint64_t va, uint64_t pa, uint64_t flags, int level)
 {
 	uint64_t pml4_pa = pm->root;
-	if (!fill(pm, va, va + 1))
+	if (!fill(pm, va, va + 1, true))
 		return -E_NO_MEM;
 	pte_t *pte = pmap_walk(pt_va(pml4_pa), va, level, true, PTE_U);
 	if (!pte)
@@ -318,7 +341,7 @@ pte_t *
 pmap_lookup(struct pmap *pm, uint64_t va, int *level)
 {
 	if (va < UTOP)
-		fill(pm, va, va + 1);
+		fill(pm, va, va + 1, true);
 	return pmap_lookup_cached(pm, va, level);
 }
 
@@ -375,7 +398,7 @@ pmap_foreach(struct pmap *pm, uint64_t start, uint64_t end,
 		foreach_in_table(pt_va(pml4_pa), 3, 0, start, end, fn, arg);
 		return;
 	}
-	KASSERT(fill(pm, start, end), "pmap_foreach: no memory to refill [0x%lx, 0x%lx) from the %s table",
+	KASSERT(fill(pm, start, end, true), "pmap_foreach: no memory to refill [0x%lx, 0x%lx) from the %s table",
 		start, end, pm->ops->name);
 	struct through t = { pm, fn, arg };
 	foreach_in_table(pt_va(pml4_pa), 3, 0, start, end, write_through, &t);
@@ -443,7 +466,7 @@ pmap_next_table(struct pmap *pm, uint64_t va, uint64_t end, int level)
 {
 	uint64_t pml4_pa = pm->root;
 	end = MIN(end, UTOP);
-	if (va < end && !fill(pm, va, end))
+	if (va < end && !fill(pm, va, end, true))
 		return va;	/* out of memory to look: say there may be one at va */
 	return va < end ? next_table_in(pt_va(pml4_pa), 3, 0, va, end, level) : end;
 }
@@ -477,7 +500,7 @@ pmap_promote(struct pmap *pm, uint64_t va, int level)
 {
 	uint64_t pml4_pa = pm->root;
 	va = ROUNDDOWN(va, PS_SIZE(level));
-	if (!fill(pm, va, va + PS_SIZE(level)))
+	if (!fill(pm, va, va + PS_SIZE(level), true))
 		return false;
 	pte_t *entry = pmap_walk(pt_va(pml4_pa), va, level, false, 0);
 	if (!entry || !(*entry & PTE_P) || (*entry & (PTE_PS | PTE_OVL)))
