@@ -226,6 +226,11 @@ populate(struct reserv *rv, uint64_t off)
 	uint64_t pfn;
 
 	now++;
+	uint64_t first = 0;		/* reserv_first_free against a plain scan of the model */
+	while (used[m->pfn + first])
+		first++;
+	CHECK(reserv_first_free(rv) == m->pindex + first, "first_free = %lx, want %lx",
+	    reserv_first_free(rv), m->pindex + first);
 	pfn = reserv_alloc_page(rv, m->pindex + off, now);
 	CHECK(pfn == m->pfn + off, "alloc_page(+%lx) = %lx, want %lx", off, pfn, m->pfn + off);
 	CHECK(!used[pfn], "alloc_page handed out in-use frame %lx", pfn);

@@ -405,11 +405,8 @@ wired_page_alloc(void)
 		rv = wired_block_with_room();
 	if (!rv)
 		return frame_alloc(0);
-	uint64_t i = 0;
-	while (reserv_page_inuse(rv, rv->pindex + i))
-		i++;
 	frame_clock_tick();
-	uint64_t pfn = reserv_alloc_page(rv, rv->pindex + i, frame_clock);
+	uint64_t pfn = reserv_alloc_page(rv, reserv_first_free(rv), frame_clock);
 	wired_pages++;
 	return &phys_buddy.pages[pfn];
 }

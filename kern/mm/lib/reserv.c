@@ -594,6 +594,15 @@ reserv_page_inuse(const struct reserv *rv, uint64_t pindex)
 	return rv->inuse[off / 64] >> (off % 64) & 1;
 }
 
+uint64_t
+reserv_first_free(const struct reserv *rv)
+{
+	uint64_t off = find_bit(rv->inuse, 0, NPAGES(rv->order), false);
+
+	KASSERT(off < NPAGES(rv->order), "reserv_first_free: reservation at pindex %lx is full", rv->pindex);
+	return rv->pindex + off;
+}
+
 /* The live reservation whose extent holds frame pfn, or NULL. */
 struct reserv *
 reserv_of_frame(uint64_t pfn)

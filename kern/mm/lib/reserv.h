@@ -156,6 +156,9 @@ uint64_t reserv_count(unsigned order);
 /* Whether the frame of rv for pindex (inside rv) is in use. */
 bool reserv_page_inuse(const struct reserv *rv, uint64_t pindex);
 
+/* The pindex of rv's first frame not in use (a word of the bitmap at a time); rv must have one. */
+uint64_t reserv_first_free(const struct reserv *rv);
+
 /*
  * The live reservation whose extent contains frame pfn, or NULL (also for pfn past
  * npages).  The frame itself may or may not be in use: callers check.  O(1).
