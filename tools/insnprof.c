@@ -9,7 +9,8 @@
  * The window: counting turns on when the instruction at address on= executes and off
  * when the one at off= executes (both guest virtual addresses, e.g. the two rdtsc
  * instructions around a measured call in a user program); windows add up.  Without
- * on=, everything is counted; windows=N counts the first N windows only.  At exit the plugin writes "address count" lines (hex,
+ * on=, everything is counted; first=K skips the
+ * windows before the K-th, windows=N counts N windows only.  At exit the plugin writes "address count" lines (hex,
  * decimal) and a "windows N" line to out= (default insnprof.out).
  *
  * Each instruction gets an execution callback (not an inline add), so a run is about
@@ -54,7 +55,7 @@ struct slot {
 };
 static struct slot *table;
 static size_t table_size, table_used;
-static uint64_t on_addr, off_addr, windows, max_windows = UINT64_MAX;
+static uint64_t on_addr, off_addr, windows, seen, first_window = 1, max_windows = UINT64_MAX;
 static bool counting = true, have_window;
 static const char *out_path = "insnprof.out";
 
@@ -89,7 +90,7 @@ exec(unsigned int vcpu, void *udata)
 	uint64_t *key = udata;		/* key[0] = vaddr, key[1] = count */
 	(void)vcpu;
 	if (have_window) {
-		if (key[0] == on_addr && !counting && windows < max_windows) {
+		if (key[0] == on_addr && !counting && ++seen >= first_window && windows < max_windows) {
 			counting = true;
 			windows++;
 		} else if (key[0] == off_addr)
@@ -158,6 +159,8 @@ qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char
 			counting = false;
 		} else if (strncmp(argv[i], "off=", 4) == 0)
 			off_addr = strtoull(argv[i] + 4, NULL, 0);
+		else if (strncmp(argv[i], "first=", 6) == 0)
+			first_window = strtoull(argv[i] + 6, NULL, 0);
 		else if (strncmp(argv[i], "windows=", 8) == 0)
 			max_windows = strtoull(argv[i] + 8, NULL, 0);
 		else if (strncmp(argv[i], "out=", 4) == 0)

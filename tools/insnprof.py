@@ -74,7 +74,8 @@ def main():
     ap.add_argument("--off", required=True)
     ap.add_argument("--cmdline", required=True, help="spos kernel command line")
     ap.add_argument("--iso", default=os.path.join(ROOT, "obj", "spos.iso"))
-    ap.add_argument("--windows", type=int, default=0, help="count only the first N windows")
+    ap.add_argument("--first", type=int, default=1, help="skip the windows before the K-th")
+    ap.add_argument("--windows", type=int, default=0, help="count only N windows")
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--out", default=os.path.join(ROOT, "obj", "tools", "insnprof.out"))
     args = ap.parse_args()
@@ -82,7 +83,7 @@ def main():
     prog = os.path.join(ROOT, "obj", "user", args.prog)
     on, off = resolve(args.on, prog), resolve(args.off, prog)
     cmd = QEMU + ["-plugin", "%s,on=0x%x,off=0x%x,out=%s%s" % (PLUGIN, on, off, args.out,
-                                                                    ",windows=%d" % args.windows if args.windows else ""),
+                                                                    ",first=%d" % args.first + (",windows=%d" % args.windows if args.windows else "")),
                   "-cdrom", args.iso, "-boot", "d", "-fw_cfg", "name=opt/spos/cmdline,string=" + args.cmdline]
     subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    timeout=1800)

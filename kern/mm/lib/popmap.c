@@ -29,6 +29,10 @@
  *    its own pointer); the root's count equals pm->populated.
  *  - A leaf's count is the number of bits set in its bitmap.
  *
+ * A run of sets or clears inside one 2 MiB block (a fork copying a page table, an exit
+ * releasing one) walks the tree once: the map keeps the last block's path as a hint,
+ * forgotten whenever a node is freed.
+ *
  * Memory: a leaf is 88 bytes; an interior node is a 32-byte header plus a separately
  * allocated 4096-byte slot array, so that an allocator that serves large requests as
  * whole pages wastes nothing (one 4112-byte node would take two pages).  A set that
@@ -184,6 +188,7 @@ prune(struct popmap *pm, uint64_t pindex, int level, struct pm_hdr *path[DEPTH +
 	for (int l = level; l <= DEPTH; l++) {
 		if (path[l]->count != 0 || path[l]->nreserv != 0)
 			return;
+		pm->hint_block = POPMAP_NO_HINT;
 		node_free(pm, path[l], l);
 		if (l == DEPTH)
 			pm->root = NULL;
@@ -200,6 +205,36 @@ popmap_init(struct popmap *pm, const struct popmap_allocator *a)
 	pm->root = NULL;
 	pm->populated = 0;
 	pm->a = a;
+	pm->hint_block = POPMAP_NO_HINT;
+}
+
+/*
+ * Fill path[1..DEPTH] with the nodes containing pindex, from the hint when pindex lies
+ * in the hinted block, else by grow (create) or walk; the hint then names this block.
+ * Returns 0, or -1 (map unchanged) when create and an allocation fails.
+ */
+static int
+leaf_path(struct popmap *pm, uint64_t pindex, bool create, struct pm_hdr *path[DEPTH + 1])
+{
+	uint64_t block = pindex / FANOUT;
+
+	if (block == pm->hint_block) {
+		for (int l = 1; l <= DEPTH; l++)
+			path[l] = pm->hint[l - 1];
+		return 0;
+	}
+	if (create) {
+		if (grow(pm, pindex, 1, path) != 0)
+			return -1;
+	} else {
+		walk(pm, pindex, 1, path);
+		if (path[1] == NULL)
+			return 0;
+	}
+	pm->hint_block = block;
+	for (int l = 1; l <= DEPTH; l++)
+		pm->hint[l - 1] = path[l];
+	return 0;
 }
 
 /* Mark pindex populated; 0, or -1 (map unchanged) when out of memory. */
@@ -211,7 +246,7 @@ popmap_set(struct popmap *pm, uint64_t pindex)
 	uint64_t bit = (uint64_t)1 << (pindex % 64);
 
 	KASSERT(pindex < POPMAP_PINDEX_LIMIT, "popmap_set: pindex %lx out of range", pindex);
-	if (grow(pm, pindex, 1, path) != 0)
+	if (leaf_path(pm, pindex, true, path) != 0)
 		return -1;
 	leaf = (struct pm_leaf *)path[1];
 	KASSERT(!(leaf->bits[(pindex % FANOUT) / 64] & bit),
@@ -232,7 +267,7 @@ popmap_clear(struct popmap *pm, uint64_t pindex)
 	uint64_t bit = (uint64_t)1 << (pindex % 64);
 
 	KASSERT(pindex < POPMAP_PINDEX_LIMIT, "popmap_clear: pindex %lx out of range", pindex);
-	walk(pm, pindex, 1, path);
+	leaf_path(pm, pindex, false, path);
 	leaf = (struct pm_leaf *)path[1];
 	KASSERT(leaf != NULL && (leaf->bits[(pindex % FANOUT) / 64] & bit),
 	    "popmap_clear: pindex %lx not populated", pindex);
@@ -515,4 +550,5 @@ popmap_destroy(struct popmap *pm)
 		destroy(pm, pm->root, DEPTH);
 	pm->root = NULL;
 	pm->populated = 0;
+	pm->hint_block = POPMAP_NO_HINT;
 }

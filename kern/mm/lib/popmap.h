@@ -29,7 +29,16 @@ struct popmap {
 	void *root;			/* tree over [0, POPMAP_PINDEX_LIMIT); NULL when empty */
 	uint64_t populated;		/* pages set in the whole map */
 	const struct popmap_allocator *a;
+	/*
+	 * The path of the last 2 MiB block set or cleared (a leaf and its three
+	 * ancestors), so that a run of pages in one block walks the tree once;
+	 * hint_block is that block's pindex / 512, or POPMAP_NO_HINT.  Any node freed
+	 * forgets it.
+	 */
+	uint64_t hint_block;
+	void *hint[4];
 };
+#define POPMAP_NO_HINT	(~(uint64_t)0)
 
 /* Make pm an empty map that allocates its nodes from a.  Allocates nothing yet. */
 void popmap_init(struct popmap *pm, const struct popmap_allocator *a);
