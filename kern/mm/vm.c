@@ -421,69 +421,54 @@ vm_destroy(struct vmspace *vs)
 
 /* ---- fork ---- */
 
+/* A fork copying one region's leaves (pmap_copy_range). */
 struct fork_ctx {
 	struct vmspace *parent, *child;
-	int error;
+	struct vm_region *r, *c;	/* the parent's region and the child's copy of it */
+	uint64_t flags;			/* leaf flags of both copies: r's protection, copy-on-write */
 };
 
-/* Share the overlaid 2 MiB page at blk with the child (kern/mm/pt/overlay.c). */
-static void
+/* Share the overlaid 2 MiB page at blk with the child (kern/mm/pt/overlay.c); 0 or -E_NO_MEM. */
+static int
 fork_overlaid(struct fork_ctx *ctx, uint64_t blk)
 {
-	struct vm_region *cr = vm_find(ctx->child, blk);
-	uint64_t first = blk >> PGSHIFT;
-	for (uint64_t i = 0; i < PS_PAGES(PS_2M); i++) {
-		if (popmap_set(&cr->obj->popmap, first + i) < 0) {
-			while (i-- > 0)
-				popmap_clear(&cr->obj->popmap, first + i);
-			ctx->error = -E_NO_MEM;
-			return;
-		}
-	}
+	struct popmap *pm = &ctx->c->obj->popmap;
+	if (populate_leaf(pm, blk >> PGSHIFT, PS_2M) < 0)
+		return -E_NO_MEM;
 	if (pmap_overlay_share(&ctx->parent->pmap, pmap_overlay_at(&ctx->parent->pmap, blk), &ctx->child->pmap) < 0) {
-		for (uint64_t i = 0; i < PS_PAGES(PS_2M); i++)
-			popmap_clear(&cr->obj->popmap, first + i);
-		ctx->error = -E_NO_MEM;
-		return;
+		depopulate_leaf(pm, blk >> PGSHIFT, PS_2M);
+		return -E_NO_MEM;
 	}
 	ctx->child->resident_pages += PS_PAGES(PS_2M);
+	return 0;
 }
 
-/* Share one resident leaf (any size) copy-on-write between parent and child. */
-static void
-fork_pte(pte_t *pte, uint64_t va, int level, void *arg)
+/*
+ * Share one resident leaf (any size) copy-on-write: the child's entry *dpte, the
+ * parent's *spte rewritten read-only.  0 or -E_NO_MEM (nothing changed for this leaf).
+ */
+static int
+fork_leaf(pte_t *spte, pte_t *dpte, uint64_t va, int level, void *arg)
 {
 	struct fork_ctx *ctx = arg;
-	if (ctx->error)
-		return;
-	if (*pte & PTE_OVL) {		/* an overlaid page: shared whole, at its first segment */
-		if ((va & (PG2M - 1)) == 0)
-			fork_overlaid(ctx, va);
-		return;
-	}
-	struct vm_region *r = vm_find(ctx->parent, va);
-	KASSERT(r, "fork_pte: a leaf at va 0x%lx lies in no region", va);
-	uint64_t flags = pmap_prot_flags(r->prot, true) | (level > PS_4K ? PTE_PS : 0);
-	uint64_t base = LEAF_ADDR(*pte, level), npages = PS_SIZE(level) / PGSIZE;
-	struct vm_region *cr = vm_find(ctx->child, va);
-	if (populate_leaf(&cr->obj->popmap, va >> PGSHIFT, level) < 0) {
-		ctx->error = -E_NO_MEM;
-		return;
-	}
+	if (va < ctx->r->start)		/* begun in the region before: copied with it */
+		return 0;
+	if (!dpte)			/* an overlaid page: shared whole */
+		return fork_overlaid(ctx, va);
+	uint64_t flags = ctx->flags | (level > PS_4K ? PTE_PS : 0);
+	uint64_t base = LEAF_ADDR(*spte, level);
+	if (populate_leaf(&ctx->c->obj->popmap, va >> PGSHIFT, level) < 0)
+		return -E_NO_MEM;
 	/* the child's entry is not referenced yet; its frame holds what the parent wrote */
-	if (pmap_enter_level(&ctx->child->pmap, va, base, flags | (*pte & PTE_D), level) < 0) {
-		depopulate_leaf(&cr->obj->popmap, va >> PGSHIFT, level);
-		ctx->error = -E_NO_MEM;
-		return;
-	}
+	*dpte = base | flags | (*spte & PTE_D) | PTE_P;
 	if (level == PS_4K)
 		page_ref(pa2page(base));
 	else
 		for (uint64_t b = 0; b < PS_SIZE(level); b += PG2M)
 			frame_ref2m(pa2page(base + b));
-	ctx->child->resident_pages += npages;
-	*pte = base | flags | (*pte & PTE_AD) | PTE_P;
-	pmap_invalidate(&ctx->parent->pmap, va);
+	ctx->child->resident_pages += PS_SIZE(level) / PGSIZE;
+	*spte = base | flags | (*spte & PTE_AD) | PTE_P;
+	return 0;
 }
 
 /* The child's copy of parent object obj: the one made for an earlier region, or new. */
@@ -523,10 +508,15 @@ vm_fork(struct vmspace *parent)
 		tail = &c->next;
 		region_link(child, c);
 	}
-	struct fork_ctx ctx = { parent, child, 0 };
-	pmap_foreach(&parent->pmap, 0, UTOP, fork_pte, &ctx);
-	vm_changed(parent, 0, UTOP);	/* its entries were rewritten read-only */
-	if (ctx.error) {
+	/* region by region, so that each leaf's region is known and only its slots are scanned */
+	int err = 0;
+	for (struct vm_region *r = parent->regions, *c = child->regions; r && !err; r = r->next, c = c->next) {
+		struct fork_ctx ctx = { parent, child, r, c, pmap_prot_flags(r->prot, true) };
+		err = pmap_copy_range(&parent->pmap, &child->pmap, r->start, r->end, fork_leaf, &ctx);
+	}
+	pmap_flush(&parent->pmap);	/* its entries were rewritten read-only */
+	vm_changed(parent, 0, UTOP);
+	if (err) {
 		vm_destroy(child);	/* parent pages stay COW-marked: harmless, resolved on write */
 		return NULL;
 	}

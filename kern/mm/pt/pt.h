@@ -82,6 +82,23 @@ void pmap_foreach(struct pmap *pm, uint64_t start, uint64_t end,
 		  void (*fn)(pte_t *pte, uint64_t va, int level, void *arg), void *arg);
 
 /*
+ * Copy leaves from src to dst, as fork does: for each present leaf of src that
+ * intersects [start, end), in address order, fn(spte, dpte, va, level, arg) gets the
+ * leaf's entry in src and the entry of dst at the same va and level, which is empty
+ * (dst's tables are made on the way, with PTE_U|PTE_W as pmap_walk makes them).  fn
+ * may write *dpte (a leaf of that level, or 0: nothing copied) and rewrite *spte, and
+ * returns 0, or an error that ends the walk.  Both spaces' designs are told of what fn
+ * wrote.  An overlaid 2 MiB page (a PD entry with PTE_OVL) is one call with its PD
+ * entry and dpte NULL: dst gets no table for it, fn shares it (pmap_overlay_share).  Nothing is invalidated: the caller flushes what it changed in src.
+ * Returns 0, fn's error, or -E_NO_MEM when a table of dst could not be made (what fn
+ * wrote so far stays).  On x86 tables alone the walk keeps dst's table for the current
+ * table of src, so a run of leaves costs one walk of each; with a design, each leaf of
+ * dst is looked up from the root (a cache drop may free dst's tables meanwhile).
+ */
+int pmap_copy_range(struct pmap *src, struct pmap *dst, uint64_t start, uint64_t end,
+		    int (*fn)(pte_t *spte, pte_t *dpte, uint64_t va, int level, void *arg), void *arg);
+
+/*
  * Free the page-table pages below the PML4 that intersect [start, end) and map nothing
  * any more (after an unmap), so the blocks they covered can take a superpage again.
  * Returns how many were freed.  The PML4 itself stays.

@@ -404,6 +404,97 @@ pmap_foreach(struct pmap *pm, uint64_t start, uint64_t end,
 	foreach_in_table(pt_va(pml4_pa), 3, 0, start, end, write_through, &t);
 }
 
+/* What pmap_copy_range is doing. */
+struct copy {
+	struct pmap *src, *dst;
+	uint64_t start, end;
+	int (*fn)(pte_t *spte, pte_t *dpte, uint64_t va, int level, void *arg);
+	void *arg;
+};
+
+/* One leaf of a space with a design: dst's entry looked up from its root, then both designs told. */
+static int
+copy_leaf_design(struct copy *c, pte_t *spte, uint64_t va, int level)
+{
+	if (!fill(c->dst, va, va + 1, true))
+		return -E_NO_MEM;
+	pte_t *dpte = pmap_walk(pt_va(c->dst->root), va, level, true, PTE_U);
+	if (!dpte)
+		return -E_NO_MEM;
+	KASSERT(!(*dpte & PTE_P), "pmap_copy_range: va 0x%lx level %d of dst is mapped (0x%lx)", va, level, *dpte);
+	pte_t before = *spte;
+	int r = c->fn(spte, dpte, va, level, c->arg);
+	if (c->src->ops && (ptd_value(before) != ptd_value(*spte) || ((before ^ *spte) & PTE_P)))
+		must(c->src, sync_leaf(c->src, va, level, *spte), "pmap_copy_range", va);
+	if (c->dst->ops && (*dpte & PTE_P))
+		must(c->dst, sync_leaf(c->dst, va, level, *dpte), "pmap_copy_range", va);
+	return r;
+}
+
+/*
+ * The leaves of src's table st (at level, mapping from base) intersecting the range,
+ * copied into dst's table dt at the same place (x86 tables alone), or, with a design,
+ * each through copy_leaf_design (dt unused).  A table of dst this walk makes and fn
+ * leaves empty is freed again.  Returns 0 or the first error.
+ */
+static int
+copy_in_table(struct copy *c, pte_t *st, pte_t *dt, int level, uint64_t base)
+{
+	bool design = c->src->ops || c->dst->ops;
+	unsigned i, hi;
+	slot_bounds(level, base, c->start, c->end, &i, &hi);
+	for (; (i = next_present(st, i, hi)) < hi; i++) {
+		uint64_t va = base + ((uint64_t)i << PS_SHIFT(level));
+		int r;
+		if (level == PS_2M && (st[i] & PTE_OVL)) {
+			r = c->fn(&st[i], NULL, va, level, c->arg);	/* an overlaid page: fn shares it */
+		} else if (level == 0 || (st[i] & PTE_PS)) {
+			if (design) {
+				r = copy_leaf_design(c, &st[i], va, level);
+			} else {
+				KASSERT(!(dt[i] & PTE_P), "pmap_copy_range: va 0x%lx level %d of dst is mapped (0x%lx)",
+					va, level, dt[i]);
+				r = c->fn(&st[i], &dt[i], va, level, c->arg);
+			}
+		} else if (design) {
+			r = copy_in_table(c, pt_va(PTE_ADDR(st[i])), NULL, level - 1, va);
+		} else {
+			bool made = !(dt[i] & PTE_P);
+			if (made) {
+				uint64_t pa = pt_page_alloc();
+				if (!pa)
+					return -E_NO_MEM;
+				pmap_user_pt_pages++;
+				dt[i] = pa | PTE_P | PTE_W | PTE_U;
+			}
+			KASSERT(!(dt[i] & PTE_PS), "pmap_copy_range: va 0x%lx of dst is a superpage", va);
+			pte_t *sub = pt_va(PTE_ADDR(dt[i]));
+			r = copy_in_table(c, pt_va(PTE_ADDR(st[i])), sub, level - 1, va);
+			if (made && next_present(sub, 0, NPTENTRIES) == NPTENTRIES) {
+				pt_page_free(PTE_ADDR(dt[i]));
+				dt[i] = 0;
+				pmap_user_pt_pages--;
+			}
+		}
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int
+pmap_copy_range(struct pmap *src, struct pmap *dst, uint64_t start, uint64_t end,
+		int (*fn)(pte_t *spte, pte_t *dpte, uint64_t va, int level, void *arg), void *arg)
+{
+	end = MIN(end, UTOP);
+	if (start >= end)
+		return 0;
+	if (!fill(src, start, end, true))
+		return -E_NO_MEM;
+	struct copy c = { src, dst, start, end, fn, arg };
+	return copy_in_table(&c, pt_va(src->root), pt_va(dst->root), 3, 0);
+}
+
 /*
  * Free the tables below `table` (at level l, mapping from base) that intersect
  * [start, end) and hold no present entry, clearing the entries that pointed to them.
