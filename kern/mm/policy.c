@@ -212,12 +212,11 @@ policy_reservation_at(struct vmspace *vs, struct vm_region *r, uint64_t va)
 	return rv ? PGSIZE << rv->order : 0;
 }
 
-bool
-policy_promote(struct vmspace *vs, uint64_t va, int level, bool need_reservation)
+/* policy_promote of the block at blk, r being blk's region (NULL: none, or not known to hold it). */
+static bool
+promote_block(struct vmspace *vs, struct vm_region *r, uint64_t blk, int level, bool need_reservation)
 {
-	uint64_t size = PS_SIZE(level), blk = ROUNDDOWN(va, size);
-	struct vm_region *r = vm_find(vs, blk);
-	if (!r || blk + size > r->end)
+	if (!r || blk < r->start || blk + PS_SIZE(level) > r->end)
 		return false;		/* not one region: two objects or two protections */
 	if (popmap_count(&r->obj->popmap, blk >> PGSHIFT, level) != PS_PAGES(level))
 		return false;
@@ -227,12 +226,19 @@ policy_promote(struct vmspace *vs, uint64_t va, int level, bool need_reservation
 	return pmap_promote(&vs->pmap, blk, level);
 }
 
-/* Offer the blocks containing va for promotion, 2 MiB then 1 GiB. */
+bool
+policy_promote(struct vmspace *vs, uint64_t va, int level, bool need_reservation)
+{
+	uint64_t blk = ROUNDDOWN(va, PS_SIZE(level));
+	return promote_block(vs, vm_find(vs, blk), blk, level, need_reservation);
+}
+
+/* Offer the blocks containing va, in region r, for promotion, 2 MiB then 1 GiB. */
 static void
-try_promote(struct vmspace *vs, uint64_t va)
+try_promote(struct vmspace *vs, struct vm_region *r, uint64_t va)
 {
 	for (int level = PS_2M; level <= PS_1G; level++)
-		if (!policy_promote(vs, va, level, true))
+		if (!promote_block(vs, r, ROUNDDOWN(va, PS_SIZE(level)), level, true))
 			return;
 }
 
@@ -408,8 +414,10 @@ fill_to_threshold(struct vmspace *vs, struct vm_region *r, uint64_t va)
 {
 	uint64_t blk = ROUNDDOWN(va, PG2M), first = blk >> PGSHIFT;
 	struct popmap *pm = &r->obj->popmap;
+	if (promote_util >= 100)
+		return;
 	struct reserv *rv = reservation_of(r, blk);
-	if (promote_util >= 100 || !rv || blk < r->start || blk + PG2M > r->end)
+	if (!rv || blk < r->start || blk + PG2M > r->end)
 		return;
 	uint64_t have = popmap_count(pm, first, PS_2M);
 	if (have == PS_PAGES(PS_2M) || have * 100 < promote_util * PS_PAGES(PS_2M))
@@ -435,7 +443,7 @@ policy_populate(struct vmspace *vs, struct vm_region *r, uint64_t va)
 
 	KASSERT(page >= r->start && page < r->end, "policy_populate: va 0x%lx outside its region [0x%lx, 0x%lx)",
 		va, r->start, r->end);
-	KASSERT(!popmap_test(&r->obj->popmap, page >> PGSHIFT), "policy_populate: va 0x%lx is populated already", va);
+	/* that page is not populated yet: popmap_set in map_frame asserts it */
 	frame_clock_tick();
 	bool hugemap = r->obj->type == OBJ_HUGEMAP;
 	if (hugemap && populate_hugemap(vs, r, page) == 0)
@@ -452,7 +460,7 @@ policy_populate(struct vmspace *vs, struct vm_region *r, uint64_t va)
 		return -E_NO_MEM;
 	if (!hugemap && vm_policy == POLICY_RESERVE) {
 		fill_to_threshold(vs, r, page);
-		try_promote(vs, page);
+		try_promote(vs, r, page);
 	}
 	return 0;
 }
@@ -465,7 +473,7 @@ policy_repromote(struct vmspace *vs, uint64_t start, uint64_t end)
 	/* only blocks mapped by a page table can be promoted: skip the rest quickly */
 	for (uint64_t blk = ROUNDDOWN(start, PG2M); (blk = pmap_next_table(&vs->pmap, blk, end, 1)) < end;
 	     blk += PG2M)
-		try_promote(vs, blk);
+		try_promote(vs, vm_find(vs, blk), blk);
 }
 
 static void

@@ -128,10 +128,12 @@ node_free(const struct popmap *pm, struct pm_hdr *n, int level)
 	pm->a->free(n, sizeof(struct pm_node));
 }
 
-/* The node of tree level (1..DEPTH) whose block contains pindex, or NULL if absent. */
+/* The node of tree level (1..DEPTH) whose block contains pindex, or NULL if absent (the hint first). */
 static struct pm_hdr *
 lookup(const struct popmap *pm, uint64_t pindex, int level)
 {
+	if (pindex / FANOUT == pm->hint_block)
+		return pm->hint[level - 1];
 	struct pm_hdr *n = pm->root;
 
 	for (int l = DEPTH; l > level && n != NULL; l--)

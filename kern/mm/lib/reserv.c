@@ -366,6 +366,8 @@ reserv_alloc_page(struct reserv *rv, uint64_t pindex, uint64_t now)
 	rv->inuse[off / 64] |= (uint64_t)1 << (off % 64);
 	rv->popcnt++;
 	rv->stamp = now;
+	if (rv->on_queue && rv == rs.partial[size_index(rv->order)].tail && rv->popcnt < NPAGES(rv->order))
+		return rv->pfn + off;	/* the most recently grown already: stays at the tail */
 	if (rv->on_queue)
 		dequeue(rv);
 	if (rv->popcnt == NPAGES(rv->order))

@@ -25,6 +25,12 @@ struct pmap {
 	void *table;		/* the design's table */
 	bool cache_partial;	/* the x86 tables were dropped since: refill before trusting a miss */
 	uint64_t cache_refills;	/* leaves refilled from the design */
+	/*
+	 * The PT hint (kern/mm/pt/radix.c): the table of 4 KiB entries reached last, its
+	 * 2 MiB block's number, and pt_pages_freed then.  NULL: none.
+	 */
+	pte_t *hint_pt;
+	uint64_t hint_block, hint_epoch;
 };
 
 /* What CR3 holds while pm is the loaded address space. */

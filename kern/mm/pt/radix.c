@@ -59,6 +59,7 @@ pmap_create(struct pmap *pm)
 	pm->table = NULL;
 	pm->cache_partial = false;
 	pm->cache_refills = 0;
+	pm->hint_pt = NULL;
 	if (pm->ops && pm->ops->create(&pm->table) < 0) {
 		pt_page_free(pa);
 		return -E_NO_MEM;
@@ -289,15 +290,48 @@ pmap_destroy(struct pmap *pm)
 	}
 }
 
+/*
+ * ---- The PT hint ----
+ * Like the paging-structure caches of an x86 CPU, which keep the PD entries of recent
+ * walks so that the next walk in the same 2 MiB block reads one entry, each space keeps
+ * the table of 4 KiB entries it reached last: a run of faults, maps or lookups in one
+ * 2 MiB block walks three levels once.  A table leaves its place in a space only by
+ * being freed (unmap, promotion, exit, a design's cache drop, an overlay's end all free
+ * it), so the hint is used only while no page-table page has been freed since it was
+ * taken (pt_pages_freed; a free anywhere forgets every hint, which is cheap and safe).
+ */
+static inline pte_t *
+hinted_pt(const struct pmap *pm, uint64_t va)
+{
+	if (pm->hint_pt && va >> PS_SHIFT(PS_2M) == pm->hint_block && pm->hint_epoch == pt_pages_freed)
+		return pm->hint_pt;
+	return NULL;
+}
+
+/* Remember pt, the table of 4 KiB entries for va's 2 MiB block, as the hint. */
+static inline void
+remember_pt(struct pmap *pm, uint64_t va, pte_t *pt)
+{
+	pm->hint_pt = pt;
+	pm->hint_block = va >> PS_SHIFT(PS_2M);
+	pm->hint_epoch = pt_pages_freed;
+}
+
 int
 pmap_enter_level(struct pmap *pm, uint64_t va, uint64_t pa, uint64_t flags, int level)
 {
 	uint64_t pml4_pa = pm->root;
 	if (!fill(pm, va, va + 1, true))
 		return -E_NO_MEM;
-	pte_t *pte = pmap_walk(pt_va(pml4_pa), va, level, true, PTE_U);
-	if (!pte)
-		return -E_NO_MEM;
+	pte_t *pt = level == PS_4K ? hinted_pt(pm, va) : NULL, *pte;
+	if (pt) {
+		pte = &pt[PTX(va, 0)];
+	} else {
+		if (!(pte = pmap_walk(pt_va(pml4_pa), va, level, true, PTE_U)))
+			return -E_NO_MEM;
+		if (level == PS_4K)
+			remember_pt(pm, va, pte - PTX(va, 0));
+	}
 	KASSERT(!(*pte & PTE_P), "pmap_enter: va 0x%lx level %d is already mapped (0x%lx)", va, level, *pte);
 	*pte = pa | flags | PTE_P;
 	if (pm->ops) {
@@ -321,6 +355,11 @@ pmap_enter(struct pmap *pm, uint64_t va, uint64_t pa, uint64_t flags)
 static pte_t *
 pmap_lookup_cached(struct pmap *pm, uint64_t va, int *level)
 {
+	pte_t *pt = hinted_pt(pm, va);
+	if (pt) {
+		*level = 0;
+		return &pt[PTX(va, 0)];
+	}
 	uint64_t pml4_pa = pm->root;
 	pte_t *table = pt_va(pml4_pa);
 	for (int l = 3; l > 0; l--) {
@@ -333,6 +372,7 @@ pmap_lookup_cached(struct pmap *pm, uint64_t va, int *level)
 		}
 		table = pt_va(PTE_ADDR(e));
 	}
+	remember_pt(pm, va, table);
 	*level = 0;
 	return &table[PTX(va, 0)];
 }

@@ -13,6 +13,7 @@
 
 static pt_alloc_fn *page_allocator = frame_pt_page;
 uint64_t pmap_user_pt_pages;
+uint64_t pt_pages_freed;
 
 pt_alloc_fn *
 pmap_use_page_allocator(pt_alloc_fn *alloc)
@@ -31,6 +32,7 @@ pt_page_alloc(void)
 void
 pt_page_free(uint64_t pa)
 {
+	pt_pages_freed++;
 	frame_pt_page_free(pa);
 }
 

@@ -22,8 +22,14 @@ pte_t *pmap_walk(pte_t *pml4, uint64_t va, int level, bool create, uint64_t inte
 
 /* Allocate one zeroed page-table page; returns its physical address or 0. */
 uint64_t pt_page_alloc(void);
-/* Free the page-table page at physical address pa. */
+/* Free the page-table page at physical address pa (counted in pt_pages_freed). */
 void pt_page_free(uint64_t pa);
+
+/*
+ * Page-table pages freed so far.  A saved pointer to a table (struct pmap's PT hint,
+ * kern/mm/pt/radix.c) is trusted only while this count has not moved.
+ */
+extern uint64_t pt_pages_freed;
 
 /*
  * Tests only: page-table pages come from alloc (returns 0 when out of memory) instead
