@@ -210,21 +210,10 @@ popmap_init(struct popmap *pm, const struct popmap_allocator *a)
 	pm->hint_block = POPMAP_NO_HINT;
 }
 
-/*
- * Fill path[1..DEPTH] with the nodes containing pindex, from the hint when pindex lies
- * in the hinted block, else by grow (create) or walk; the hint then names this block.
- * Returns 0, or -1 (map unchanged) when create and an allocation fails.
- */
+/* leaf_path when pindex is not in the hinted block: grow or walk, then hint this block. */
 static int
-leaf_path(struct popmap *pm, uint64_t pindex, bool create, struct pm_hdr *path[DEPTH + 1])
+leaf_path_walk(struct popmap *pm, uint64_t pindex, bool create, struct pm_hdr *path[DEPTH + 1])
 {
-	uint64_t block = pindex / FANOUT;
-
-	if (block == pm->hint_block) {
-		for (int l = 1; l <= DEPTH; l++)
-			path[l] = pm->hint[l - 1];
-		return 0;
-	}
 	if (create) {
 		if (grow(pm, pindex, 1, path) != 0)
 			return -1;
@@ -233,9 +222,24 @@ leaf_path(struct popmap *pm, uint64_t pindex, bool create, struct pm_hdr *path[D
 		if (path[1] == NULL)
 			return 0;
 	}
-	pm->hint_block = block;
+	pm->hint_block = pindex / FANOUT;
 	for (int l = 1; l <= DEPTH; l++)
 		pm->hint[l - 1] = path[l];
+	return 0;
+}
+
+/*
+ * Fill path[1..DEPTH] with the nodes containing pindex, from the hint when pindex lies
+ * in the hinted block, else by grow (create) or walk; the hint then names this block.
+ * Returns 0, or -1 (map unchanged) when create and an allocation fails.
+ */
+static inline int
+leaf_path(struct popmap *pm, uint64_t pindex, bool create, struct pm_hdr *path[DEPTH + 1])
+{
+	if (pindex / FANOUT != pm->hint_block)
+		return leaf_path_walk(pm, pindex, create, path);
+	for (int l = 1; l <= DEPTH; l++)
+		path[l] = pm->hint[l - 1];
 	return 0;
 }
 

@@ -132,15 +132,10 @@ pmap_design_sync(struct pmap *pm, uint64_t start, uint64_t end, const char *what
 	must(pm, r, what, start);
 }
 
-/*
- * Refill the blocks of [start, end) the cache lacks; false only when out of memory.
- * With reclaim, other spaces' caches are dropped to find it first.
- */
+/* fill of a space whose x86 tables were dropped (cache_partial). */
 static bool
-fill(struct pmap *pm, uint64_t start, uint64_t end, bool reclaim)
+fill_dropped(struct pmap *pm, uint64_t start, uint64_t end, bool reclaim)
 {
-	if (!pm->ops || !pm->cache_partial)
-		return true;
 	uint64_t before = pm->cache_refills;
 	int r = ptd_fill(pm, start, end);
 	if (r == -E_NO_MEM && reclaim && pt_reclaim && pt_reclaim(pm))
@@ -148,6 +143,17 @@ fill(struct pmap *pm, uint64_t start, uint64_t end, bool reclaim)
 	pt_cache_stats.refills += pm->cache_refills - before;
 	pt_cache_stats.fill_failures += r < 0;
 	return r == 0;
+}
+
+/*
+ * Refill the blocks of [start, end) the cache lacks; false only when out of memory.
+ * With reclaim, other spaces' caches are dropped to find it first.  Inline: most
+ * spaces have no design, or their cache whole.
+ */
+static inline bool
+fill(struct pmap *pm, uint64_t start, uint64_t end, bool reclaim)
+{
+	return !pm->ops || !pm->cache_partial || fill_dropped(pm, start, end, reclaim);
 }
 
 bool
