@@ -15,6 +15,8 @@
 #   make bench-table  the old table of workloads x policies (tools/bench.py)
 #   make bench-peer spos next to Debian's Linux kernel, operation by operation (user/probe.c;
 #                   PEER_RUNS=2 checks that two runs give the same figures)
+#   make profile    where the guest instructions of a measured operation go, by function
+#                   (tools/insnprof.py, a QEMU plugin; PROFILE="--prog P --on F:rdtsc:1 ...")
 #   make fuzz       a long fuzzing campaign (FUZZ="--calls N ..." passes tools/fuzz.py options)
 #   make fuzz-pt    the long differential run of the page-table designs (10^6 operations each)
 #   make bench-pt   page-table designs: synthetic spaces (host) and the bench programs (QEMU)
@@ -141,11 +143,17 @@ PEER_RUNS ?= 1
 bench-peer: $(OBJDIR)/spos.iso $(OBJDIR)/.bench-deps-ok
 	$(PYTHON) tools/bench_peer.py --runs $(PEER_RUNS)
 
+# The default: the probe's small-process fork under vm.policy=base (user/probe.c fork_cost).
+PROFILE ?= --prog probe --on fork_cost:rdtsc:1 --off fork_cost:rdtsc:2 --windows 3 \
+	--cmdline "vm.policy=base run=probe"
+profile: $(OBJDIR)/spos.iso
+	$(PYTHON) tools/insnprof.py $(PROFILE)
+
 compile_commands.json:
 	bear -- $(MAKE) -B $(OBJDIR)/kern/kernel $(HOST_TESTS)
 
 clean:
 	rm -rf $(OBJDIR) compile_commands.json
 
-.PHONY: all deps qemu qemu-gdb gdb grade test host-tests-build tlbsim-tool bench bench-table bench-hugemap bench-overlay bench-peer fuzz clean compile_commands.json
+.PHONY: all deps qemu qemu-gdb gdb grade test host-tests-build tlbsim-tool bench bench-table bench-hugemap bench-overlay bench-peer profile fuzz clean compile_commands.json
 .DELETE_ON_ERROR:
