@@ -84,11 +84,11 @@ gdb:
 # --- tests ----------------------------------------------------------------------------
 # make grade PT=clustered (or guarded): every boot with that page-table design;
 # BOOT="words" adds any kernel words to every boot (pt.drop=switch, say).
-grade: $(OBJDIR)/spos.iso
+grade: $(OBJDIR)/kern/kernel $(OBJDIR)/spos.iso
 	$(PYTHON) grade-lab --kind qemu --boot "$(if $(PT),pt=$(PT)) $(BOOT)"
 
 # the smoke run of make bench (about 30 s on two cores; obj/bench/quick/), then the grader
-test: $(OBJDIR)/spos.iso $(HOST_TESTS) $(TLBSIM)
+test: $(OBJDIR)/kern/kernel $(OBJDIR)/spos.iso $(HOST_TESTS) $(TLBSIM)
 	$(MAKE) --no-print-directory bench QUICK=1
 	$(PYTHON) grade-lab
 
