@@ -114,7 +114,10 @@ mb1_string(uint32_t pa, const char *what)
 	return copy;
 }
 
-/* The multiboot1 memory map [pa, pa+len), converted into boot_info's entries. */
+/*
+ * The multiboot1 memory map [pa, pa+len), converted into boot_info's entries in mbi_copy.
+ * Panics on an entry shorter than base, length and type or running past the map's end.
+ */
 static void
 mb1_mmap(uint32_t pa, uint32_t len)
 {
@@ -140,6 +143,7 @@ mb1_mmap(uint32_t pa, uint32_t len)
 	boot_info.mmap_count = n;
 }
 
+/* Fill boot_info from the multiboot1 information at physical mbi_pa, copying what it uses. */
 static void
 mb1_parse(uint64_t mbi_pa)
 {
@@ -161,6 +165,7 @@ mb1_parse(uint64_t mbi_pa)
 		mb1_mmap(info.mmap_addr, info.mmap_length);
 }
 
+/* Copy the multiboot2 information at physical mbi_pa into mbi_copy; boot_info points into it. */
 static void
 mb2_parse(uint64_t mbi_pa)
 {
