@@ -86,16 +86,16 @@ gdb:
 # --- tests ----------------------------------------------------------------------------
 # make grade PT=clustered (or guarded): every boot with that page-table design;
 # BOOT="words" adds any kernel words to every boot (pt.drop=switch, say).
-grade: $(OBJDIR)/spos.iso
+grade: $(OBJDIR)/kern/kernel $(OBJDIR)/spos.iso
 	$(PYTHON) grade-lab --kind qemu --boot "$(if $(PT),pt=$(PT)) $(BOOT)"
 
 # the smoke run of make bench (about 30 s on two cores; obj/bench/quick/), then the grader
-test: $(OBJDIR)/spos.iso $(HOST_TESTS) $(TLBSIM)
+test: $(OBJDIR)/kern/kernel $(OBJDIR)/spos.iso $(HOST_TESTS) $(TLBSIM)
 	$(MAKE) --no-print-directory bench QUICK=1
 	$(PYTHON) grade-lab
 
 FUZZ ?=
-fuzz: $(OBJDIR)/spos.iso
+fuzz: $(OBJDIR)/kern/kernel
 	$(PYTHON) tools/fuzz.py $(FUZZ)
 
 host-tests-build: $(HOST_TESTS)
@@ -113,13 +113,13 @@ EXP ?=
 QUICK ?=
 SKIP_PEER ?=
 FRESH ?=
-BENCH_DEPS := $(OBJDIR)/spos.iso $(OBJDIR)/.plot-deps-ok $(OBJDIR)/tests/ptbench $(TLBSIM)
+BENCH_DEPS := $(OBJDIR)/kern/kernel $(OBJDIR)/spos.iso $(OBJDIR)/.plot-deps-ok $(OBJDIR)/tests/ptbench $(TLBSIM)
 BENCH_DEPS += $(if $(QUICK)$(SKIP_PEER),,$(if $(filter-out peer,$(EXP)),,$(OBJDIR)/.bench-deps-ok))
 bench: $(BENCH_DEPS)
 	$(BENCH_PYTHON) tools/experiments.py $(if $(QUICK),--quick --skip peer) $(if $(SKIP_PEER),--skip peer) \
 		$(if $(FRESH),--fresh) $(EXP)
 
-bench-table: $(OBJDIR)/spos.iso
+bench-table: $(OBJDIR)/kern/kernel
 	$(PYTHON) tools/bench.py
 
 # The fork-checkpoint benchmark of page overlays (issue 10), per cow= policy: make bench's

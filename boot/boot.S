@@ -1,8 +1,9 @@
 /*
  * boot/boot.S: from GRUB's 32-bit protected mode to the 64-bit higher-half kernel.
  *
- * GRUB (multiboot2) enters _start in 32-bit protected mode with paging off,
- * EAX = 0x36d76289 and EBX = physical address of the multiboot2 information.
+ * Two loaders enter _start in 32-bit protected mode with paging off: GRUB from the ISO
+ * (multiboot2: EAX = 0x36d76289) and QEMU's -kernel (multiboot1: EAX = 0x2badb002);
+ * EBX is the physical address of the boot information, which kern/multiboot.c reads.
  * This code lives in the .boot section, linked and loaded at its physical address
  * (1 MiB), so it runs before any paging exists.  It
  *   1. builds bootstrap tables mapping the first 1 GiB twice with 2 MiB pages:
@@ -18,6 +19,11 @@
 #define MB2_MAGIC	0xE85250D6
 #define MB2_ARCH_I386	0
 #define MB2_HDR_LEN	(mb2_header_end - mb2_header)
+
+#define MB1_MAGIC	0x1BADB002
+#define MB1_MEMORY_INFO	(1 << 1)	/* the loader must give the memory map */
+#define MB1_AOUT_KLUDGE	(1 << 16)	/* load by the address fields below, not as an ELF */
+#define MB1_FLAGS	(MB1_MEMORY_INFO | MB1_AOUT_KLUDGE)
 
 	.section .multiboot, "a"
 	.balign 8
@@ -36,6 +42,26 @@ mb2_header:
 	.word 0, 0
 	.long 8
 mb2_header_end:
+
+	/*
+	 * Multiboot1, for QEMU's -kernel, which boots the grader's runs without firmware
+	 * menus and GRUB.  QEMU refuses a 64-bit ELF, but with the a.out kludge it ignores
+	 * the ELF headers: it copies the file from this header's offset minus
+	 * (header_addr - load_addr) on, load_end_addr - load_addr bytes, to load_addr, and
+	 * zeroes up to bss_end_addr.  That is right only because the file offsets of the
+	 * loaded segments follow their physical addresses (kern/kernel.ld; the link checks
+	 * it).  The addresses are physical, from kern/kernel.ld.
+	 */
+	.balign 4
+mb1_header:
+	.long MB1_MAGIC
+	.long MB1_FLAGS
+	.long -(MB1_MAGIC + MB1_FLAGS)
+	.long mb1_header		/* header_addr (.boot is linked at its physical address) */
+	.long __mb1_load_start		/* load_addr: the start of .boot */
+	.long __mb1_load_end		/* load_end_addr: the end of .data */
+	.long __mb1_bss_end		/* bss_end_addr: the end of .bss */
+	.long _start			/* entry_addr */
 
 	.section .boot.text, "ax"
 	.code32

@@ -1,11 +1,12 @@
 /*
  * kern/cmdline.c: the kernel command line.
  *
- * There is one boot path: GRUB loads the kernel from the ISO and passes the command
- * line written in grub.cfg (normally empty).  A run that wants other arguments (the
- * grader's test=NAME or run=PROG, `make qemu ARGS=...`) does not rebuild the ISO:
+ * Two loaders pass a command line (kern/multiboot.c): GRUB, from the ISO, the one
+ * written in grub.cfg, and QEMU's -kernel (the grader's boots) its -append words; both
+ * are normally empty.  A run that wants other arguments (the grader's test=NAME or
+ * run=PROG, `make qemu ARGS=...`) changes neither the ISO nor the way QEMU boots:
  * QEMU puts them in the fw_cfg file "opt/spos/cmdline" (-fw_cfg
- * name=opt/spos/cmdline,string=...), and they are appended to GRUB's line here.
+ * name=opt/spos/cmdline,string=...), and they are appended to the loader's line here.
  * Words are key=value or bare keys separated by spaces; the first occurrence wins.
  * A line longer than CMDLINE_MAX - 1 characters or CMDLINE_MAX_WORDS words stops the
  * boot with a message and QEMU's failure status: a cut line would lose words silently

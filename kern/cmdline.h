@@ -5,8 +5,9 @@
 #include <stdint.h>
 
 /*
- * Build the command line from GRUB's and QEMU fw_cfg's "opt/spos/cmdline".  A line that
- * does not fit (1023 characters, 64 words) ends the boot: message, QEMU failure status.
+ * Build the command line from the boot loader's and QEMU fw_cfg's "opt/spos/cmdline".
+ * A line that does not fit (1023 characters, 64 words) ends the boot: message, QEMU
+ * failure status.
  */
 void cmdline_init(const char *from_loader);
 /* The whole command line as parsed. */

@@ -1,4 +1,4 @@
-/* The parts of the multiboot2 boot information spos uses (kern/multiboot.c). */
+/* The parts of the multiboot1 or multiboot2 boot information spos uses (kern/multiboot.c). */
 #ifndef SPOS_KERN_MULTIBOOT_H
 #define SPOS_KERN_MULTIBOOT_H
 
@@ -6,7 +6,7 @@
 
 #define MB2_BOOTLOADER_MAGIC 0x36D76289
 
-/* A memory map entry, as multiboot2 reports it. */
+/* A memory map entry, as multiboot2 reports it (a multiboot1 map is converted to these). */
 struct mb2_mmap_entry {
 	uint64_t base;
 	uint64_t length;
@@ -19,7 +19,7 @@ struct mb2_mmap_entry {
 #define MB2_MEM_BAD		5
 
 struct boot_info {
-	const char *cmdline;			/* "" when GRUB gave none */
+	const char *cmdline;			/* "" when the loader gave none */
 	const char *loader;			/* boot loader name, or "unknown" */
 	const struct mb2_mmap_entry *mmap;	/* the firmware memory map */
 	uint32_t mmap_count;
@@ -29,9 +29,10 @@ struct boot_info {
 extern struct boot_info boot_info;
 
 /*
- * Copy the multiboot2 information (at physical mbi_pa, reachable through the
- * bootstrap mapping of the first 1 GiB at KERNBASE) into kernel memory and parse it.
- * Panics if magic is wrong or the map is missing: nothing can run without it.
+ * Copy the multiboot2 or multiboot1 information (magic says which; at physical mbi_pa,
+ * reachable through the bootstrap mapping of the first 1 GiB at KERNBASE) into kernel
+ * memory and parse it.  Panics if magic is wrong or the map is missing or malformed:
+ * nothing can run without it.
  */
 void multiboot_init(uint32_t magic, uint64_t mbi_pa);
 /* The i-th memory map entry. */

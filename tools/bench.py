@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """tools/bench.py: `make bench` -- workloads x superpage policies, one QEMU boot each.
 
-Each run boots obj/spos.iso with vm.policy=POLICY run=bench,WORKLOAD under
+Each run boots obj/kern/kernel with vm.policy=POLICY run=bench,WORKLOAD under
 `-icount shift=0,sleep=off`, so the guest's rdtsc counts guest instructions exactly and
 the run is reproducible.  It prints a table and writes obj/bench/results.csv with the
 model TLB's misses per TLB, page-walk references, the populate phase's page faults,
@@ -21,7 +21,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ISO = os.path.join(ROOT, "obj", "spos.iso")
+KERNEL = os.path.join(ROOT, "obj", "kern", "kernel")	# booted by QEMU -kernel (no GRUB)
 OUT = os.path.join(ROOT, "obj", "bench")
 WORKLOADS = ["seq", "stride", "gups", "transpose"]
 POLICIES = ["base", "eager", "reserve"]
@@ -32,7 +32,7 @@ SHADOW = "tlb.shadow.4k=1536:12:clock tlb.shadow.2m=32:4:fifo"
 def boot(policy, workload, measure=1, icount=True, words=""):
     cmd = ["qemu-system-x86_64", "-cpu", "max", "-m", "256M", "-display", "none", "-serial", "stdio",
            "-monitor", "none", "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-           "-cdrom", ISO, "-boot", "d", "-fw_cfg",
+           "-kernel", KERNEL, "-fw_cfg",
            "name=opt/spos/cmdline,string=vm.policy=%s %s run=bench,,%s,,%d" % (policy, words, workload, measure)]
     if icount:
         cmd[1:1] = ["-icount", "shift=0,sleep=off"]

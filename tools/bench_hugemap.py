@@ -6,7 +6,7 @@ at least HUGEMAP_THRESHOLD percent of it (kern/mm/policy.c), else 4 KiB pages.  
 threshold buys TLB reach with memory bloat (the part of each 2 MiB page beyond the
 request); a high one saves memory and pays TLB misses.
 
-Each run boots obj/spos.iso once with hugemap.threshold=T run=hugemap_bench,DIST,SEED,COUNT
+Each run boots obj/kern/kernel once with hugemap.threshold=T run=hugemap_bench,DIST,SEED,COUNT
 under `-icount shift=0,sleep=off` (reproducible; rdtsc counts guest instructions), for T
 from 10% to 100% in steps of 10 plus the default (HUGEMAP_THRESHOLD) and 55%, DIST in
 uniform (4 KiB..8 MiB), lognormal (around 1 MiB) and trace (user/hugemap.c's sizes),
@@ -36,7 +36,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ISO = os.path.join(ROOT, "obj", "spos.iso")
+KERNEL = os.path.join(ROOT, "obj", "kern", "kernel")	# booted by QEMU -kernel (no GRUB)
 OUT = os.path.join(ROOT, "obj", "bench")
 
 
@@ -57,7 +57,7 @@ SUMMED = ["requested", "mapped", "bloat", "huge2m", "fallbacks", "misses4k", "mi
 def boot(threshold, dist, seed, count, accesses):
     cmd = ["qemu-system-x86_64", "-icount", "shift=0,sleep=off", "-cpu", "max", "-m", "256M", "-display", "none",
            "-serial", "stdio", "-monitor", "none", "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-           "-cdrom", ISO, "-boot", "d", "-fw_cfg",
+           "-kernel", KERNEL, "-fw_cfg",
            "name=opt/spos/cmdline,string=hugemap.threshold=%d run=hugemap_bench,,%s,,%d,,%d,,%d"
            % (threshold, dist, seed, count, accesses)]
     p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, timeout=120)

@@ -19,7 +19,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ISO = os.path.join(ROOT, "obj", "spos.iso")
+KERNEL = os.path.join(ROOT, "obj", "kern", "kernel")	# booted by QEMU -kernel (no GRUB)
 OUT = os.path.join(ROOT, "obj", "bench")
 POLICIES = ["overlay", "overlay-folded", "copy2m", "split"]
 PERMILLE = [1, 10, 100, 500]
@@ -30,7 +30,7 @@ def boot(cow, permille, nofork=False):
     run = "run=ovlbench,,%d%s" % (permille, ",,nofork" if nofork else "")
     cmd = ["qemu-system-x86_64", "-icount", "shift=0,sleep=off", "-cpu", "max", "-m", "256M", "-display", "none",
            "-serial", "stdio", "-monitor", "none", "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-           "-cdrom", ISO, "-boot", "d", "-fw_cfg",
+           "-kernel", KERNEL, "-fw_cfg",
            "name=opt/spos/cmdline,string=vm.policy=eager cow=%s %s %s"
            % (cow.split("-")[0], "omt=folded" if cow.endswith("folded") else "", run)]
     p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, timeout=900)

@@ -23,7 +23,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ISO = os.path.join(ROOT, "obj", "spos.iso")
+KERNEL = os.path.join(ROOT, "obj", "kern", "kernel")	# booted by QEMU -kernel (no GRUB)
 OUT = os.path.join(ROOT, "obj", "bench")
 WORKLOADS = ["seq", "gups"]
 POLICIES = ["base", "reserve"]
@@ -36,7 +36,7 @@ def boot(workload, policy, words):
     cmdline = "vm.policy=%s %s run=bench,,%s,,1" % (policy, words, workload)
     cmd = ["qemu-system-x86_64", "-icount", "shift=0,sleep=off", "-cpu", "max", "-m", "256M",
            "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
-           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-cdrom", ISO, "-boot", "d",
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-kernel", KERNEL,
            "-fw_cfg", "name=opt/spos/cmdline,string=" + cmdline]
     p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, timeout=900)
     out = p.stdout.decode("utf-8", "replace")

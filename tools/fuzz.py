@@ -21,7 +21,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ISO = os.path.join(ROOT, "obj", "spos.iso")
+KERNEL = os.path.join(ROOT, "obj", "kern", "kernel")
 OUT = os.path.join(ROOT, "obj", "fuzz")
 CONFIGS = {
     "base": ("vm.policy=base", ""),
@@ -38,7 +38,7 @@ CONFIGS = {
 def qemu_command(mem, words):
     return ["qemu-system-x86_64", "-cpu", "max", "-m", mem, "-display", "none", "-serial", "stdio",
             "-monitor", "none", "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-            "-cdrom", ISO, "-boot", "d", "-fw_cfg", "name=opt/spos/cmdline,string=" + words.replace(",", ",,")]
+            "-kernel", KERNEL, "-fw_cfg", "name=opt/spos/cmdline,string=" + words.replace(",", ",,")]
 
 
 def run_job(job):

@@ -5,6 +5,7 @@ import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ISO = os.path.join(ROOT, "obj", "spos.iso")
+KERNEL = os.path.join(ROOT, "obj", "kern", "kernel")
 OUT = os.path.join(ROOT, "obj", "bench")
 
 
@@ -33,11 +34,12 @@ def bars(ax, groups, series, values, log=False, ylabel=""):
 
 
 def qemu(words, mem="128M", timeout=120):
-    """One deterministic boot of the ISO with kernel command line words; its serial output.
+    """One deterministic boot of the kernel (QEMU -kernel, no GRUB) with kernel command line words;
+    its serial output.
     A run that does not end with "run: no leak" stops the experiment."""
     cmd = ["qemu-system-x86_64", "-icount", "shift=0,sleep=off", "-cpu", "max", "-m", mem, "-display", "none",
            "-serial", "stdio", "-monitor", "none", "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-           "-cdrom", ISO, "-boot", "d", "-fw_cfg", "name=opt/spos/cmdline,string=" + words.replace(",", ",,")]
+           "-kernel", KERNEL, "-fw_cfg", "name=opt/spos/cmdline,string=" + words.replace(",", ",,")]
     p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, timeout=timeout)
     out = p.stdout.decode("utf-8", "replace").replace("\r", "")
     if "run: no leak" not in out:

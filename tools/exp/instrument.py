@@ -5,7 +5,7 @@ import re
 import subprocess
 
 import bench
-from exp.common import ISO, ROOT, qemu
+from exp.common import KERNEL, ROOT, qemu
 
 NAME = "instrument"
 TITLE = "The instrument: model-TLB cost per trap and agreement with the reference simulator"
@@ -30,7 +30,7 @@ COST = [("cost", 1, ""), ("cost", 0, ""), ("cost", 1, bench.SHADOW)]
 
 
 def inputs():
-    return [ISO, TLBSIM]
+    return [KERNEL, TLBSIM]
 
 
 def runs(quick):
