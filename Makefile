@@ -146,7 +146,7 @@ bench-peer: $(OBJDIR)/spos.iso $(OBJDIR)/.bench-deps-ok
 # The default: the probe's small-process fork under vm.policy=base (user/probe.c fork_cost).
 PROFILE ?= --prog probe --on fork_cost:rdtsc:1 --off fork_cost:rdtsc:2 --windows 3 \
 	--cmdline "vm.policy=base run=probe"
-profile: $(OBJDIR)/spos.iso
+profile: $(OBJDIR)/kern/kernel
 	$(PYTHON) tools/insnprof.py $(PROFILE)
 
 compile_commands.json:

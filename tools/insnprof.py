@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """tools/insnprof.py: where the guest instructions of a window go, function by function.
 
-Builds tools/insnprof.c (a QEMU 7.2 TCG plugin), boots spos under the same QEMU flags
-as make bench-peer (-icount shift=0,sleep=off) with the plugin counting the instructions
+Builds tools/insnprof.c (a QEMU 7.2 TCG plugin), boots obj/kern/kernel (QEMU -kernel, as
+the grader does) under the same QEMU flags as make bench-peer (-icount shift=0,sleep=off) with the plugin counting the instructions
 executed between two addresses of a user program, and prints the functions (kernel
 and user) by instructions per window.
 
@@ -73,7 +73,7 @@ def main():
     ap.add_argument("--on", required=True)
     ap.add_argument("--off", required=True)
     ap.add_argument("--cmdline", required=True, help="spos kernel command line")
-    ap.add_argument("--iso", default=os.path.join(ROOT, "obj", "spos.iso"))
+    ap.add_argument("--kernel", default=os.path.join(ROOT, "obj", "kern", "kernel"))
     ap.add_argument("--first", type=int, default=1, help="skip the windows before the K-th")
     ap.add_argument("--windows", type=int, default=0, help="count only N windows")
     ap.add_argument("--top", type=int, default=40)
@@ -84,7 +84,7 @@ def main():
     on, off = resolve(args.on, prog), resolve(args.off, prog)
     cmd = QEMU + ["-plugin", "%s,on=0x%x,off=0x%x,out=%s%s" % (PLUGIN, on, off, args.out,
                                                                     ",first=%d" % args.first + (",windows=%d" % args.windows if args.windows else "")),
-                  "-cdrom", args.iso, "-boot", "d", "-fw_cfg", "name=opt/spos/cmdline,string=" + args.cmdline]
+                  "-kernel", args.kernel, "-fw_cfg", "name=opt/spos/cmdline,string=" + args.cmdline]
     subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    timeout=1800)
     with open(args.out) as f:
