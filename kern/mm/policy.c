@@ -163,8 +163,13 @@ block_eligible(struct vmspace *vs, struct vm_region *r, uint64_t blk, uint64_t s
 {
 	if (blk + size <= blk || blk + size > UTOP || blk < UTEXT)
 		return false;
-	if (r->obj->fixed_size)
+	if (r->obj->fixed_size) {
+		if (blk >= r->start && blk + size <= r->end)
+			return true;
+		if (size > r->obj->size)
+			return false;	/* its regions cannot cover more than the object: no walk */
 		return object_covers(vs, r->obj, blk, blk + size);
+	}
 	if (blk < r->start - r->offset)
 		return false;		/* below the object's start: it never grows there */
 	for (struct vm_region *o = vs->regions; o; o = o->next)
