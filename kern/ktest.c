@@ -333,6 +333,40 @@ test_reserve_growing(void)
 	return phys_free_pages() == before ? 0 : 6;
 }
 
+/*
+ * Eligibility looks at exactly the regions that meet the block (policy.c
+ * first_region_above): a heap (growing) with another object's region 1 MiB above it
+ * in the same 2 MiB block must not reserve that block (nor the 1 GiB around it); a
+ * fixed-size region one page long reserves nothing; a heap alone in its block does.
+ */
+static int
+test_reserve_neighbour(void)
+{
+	const uint64_t blk = 4 * PG1G + 8 * PG2M;
+	uint64_t before = phys_free_pages();
+	struct vmspace *vs = vm_create();
+	if (!vs || vm_map_region(vs, blk, blk + PGSIZE, PROT_READ | PROT_WRITE, VR_HEAP, OBJ_ANON, true) < 0 ||
+	    vm_map_region(vs, blk + PG2M / 2, blk + PG2M / 2 + PGSIZE, PROT_READ | PROT_WRITE, VR_MMAP, OBJ_ANON,
+			  false) < 0 ||
+	    vm_map_region(vs, blk + 4 * PG2M, blk + 4 * PG2M + PGSIZE, PROT_READ | PROT_WRITE, VR_HEAP, OBJ_ANON,
+			  true) < 0)
+		return 1;
+	uint64_t got[3];
+	const uint64_t at[3] = { blk, blk + PG2M / 2, blk + 4 * PG2M };
+	for (int i = 0; i < 3; i++) {
+		struct vm_region *r = vm_find(vs, at[i]);
+		if (policy_populate(vs, r, at[i]) < 0)
+			return 2;
+		got[i] = policy_reservation_at(vs, r, at[i]);
+	}
+	cprintf("ktest reserveneighbour: heap below another region %lu bytes, one-page region %lu bytes, "
+		"heap alone %lu bytes\n", got[0], got[1], got[2]);
+	vm_destroy(vs);
+	if (got[0] != 0 || got[1] != 0 || got[2] != PG2M)
+		return 3;
+	return phys_free_pages() == before ? 0 : 4;
+}
+
 /* The monitor's `reserv` listing shows wired blocks as such, with their true population. */
 static int
 test_wired_report(void)
@@ -363,6 +397,7 @@ static const struct {
 	{ "vmh-mprotect", ktest_vm_mprotect, "mprotect failing for memory changes nothing" },
 	{ "reserveoom", test_reserve_oom, "first touch with one free 2 MiB block and no kernel heap room" },
 	{ "reservegrow", test_reserve_growing, "a heap starting below a 1 GiB boundary reserves above it" },
+	{ "reserveneighbour", test_reserve_neighbour, "a heap never reserves over another object's region" },
 	{ "wiredreport", test_wired_report, "the reservation listing shows a wired block's population" },
 	{ "invariant", test_invariant, "the invariant checker reports planted allocator corruptions" },
 };
