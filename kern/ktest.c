@@ -335,7 +335,7 @@ test_reserve_growing(void)
 
 /*
  * Eligibility looks at exactly the regions that meet the block (policy.c
- * first_region_above): a heap (growing) with another object's region 1 MiB above it
+ * first_region_ending_after): a heap (growing) with another object's region 1 MiB above it
  * in the same 2 MiB block must not reserve that block (nor the 1 GiB around it); a
  * fixed-size region one page long reserves nothing; a heap alone in its block does.
  */

@@ -136,25 +136,12 @@ fault_frame(enum page_size ps, bool *zeroed)
 	return pg ? pg : frame_alloc(PS_ORDER(ps));
 }
 
-/*
- * The first region (in address order) that ends above va, or NULL: the one at or below
- * va in the region tree, or the next after it.  O(log n) in the number of regions.
- */
-static struct vm_region *
-first_region_above(struct vmspace *vs, uint64_t va)
-{
-	struct vm_region *o = vm_region_at_or_below(vs, va);
-	if (!o)
-		return vs->regions;
-	return o->end > va ? o : o->next;
-}
-
 /* Whether regions of obj cover [start, end) without a hole. */
 static bool
 object_covers(struct vmspace *vs, struct vm_object *obj, uint64_t start, uint64_t end)
 {
 	uint64_t va = start;
-	for (struct vm_region *o = first_region_above(vs, start); o && va < end; o = o->next) {
+	for (struct vm_region *o = first_region_ending_after(vs, start); o && va < end; o = o->next) {
 		if (o->start > va || o->obj != obj)
 			return false;
 		va = o->end;
@@ -183,7 +170,7 @@ block_eligible(struct vmspace *vs, struct vm_region *r, uint64_t blk, uint64_t s
 	}
 	if (blk < r->start - r->offset)
 		return false;		/* below the object's start: it never grows there */
-	for (struct vm_region *o = first_region_above(vs, blk); o && o->start < blk + size; o = o->next)
+	for (struct vm_region *o = first_region_ending_after(vs, blk); o && o->start < blk + size; o = o->next)
 		if (o != r && o->obj != r->obj)
 			return false;
 	return true;

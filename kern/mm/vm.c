@@ -180,16 +180,6 @@ region_unlink(struct vmspace *vs, struct vm_region *r)
 	*link = a ? a : b;
 }
 
-/* The first region that ends after va (it may start after va), or NULL. */
-static struct vm_region *
-first_region_ending_after(struct vmspace *vs, uint64_t va)
-{
-	struct vm_region *r = vm_region_at_or_below(vs, va);
-	if (!r)
-		return vs->regions;
-	return va < r->end ? r : r->next;
-}
-
 static bool
 range_is_free(struct vmspace *vs, uint64_t start, uint64_t end)
 {

@@ -99,6 +99,16 @@ vm_region_at_or_below(struct vmspace *vs, uint64_t va)
 	return best;
 }
 
+/* The first region that ends after va (it may start after va), or NULL: O(log n). */
+static inline struct vm_region *
+first_region_ending_after(struct vmspace *vs, uint64_t va)
+{
+	struct vm_region *r = vm_region_at_or_below(vs, va);
+	if (!r)
+		return vs->regions;
+	return va < r->end ? r : r->next;
+}
+
 /*
  * The region containing va, or NULL.  O(log n) in the number of regions (expected);
  * O(1) when it is the region found last, as for the successive leaves of a walk.
