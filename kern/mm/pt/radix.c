@@ -422,14 +422,21 @@ struct through {
 	void *arg;
 };
 
+/* A walk's callback rewrote the leaf at (va, level) from before to now: tell pm's design if that changed it. */
+static void
+sync_if_changed(struct pmap *pm, uint64_t va, int level, pte_t before, pte_t now, const char *what)
+{
+	if (ptd_value(before) != ptd_value(now) || ((before ^ now) & PTE_P))
+		must(pm, sync_leaf(pm, va, level, now), what, va);
+}
+
 static void
 write_through(pte_t *pte, uint64_t va, int level, void *arg)
 {
 	struct through *t = arg;
 	pte_t before = *pte;
 	t->fn(pte, va, level, t->arg);
-	if (ptd_value(before) != ptd_value(*pte) || ((before ^ *pte) & PTE_P))
-		must(t->pm, sync_leaf(t->pm, va, level, *pte), "pmap_foreach", va);
+	sync_if_changed(t->pm, va, level, before, *pte, "pmap_foreach");
 }
 
 void
@@ -470,8 +477,8 @@ copy_leaf_design(struct copy *c, pte_t *spte, uint64_t va, int level)
 	KASSERT(!(*dpte & PTE_P), "pmap_copy_range: va 0x%lx level %d of dst is mapped (0x%lx)", va, level, *dpte);
 	pte_t before = *spte;
 	int r = c->fn(spte, dpte, va, level, c->arg);
-	if (c->src->ops && (ptd_value(before) != ptd_value(*spte) || ((before ^ *spte) & PTE_P)))
-		must(c->src, sync_leaf(c->src, va, level, *spte), "pmap_copy_range", va);
+	if (c->src->ops)
+		sync_if_changed(c->src, va, level, before, *spte, "pmap_copy_range");
 	if (c->dst->ops && (*dpte & PTE_P))
 		must(c->dst, sync_leaf(c->dst, va, level, *dpte), "pmap_copy_range", va);
 	return r;
