@@ -47,11 +47,14 @@ uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *);
 
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 
-/* One counter per distinct address, in an open-addressing table (grown when half full). */
+/*
+ * One counter per distinct address.  A callback holds its counter's address, so the
+ * counters must not move: each is a heap cell {vaddr, count}, and an open-addressing
+ * table (grown when half full) maps an address to its cell.
+ */
 struct slot {
 	uint64_t vaddr;
-	uint64_t count;
-	bool used;
+	uint64_t *cell;		/* NULL: the slot is empty */
 };
 static struct slot *table;
 static size_t table_size, table_used;
@@ -63,7 +66,7 @@ static struct slot *
 slot_for(uint64_t vaddr)
 {
 	size_t i = (size_t)(vaddr * 0x9E3779B97F4A7C15ull >> 20) & (table_size - 1);
-	while (table[i].used && table[i].vaddr != vaddr)
+	while (table[i].cell && table[i].vaddr != vaddr)
 		i = (i + 1) & (table_size - 1);
 	return &table[i];
 }
@@ -78,7 +81,7 @@ grow(void)
 	if (!table)
 		abort();
 	for (size_t i = 0; i < old_size; i++)
-		if (old[i].used)
+		if (old[i].cell)
 			*slot_for(old[i].vaddr) = old[i];
 	free(old);
 }
@@ -100,10 +103,7 @@ exec(unsigned int vcpu, void *udata)
 		key[1]++;
 }
 
-/*
- * Counters must not move once a callback holds their address, so each translated
- * instruction gets a small heap cell; the table maps an address to its cell.
- */
+/* Each translated instruction gets its address's counter and an execution callback. */
 static void
 tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
@@ -115,18 +115,13 @@ tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		if (2 * (table_used + 1) > table_size)
 			grow();
 		struct slot *s = slot_for(vaddr);
-		if (!s->used) {
-			uint64_t *cell = calloc(2, sizeof *cell);
-			if (!cell)
+		if (!s->cell) {
+			if (!(s->cell = calloc(2, sizeof *s->cell)))
 				abort();
-			cell[0] = vaddr;
-			s->used = true;
-			s->vaddr = vaddr;
-			s->count = (uint64_t)(uintptr_t)cell;	/* the cell's address */
+			s->cell[0] = s->vaddr = vaddr;
 			table_used++;
 		}
-		qemu_plugin_register_vcpu_insn_exec_cb(insn, exec, QEMU_PLUGIN_CB_NO_REGS,
-		    (void *)(uintptr_t)s->count);
+		qemu_plugin_register_vcpu_insn_exec_cb(insn, exec, QEMU_PLUGIN_CB_NO_REGS, s->cell);
 	}
 }
 
@@ -140,11 +135,8 @@ at_exit(qemu_plugin_id_t id, void *udata)
 		return;
 	fprintf(f, "windows %" PRIu64 "\n", have_window ? windows : 1);
 	for (size_t i = 0; i < table_size; i++)
-		if (table[i].used) {
-			uint64_t *cell = (uint64_t *)(uintptr_t)table[i].count;
-			if (cell[1])
-				fprintf(f, "%" PRIx64 " %" PRIu64 "\n", cell[0], cell[1]);
-		}
+		if (table[i].cell && table[i].cell[1])
+			fprintf(f, "%" PRIx64 " %" PRIu64 "\n", table[i].cell[0], table[i].cell[1]);
 	fclose(f);
 }
 
